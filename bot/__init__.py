@@ -1,0 +1,1 @@
+"""Verbatim Telegram side: settings, CLI, handlers and rendering."""

@@ -1,0 +1,1 @@
+"""Verbatim storage: SQLite schema, ingest of corpora and search. Never imports telegram."""
