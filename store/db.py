@@ -181,6 +181,11 @@ class Database:
             return InsertOutcome(doc.origin, "failed", reason=f"database error: {exc}")
         return InsertOutcome(doc.origin, "new", document_id)
 
+    async def after_bulk_load(self) -> None:
+        """Tidy indexes after an ingest run added documents (merges FTS segments)."""
+        await self.conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        await self.conn.execute("PRAGMA optimize")
+
     async def _index_document(self, document_id: int) -> None:
         await self.conn.execute(
             "INSERT INTO paragraphs_fts (rowid, text) "

@@ -1,0 +1,139 @@
+"""Subcommands over the store: ``ingest``, ``stats`` and ``show``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
+from bot.settings import Settings
+from store.db import Database, open_database
+from store.ingest import ensure_sample_loaded, ingest_paths
+from store.models import DocumentMeta, Paragraph, ParseError
+from store.parsers import FORMATS
+
+MAX_ERRORS_SHOWN = 20
+
+
+@asynccontextmanager
+async def open_for_reading(settings: Settings) -> AsyncIterator[Database]:
+    """Open the configured database; an empty *default* database gets the bundled sample."""
+    async with open_database(settings.db_path) as db:
+        if settings.db_path_is_default and await ensure_sample_loaded(db):
+            print(f"(loaded the bundled sample speech into {settings.db_path})", file=sys.stderr)
+        yield db
+
+
+def register(sub: Any) -> None:
+    """Add ingest, stats and show to the ``verbatim`` parser."""
+    p = sub.add_parser(
+        "ingest",
+        help="add files, folders or globs of speeches to the database",
+        description="Parse and store documents. Formats are detected from the content; "
+        "ingesting the same text twice stores it once.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder (recursive) or glob")
+    add_db_argument(p)
+    p.add_argument("--format", choices=FORMATS, help="parse every file with this format")
+    p.add_argument("--collection", metavar="NAME", help="collection name for every document")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_ingest)
+
+    p = sub.add_parser("stats", help="documents and paragraphs per collection")
+    add_db_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_stats)
+
+    p = sub.add_parser("show", help="print a paragraph with its neighbours and citation")
+    p.add_argument("paragraph_id", type=int, metavar="PARAGRAPH_ID")
+    add_db_argument(p)
+    p.add_argument("--context", type=int, default=1, metavar="N", help="neighbours each side")
+    p.set_defaults(handler=_show)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        async with open_database(settings.db_path) as db:
+            try:
+                summary = await ingest_paths(
+                    db,
+                    args.paths,
+                    fmt=args.format,
+                    collection=args.collection,
+                    progress=not args.quiet and sys.stderr.isatty(),
+                )
+            except ParseError as exc:
+                print(f"verbatim ingest: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        for origin, reason in summary.errors[:MAX_ERRORS_SHOWN]:
+            print(f"failed: {origin}: {reason}", file=sys.stderr)
+        if len(summary.errors) > MAX_ERRORS_SHOWN:
+            print(f"… and {len(summary.errors) - MAX_ERRORS_SHOWN} more failures", file=sys.stderr)
+        print(summary.line())
+        if summary.failed and not (summary.new or summary.duplicate):
+            return EXIT_NOT_FOUND if summary.files == 0 else EXIT_PARTIAL_FAILURE
+        return EXIT_PARTIAL_FAILURE if summary.failed else EXIT_OK
+
+    return asyncio.run(work())
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> dict[str, Any]:
+        async with open_for_reading(settings) as db:
+            return await db.stats()
+
+    stats = asyncio.run(work())
+    if args.json:
+        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"database: {stats['database']} ({stats['size_bytes'] / 1e6:.1f} MB)")
+    for c in stats["collections"]:
+        print(f"  {c['collection']}: {c['documents']} documents, {c['paragraphs']} paragraphs")
+    print(f"total: {stats['documents']} documents, {stats['paragraphs']} paragraphs")
+    return EXIT_OK
+
+
+def citation_text(doc: DocumentMeta, paragraph: Paragraph) -> str:
+    """Plain-text citation: title, date, place, paragraph N of M, collection."""
+    parts = [doc.title]
+    if doc.date:
+        parts.append(doc.date.display())
+    if doc.place:
+        parts.append(doc.place)
+    parts.append(f"¶ {paragraph.position} of {doc.paragraph_count}")
+    parts.append(doc.collection)
+    return " — ".join(parts)
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> tuple[DocumentMeta, Paragraph, list[Paragraph]] | None:
+        async with open_for_reading(settings) as db:
+            paragraph = await db.get_paragraph(args.paragraph_id)
+            if paragraph is None:
+                return None
+            doc = await db.get_document(paragraph.document_id)
+            if doc is None:
+                return None
+            context = max(0, args.context)
+            window = await db.paragraph_window(doc.id, paragraph.position, context, context)
+            return doc, paragraph, window
+
+    found = asyncio.run(work())
+    if found is None:
+        print(
+            f"verbatim show: no paragraph {args.paragraph_id}; "
+            "find ids with `verbatim search --json`",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_FOUND
+    doc, paragraph, window = found
+    for p in window:
+        marker = ">>" if p.id == paragraph.id else "  "
+        print(f"{marker} [{p.position}] {p.text}\n")
+    print(citation_text(doc, paragraph))
+    return EXIT_OK
