@@ -56,6 +56,17 @@ MIGRATIONS: tuple[str, ...] = (
         text, content='paragraphs', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
     );
     """,
+    # 3: bot: queries that buttons refer to by id, and this database's epoch (a random
+    # tag carried in callback data so buttons made against another database are refused)
+    """
+    CREATE TABLE bot_queries (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL UNIQUE,
+        last_used TEXT NOT NULL
+    );
+    CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO bot_meta (key, value) VALUES ('epoch', lower(hex(randomblob(3))));
+    """,
 )
 
 _DOCUMENT_COLUMNS = (
@@ -308,6 +319,36 @@ class Database:
             "collections": collections,
             "size_bytes": _database_size(self.path),
         }
+
+    # ---- bot (owned by the bot engineer: bot/service.py uses these)
+
+    async def bot_epoch(self) -> str:
+        """This database's epoch: six hex digits chosen when the schema was created."""
+        async with self.conn.execute("SELECT value FROM bot_meta WHERE key = 'epoch'") as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else ""
+
+    async def remember_query(self, text: str) -> int:
+        """Store a search query (or refresh it) and return its id, for buttons to refer to."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        async with self.conn.execute(
+            "INSERT INTO bot_queries (text, last_used) VALUES (?, ?) "
+            "ON CONFLICT (text) DO UPDATE SET last_used = excluded.last_used RETURNING id",
+            (text, now),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def get_query(self, query_id: int) -> str | None:
+        """The query text stored under ``query_id``, or ``None``."""
+        async with self.conn.execute(
+            "SELECT text FROM bot_queries WHERE id = ?", (query_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    # ---- end bot
 
 
 def _database_size(path: Path) -> int:
