@@ -1,0 +1,77 @@
+"""File parsers: turn every supported input format into ``ParsedDocument`` values.
+
+``detect_format`` recognises a file (content first, file name second);
+``parse_file`` decodes it and yields one ``ParsedDocument`` per document, or a
+``RecordError`` for a broken record inside an otherwise readable file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from store.models import ParsedDocument, ParseError, RecordError
+from store.parsers import kcna_text
+from store.parsers.common import FormatSpec
+from store.textclean import decode_bytes
+
+_SPECS: tuple[FormatSpec, ...] = (kcna_text.SPEC,)
+_FALLBACK = kcna_text.TEXT_SPEC
+_BY_NAME = {spec.name: spec for spec in (*_SPECS, _FALLBACK)}
+
+FORMATS: tuple[str, ...] = tuple(_BY_NAME)
+
+# Files that describe a corpus rather than belong to it.
+_NOT_DOCUMENTS = ("readme", "source.md", "license", "licence", "changelog", "ungdc_readme")
+
+
+def detect_format(path: Path, head: str) -> str | None:
+    """Name the format of ``path`` from ``head`` (its first ~8 KB of decoded text).
+
+    Content evidence wins; the file name is consulted only when no format recognised
+    the content.  Returns ``None`` when the file is not recognisably one of ours
+    (README, SOURCE.md, LICENSE files and unrecognised text), so a folder walk skips it.
+    """
+    name = path.name.lower()
+    if name.startswith(_NOT_DOCUMENTS) or name.endswith(".md"):
+        return None
+    head = head.lstrip("\ufeff")
+    for spec in _SPECS:
+        if spec.sniff(head):
+            return spec.name
+    for spec in _SPECS:
+        if spec.path_hint(path, head):
+            return spec.name
+    return None
+
+
+def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument | RecordError]:
+    """Parse one file into documents.
+
+    ``format`` names the format (see ``FORMATS``); ``None`` detects it, falling back to
+    the generic ``text`` format (first line = title, blank-line paragraphs).  Raises
+    :class:`ParseError` when the file cannot be parsed at all (missing, empty, binary,
+    not UTF-8, invalid JSON, unknown format name).
+    """
+    path = Path(path)
+    spec = None
+    if format is not None:
+        spec = _BY_NAME.get(format)
+        if spec is None:
+            raise ParseError(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ParseError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ParseError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = decode_bytes(data, path)
+    if spec is None:
+        detected = detect_format(path, text[:8192])
+        spec = _BY_NAME[detected] if detected else _FALLBACK
+    return spec.parse(path, text)
+
+
+__all__ = ["FORMATS", "detect_format", "parse_file"]

@@ -1,0 +1,119 @@
+"""Helpers shared by the format parsers: datelines, dates, document assembly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from store.models import ParsedDocument, PartialDate, RecordError
+
+MONTHS = {
+    name.lower(): number
+    for number, names in enumerate(
+        (
+            ("January", "Jan"),
+            ("February", "Feb"),
+            ("March", "Mar"),
+            ("April", "Apr"),
+            ("May",),
+            ("June", "Jun"),
+            ("July", "Jul"),
+            ("August", "Aug"),
+            ("September", "Sep", "Sept"),
+            ("October", "Oct"),
+            ("November", "Nov"),
+            ("December", "Dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+# "Pyongyang, March 1 (KCNA) -- ", "Beijing, July 4, 2024 (Xinhua) — "
+DATELINE = re.compile(
+    r"(?P<place>[A-Z][A-Za-z.'’ -]{1,40}?),\s+"
+    r"(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?\s*"
+    r"\((?P<agency>[A-Z][A-Za-z&. -]{0,20})\)\s*(?:--|—|–|-)\s*"
+)
+END_MARK = re.compile(r"\s*-0-\s*$")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    """What a news dateline says: place, agency and a (possibly year-less) date."""
+
+    place: str
+    agency: str
+    date: PartialDate | None
+
+
+def split_dateline(text: str) -> tuple[Dateline | None, str]:
+    """Split a leading news dateline off ``text``; return ``(dateline, rest)``.
+
+    ``(None, text)`` when the text does not start with a dateline.
+    """
+    m = DATELINE.match(text)
+    if m is None:
+        return None, text
+    month = MONTHS.get(m["month"].lower())
+    if month is None:
+        return None, text
+    day = int(m["day"])
+    try:
+        date: PartialDate | None = PartialDate(int(m["year"]) if m["year"] else None, month, day)
+    except ValueError:
+        date = None
+    return Dateline(m["place"].strip(), m["agency"].strip(), date), text[m.end() :]
+
+
+def strip_end_mark(text: str) -> str:
+    """Remove KCNA's trailing `` -0-`` end mark."""
+    if "-0-" in text[-12:]:
+        return END_MARK.sub("", text)
+    return text
+
+
+def iso_date(value: str | None) -> PartialDate | None:
+    """``YYYY-MM-DD`` (at the start of ``value``) as a full date; ``None`` if absent/invalid."""
+    if not value:
+        return None
+    m = ISO_DATE.match(value)
+    if m is None:
+        return None
+    try:
+        return PartialDate(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def first_line(text: str) -> tuple[str, str]:
+    """Split off the first non-empty line: ``(line, rest)``."""
+    text = text.lstrip()
+    head, _, rest = text.partition("\n")
+    return head.strip(), rest
+
+
+Item = ParsedDocument | RecordError
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """One input format: how to recognise it and how to parse it.
+
+    ``sniff`` looks only at the decoded head of the file (content evidence);
+    ``path_hint`` may also use the file name, and is consulted only when no format
+    recognised the content.
+    """
+
+    name: str
+    sniff: Callable[[str], bool]
+    path_hint: Callable[[Path, str], bool]
+    parse: Callable[[Path, str], Iterator[Item]]
+
+
+def never(path: Path, head: str) -> bool:
+    """A ``path_hint`` for formats recognised by content alone."""
+    return False
