@@ -34,10 +34,8 @@ _TAG = re.compile(
     re.IGNORECASE,
 )
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_GLUED_NAME = re.compile(
-    r"(?<=[A-Za-z])(?=Kim (?:Il Sung|Jong Il|Jong Un))"
-    r"|(?<=Kim Il Sung|Kim Jong Il|Kim Jong Un)(?=[A-Za-z])"
-)
+_LEADER_NAME = re.compile(r"Kim (?:Il Sung|Jong Il|Jong Un)")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SPACES = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n[ \t\u3000\xa0]*\n\s*")
 
@@ -124,10 +122,29 @@ def clean_paragraph(text: str) -> str:
     if "**" in text:
         text = _BOLD.sub(r"\1", text)
     if "Kim " in text:
-        text = _GLUED_NAME.sub(" ", text)
+        text = _respace_leader_names(text)
     if "  " in text:
         text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+def _respace_leader_names(text: str) -> str:
+    """Put back the spaces lost around Kim Il Sung / Kim Jong Il / Kim Jong Un when
+    bold markup was stripped (``atKim Il SungSquare`` -> ``at Kim Il Sung Square``)."""
+    parts: list[str] = []
+    last = 0
+    for m in _LEADER_NAME.finditer(text):
+        start, end = m.span()
+        if start > 0 and text[start - 1] in _ASCII_LETTERS:
+            parts += (text[last:start], " ")
+            last = start
+        if end < len(text) and text[end] in _ASCII_LETTERS:
+            parts += (text[last:end], " ")
+            last = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _unescape(match: re.Match[str]) -> str:

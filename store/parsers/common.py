@@ -37,7 +37,6 @@ DATELINE = re.compile(
     r"(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?\s*"
     r"\((?P<agency>[A-Z][A-Za-z&. -]{0,20})\)\s*(?:--|—|–|-)\s*"
 )
-END_MARK = re.compile(r"\s*-0-\s*$")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -71,8 +70,9 @@ def split_dateline(text: str) -> tuple[Dateline | None, str]:
 
 def strip_end_mark(text: str) -> str:
     """Remove KCNA's trailing `` -0-`` end mark."""
-    if "-0-" in text[-12:]:
-        return END_MARK.sub("", text)
+    stripped = text.rstrip()
+    if stripped.endswith("-0-"):
+        return stripped[:-3].rstrip()
     return text
 
 
