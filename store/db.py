@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
+from store.textnorm import document_frequencies
 
 # Each entry is one migration, applied in order inside a transaction; never edit one
 # that has shipped: append a new one instead.
@@ -67,7 +68,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO bot_meta (key, value) VALUES ('epoch', lower(hex(randomblob(3))));
     """,
+    # 4: search vocabulary: in how many paragraphs each folded word occurs (df), to pick
+    # the discriminating query words and correct misspelt ones; rterm is the word
+    # reversed, so words can be looked up by their ending as well as their beginning
+    """
+    CREATE TABLE search_vocab (
+        term TEXT PRIMARY KEY,
+        rterm TEXT NOT NULL,
+        df INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX search_vocab_rterm ON search_vocab(rterm);
+    """,
 )
+
+_MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
 
 _DOCUMENT_COLUMNS = (
     "id, title, paragraph_count, collection, speaker, date, place, agency, language, origin"
@@ -203,6 +217,18 @@ class Database:
             "SELECT id, text FROM paragraphs WHERE document_id = ?",
             (document_id,),
         )
+        async with self.conn.execute(
+            "SELECT text FROM paragraphs WHERE document_id = ?", (document_id,)
+        ) as cur:
+            texts = [row[0] for row in await cur.fetchall()]
+        await self._add_to_vocab(document_frequencies(texts))
+
+    async def _add_to_vocab(self, frequencies: dict[str, int]) -> None:
+        await self.conn.executemany(
+            "INSERT INTO search_vocab (term, rterm, df) VALUES (?, ?, ?) "
+            "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+            ((term, term[::-1], df) for term, df in frequencies.items()),
+        )
 
     # ------------------------------------------------------------------ reads
 
@@ -320,6 +346,118 @@ class Database:
             "size_bytes": _database_size(self.path),
         }
 
+    # ---- search (owned by the search engineer: store/search.py uses these)
+
+    async def term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """Document frequency of each of ``terms`` found in the search vocabulary."""
+        if not terms:
+            return {}
+        unique = tuple(set(terms))
+        marks = ",".join("?" * len(unique))
+        async with self.conn.execute(
+            f"SELECT term, df FROM search_vocab WHERE term IN ({marks})", unique
+        ) as cur:
+            return {row[0]: int(row[1]) for row in await cur.fetchall()}
+
+    async def vocab_neighbours(
+        self, term: str, affix: int, min_len: int, max_len: int
+    ) -> list[tuple[str, int]]:
+        """Vocabulary words sharing ``term``'s first or last ``affix`` characters, in a
+        length range: the candidates from which a misspelt word's correction is chosen."""
+        head, tail = term[:affix], term[::-1][:affix]
+        async with self.conn.execute(
+            "SELECT term, df FROM search_vocab WHERE term >= ? AND term < ? "
+            "AND length(term) BETWEEN ? AND ? "
+            "UNION SELECT term, df FROM search_vocab WHERE rterm >= ? AND rterm < ? "
+            "AND length(term) BETWEEN ? AND ?",
+            (head, head + _MAX_CHAR, min_len, max_len, tail, tail + _MAX_CHAR, min_len, max_len),
+        ) as cur:
+            return [(row[0], int(row[1])) for row in await cur.fetchall()]
+
+    async def rebuild_search_vocab(self) -> int:
+        """Recount the search vocabulary from all paragraphs; returns the number of words.
+
+        Needed only for a database whose paragraphs were stored before the vocabulary
+        existed; :meth:`insert_documents` keeps it up to date.
+        """
+        await self.conn.execute("BEGIN")
+        try:
+            await self.conn.execute("DELETE FROM search_vocab")
+            batch: list[str] = []
+            async with self.conn.execute("SELECT text FROM paragraphs") as cur:
+                async for text_row in cur:
+                    batch.append(text_row[0])
+                    if len(batch) >= 20000:
+                        await self._add_to_vocab(document_frequencies(batch))
+                        batch.clear()
+            await self._add_to_vocab(document_frequencies(batch))
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        async with self.conn.execute("SELECT count(*) FROM search_vocab") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def search_vocab_is_empty(self) -> bool:
+        """True when no word is in the search vocabulary."""
+        async with self.conn.execute("SELECT 1 FROM search_vocab LIMIT 1") as cur:
+            return await cur.fetchone() is None
+
+    async def has_paragraphs(self) -> bool:
+        """True when at least one paragraph is stored."""
+        async with self.conn.execute("SELECT 1 FROM paragraphs LIMIT 1") as cur:
+            return await cur.fetchone() is not None
+
+    async def fts_candidates(
+        self, expression: str, limit: int, **filters: str | int | None
+    ) -> list[tuple[int, str]]:
+        """``(paragraph id, text)`` of the best ``limit`` paragraphs (bm25) matching an
+        FTS5 ``expression`` (built by the search from quoted words only) and ``filters``
+        (see :func:`_filter_sql`)."""
+        where, args = _filter_sql(filters)
+        if where:
+            sql = (
+                "SELECT p.id, p.text FROM paragraphs_fts f JOIN paragraphs p ON p.id = f.rowid "
+                "JOIN documents d ON d.id = p.document_id "
+                f"WHERE paragraphs_fts MATCH ? AND {where} ORDER BY f.rank LIMIT ?"
+            )
+        else:
+            sql = (
+                "SELECT p.id, p.text FROM (SELECT rowid, rank FROM paragraphs_fts "
+                "WHERE paragraphs_fts MATCH ? ORDER BY rank LIMIT ?) AS top "
+                "JOIN paragraphs p ON p.id = top.rowid ORDER BY top.rank"
+            )
+            args = []
+        params = (expression, *args, limit) if where else (expression, limit)
+        async with self.conn.execute(sql, params) as cur:
+            return [(row[0], row[1]) for row in await cur.fetchall()]
+
+    async def filtered_paragraphs(
+        self, limit: int, **filters: str | int | None
+    ) -> list[tuple[int, str]]:
+        """``(paragraph id, text)`` of up to ``limit`` paragraphs passing ``filters``."""
+        where, args = _filter_sql(filters)
+        async with self.conn.execute(
+            "SELECT p.id, p.text FROM paragraphs p JOIN documents d ON d.id = p.document_id "
+            f"WHERE {where or '1'} ORDER BY p.id LIMIT ?",
+            (*args, limit),
+        ) as cur:
+            return [(row[0], row[1]) for row in await cur.fetchall()]
+
+    async def count_filtered_paragraphs(self, cap: int, **filters: str | int | None) -> int:
+        """How many paragraphs pass ``filters``, counting no further than ``cap``."""
+        where, args = _filter_sql(filters)
+        async with self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM paragraphs p "
+            f"JOIN documents d ON d.id = p.document_id WHERE {where or '1'} LIMIT ?)",
+            (*args, cap),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # ---- end search
+
     # ---- bot (owned by the bot engineer: bot/service.py uses these)
 
     async def bot_epoch(self) -> str:
@@ -349,6 +487,38 @@ class Database:
         return str(row[0]) if row else None
 
     # ---- end bot
+
+
+def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | int]]:
+    """SQL condition (on ``d`` = documents) and arguments for search filters.
+
+    Keys: ``collection``, ``document_id``, ``speaker`` (case-insensitive substring),
+    ``language``, ``date_from`` / ``date_to`` (ISO dates, partial allowed, inclusive:
+    ``date_to="2024-03"`` keeps all of March).  Unknown keys are a programming error.
+    """
+    clauses: list[str] = []
+    args: list[str | int] = []
+    for key, value in filters.items():
+        if value is None or value == "":
+            continue
+        if key == "collection":
+            clauses.append("d.collection = ?")
+        elif key == "document_id":
+            clauses.append("d.id = ?")
+        elif key == "speaker":
+            clauses.append("instr(lower(d.speaker), lower(?)) > 0")
+        elif key == "language":
+            clauses.append("lower(d.language) = lower(?)")
+        elif key == "date_from":
+            clauses.append("d.date GLOB '[0-9]*' AND substr(d.date, 1, length(?)) >= ?")
+            args.append(value)
+        elif key == "date_to":
+            clauses.append("d.date GLOB '[0-9]*' AND substr(d.date, 1, length(?)) <= ?")
+            args.append(value)
+        else:
+            raise ValueError(f"unknown search filter: {key}")
+        args.append(value)
+    return " AND ".join(clauses), args
 
 
 def _database_size(path: Path) -> int:

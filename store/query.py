@@ -1,0 +1,96 @@
+"""Parsing what people type into the search box.
+
+Syntax people already know: ``"exact phrase"`` in double quotes (curly quotes too)
+must appear, ``-word`` excludes paragraphs containing that word, everything else is
+matched fuzzily.  Nothing typed is ever handed to SQLite's FTS5 parser as is: the
+search builds its FTS5 expression from folded words only (see :func:`fts_term`), so
+operators, parentheses, ``*``, ``NEAR``, ``:``, emoji and control characters are
+just text here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from store.textnorm import tokens
+
+MAX_QUERY_CHARS = 300
+
+_EXCLUDE = re.compile(r"(?:^|(?<=\s))-(\S+)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A query split into its parts.
+
+    ``text`` is the query as used (trimmed, capped); ``words`` the folded words to
+    match fuzzily, in order (phrase words included, excluded words not);
+    ``phrases`` the folded word sequences that must appear; ``excluded`` folded
+    words that must not appear.
+    """
+
+    text: str
+    words: tuple[str, ...]
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded: frozenset[str] = field(default_factory=frozenset)
+    notice: str | None = None
+    error: str | None = None
+
+
+def _clean(raw: str) -> str:
+    text = _CONTROL.sub(" ", raw)
+    return " ".join(text.split())
+
+
+def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
+    """Parse a raw query; never raises on any input string."""
+    text = _clean(raw)
+    notice = None
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        if " " in cut[max_chars // 2 :]:
+            cut = cut[: cut.rindex(" ")]
+        text = cut.rstrip()
+        notice = f"Your query was cut to the first {len(text)} characters."
+    # Curly double quotes behave like straight ones for phrases.
+    normal = text.replace("“", '"').replace("”", '"').replace("„", '"')
+    phrases: list[tuple[str, ...]] = []
+    excluded: set[str] = set()
+    words: list[str] = []
+    for n, segment in enumerate(_split_phrases(normal)):
+        if n % 2:  # inside quotes
+            phrase = tuple(tokens(segment))
+            if phrase:
+                phrases.append(phrase)
+            words.extend(phrase)
+            continue
+        for m in _EXCLUDE.finditer(segment):
+            excluded.update(tokens(m.group(1)))
+        words.extend(tokens(_EXCLUDE.sub(" ", segment)))
+    if not words:
+        error = (
+            "Only excluded words were given: add some words to look for."
+            if excluded
+            else "Type a few words of the quotation you are looking for."
+        )
+        return ParsedQuery(text, (), (), frozenset(excluded), notice, error)
+    return ParsedQuery(text, tuple(words), tuple(phrases), frozenset(excluded), notice)
+
+
+def _split_phrases(text: str) -> list[str]:
+    """Alternating outside/inside-quotes segments; an unclosed quote runs to the end."""
+    return text.split('"')
+
+
+def fts_term(word: str, prefix: bool = False) -> str:
+    """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query."""
+    quoted = '"' + word.replace('"', '""') + '"'
+    return quoted + "*" if prefix else quoted
+
+
+def folded_query(parsed: ParsedQuery) -> str:
+    """The fuzzy-matched words joined by spaces, as scoring compares them."""
+    return " ".join(parsed.words)
+

@@ -1,0 +1,171 @@
+"""Scoring of candidate paragraphs against a query: pure functions, no database.
+
+The score (0–100) blends two views of the match:
+
+* *alignment*: rapidfuzz ``partial_ratio`` of the query's folded words against the
+  best-matching stretch of the paragraph's folded words (typos, dropped and
+  swapped words cost a little each);
+* *coverage*: the share of the query's characters whose words occur (exactly or
+  with a typo) in that stretch, which keeps out passages that merely look alike.
+
+Spans are the displayed-text ranges of the paragraph words in the matched stretch
+that match a query word, merged when consecutive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from store.models import Confidence
+from store.textnorm import TokenizedText, has_hangul, tokenize
+
+MATCH_THRESHOLD = 75.0  # below this a paragraph is "no match"
+CLOSE_THRESHOLD = 90.0
+ALIGNMENT_WEIGHT = 0.65
+WORD_SIMILARITY = 80.0  # rapidfuzz ratio at which two words count as the same word
+WINDOW_MARGIN_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One paragraph's score against a query."""
+
+    paragraph_id: int
+    score: float
+    confidence: Confidence
+    spans: tuple[tuple[int, int], ...]
+    length: int  # characters in the paragraph, to prefer the tighter of equal matches
+
+
+def confidence_label(score: float, exact: bool) -> Confidence:
+    """``exact`` when the words appear verbatim, ``close`` from 90, else ``loose``."""
+    if exact:
+        return "exact"
+    return "close" if score >= CLOSE_THRESHOLD else "loose"
+
+
+def _contains_words(haystack: str, needle: str) -> bool:
+    return f" {needle} " in f" {haystack} "
+
+
+def _similar_words(words: Iterable[str], query_words: Sequence[str]) -> set[str]:
+    """Those of ``words`` that equal or closely resemble one of ``query_words``."""
+    wanted = set(query_words)
+    long_query = [q for q in wanted if len(q) >= 4]
+    found: set[str] = set()
+    short_hangul = [q for q in wanted if len(q) >= 2 and has_hangul(q)]
+    for word in set(words):
+        if word in wanted or any(word.startswith(q) for q in short_hangul):
+            found.add(word)
+        elif len(word) >= 3 and long_query:
+            best = process.extractOne(
+                word, long_query, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY
+            )
+            if best is not None:
+                found.add(word)
+    return found
+
+
+def _coverage(query_words: Sequence[str], window_words: Sequence[str]) -> float:
+    """Share of the query's characters in words found (exactly or nearly) in the window."""
+    present = set(window_words)
+    long_window = [w for w in present if len(w) >= 3]
+    total = matched = 0
+    for word in query_words:
+        total += len(word)
+        if word in present or (
+            has_hangul(word) and len(word) >= 2 and any(w.startswith(word) for w in present)
+        ):
+            matched += len(word)
+        elif len(word) >= 4 and long_window:
+            best = process.extractOne(
+                word, long_window, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY
+            )
+            if best is not None:
+                matched += len(word)
+    return matched / total if total else 0.0
+
+
+def merge_spans(tokens: TokenizedText, indices: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    """Displayed-text spans of the words at ``indices``, consecutive words merged."""
+    spans: list[tuple[int, int]] = []
+    last = -2
+    for i in sorted(set(indices)):
+        start, end = tokens.spans[i]
+        if spans and i == last + 1:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        last = i
+    return tuple(spans)
+
+
+def score_paragraph(
+    query_words: Sequence[str],
+    paragraph_id: int,
+    text: str,
+    phrases: Sequence[Sequence[str]] = (),
+    excluded: Iterable[str] = (),
+) -> Scored | None:
+    """Score one paragraph; ``None`` when it breaks a phrase or exclusion rule or is empty."""
+    query = " ".join(query_words)
+    tokens = tokenize(text)
+    para = tokens.joined
+    if not query or not para:
+        return None
+    excluded_set = set(excluded)
+    if excluded_set and excluded_set.intersection(tokens.words):
+        return None
+    if any(not _contains_words(para, " ".join(p)) for p in phrases):
+        return None
+    exact = _contains_words(para, query)
+    if exact:
+        start = (" " + para + " ").index(f" {query} ")
+        alignment, dest_start, dest_end = 100.0, start, start + len(query)
+    elif len(para) >= len(query):
+        aligned = fuzz.partial_ratio_alignment(query, para)
+        if aligned is None:
+            return None
+        alignment, dest_start, dest_end = aligned.score, aligned.dest_start, aligned.dest_end
+    else:
+        alignment, dest_start, dest_end = fuzz.ratio(query, para), 0, len(para)
+    first = max(tokens.word_at(dest_start) - WINDOW_MARGIN_WORDS, 0)
+    last = min(tokens.word_at(max(dest_end - 1, 0)) + WINDOW_MARGIN_WORDS, len(tokens.words) - 1)
+    window = tokens.words[first : last + 1]
+    coverage = 1.0 if exact else _coverage(query_words, window)
+    score = ALIGNMENT_WEIGHT * alignment + (1 - ALIGNMENT_WEIGHT) * 100.0 * coverage
+    core_first, core_last = tokens.word_at(dest_start), tokens.word_at(max(dest_end - 1, 0))
+    similar = _similar_words(window, query_words)
+    matched = [i for i in range(core_first, core_last + 1) if tokens.words[i] in similar]
+    return Scored(
+        paragraph_id,
+        round(score, 1),
+        confidence_label(score, exact),
+        merge_spans(tokens, matched),
+        len(text),
+    )
+
+
+def rank(
+    query_words: Sequence[str],
+    candidates: Iterable[tuple[int, str]],
+    phrases: Sequence[Sequence[str]] = (),
+    excluded: Iterable[str] = (),
+    threshold: float = MATCH_THRESHOLD,
+) -> list[Scored]:
+    """Score ``(paragraph_id, text)`` candidates; those clearing ``threshold``, best first.
+
+    Equal scores go to the shorter paragraph (the tighter match), then the lower id.
+    """
+    excluded = frozenset(excluded)
+    scored = [
+        s
+        for pid, text in candidates
+        if (s := score_paragraph(query_words, pid, text, phrases, excluded)) is not None
+        and s.score >= threshold
+    ]
+    scored.sort(key=lambda s: (-s.score, s.length, s.paragraph_id))
+    return scored
