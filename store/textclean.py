@@ -24,7 +24,7 @@ _BOM = "\ufeff"
 _ODD_CHARS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\xad\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]"
 )
-_ODD_SPACES = frozenset("\t\x0b\x0c\xa0\u1680\u202f\u205f\u3000") | frozenset(
+_ODD_SPACES = frozenset("\t\r\x0b\x0c\x1c\x1d\x1e\x1f\xa0\u1680\u202f\u205f\u3000") | frozenset(
     chr(c) for c in range(0x2000, 0x200B)
 )
 _DROPPED = frozenset("\u200b\ufeff\xad")

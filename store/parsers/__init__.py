@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from store.models import ParsedDocument, ParseError, RecordError
-from store.parsers import kcna_kp_json, kcna_text
+from store.parsers import kcna_jsonl, kcna_kp_json, kcna_text
 from store.parsers.common import FormatSpec
 from store.textclean import decode_bytes
 
-_SPECS: tuple[FormatSpec, ...] = (kcna_text.SPEC, kcna_kp_json.SPEC)
+_SPECS: tuple[FormatSpec, ...] = (
+    kcna_text.SPEC,
+    kcna_kp_json.SPEC,
+    kcna_jsonl.SPEC,
+)
 _FALLBACK = kcna_text.TEXT_SPEC
 _BY_NAME = {spec.name: spec for spec in (*_SPECS, _FALLBACK)}
 

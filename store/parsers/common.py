@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from store.models import ParsedDocument, PartialDate, RecordError
 
@@ -117,3 +119,37 @@ class FormatSpec:
 def never(path: Path, head: str) -> bool:
     """A ``path_hint`` for formats recognised by content alone."""
     return False
+
+
+def json_lines(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]] | RecordError]:
+    """Yield ``(origin, object)`` for each line of a JSON Lines text (origin ``path#N`` with
+    N the 1-based line number), or a :class:`RecordError` for a line that is not a JSON
+    object.  Blank lines are skipped."""
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        origin = f"{path}#{n}"
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield RecordError(origin, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        if not isinstance(value, dict):
+            yield RecordError(origin, f"expected a JSON object, found {type(value).__name__}")
+            continue
+        yield origin, value
+
+
+def fallback_title(paragraphs: list[str], limit: int = 80) -> str:
+    """A title for a record that has none: its first paragraph, cut at a word near ``limit``."""
+    first = paragraphs[0] if paragraphs else ""
+    if len(first) <= limit:
+        return first or "Untitled"
+    cut = first.rfind(" ", 0, limit)
+    return first[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+
+
+def text_field(record: dict[str, Any], key: str) -> str | None:
+    """A non-blank string field of a JSON record, else ``None``."""
+    value = record.get(key)
+    return value if isinstance(value, str) and value.strip() else None
