@@ -17,7 +17,7 @@ def test_real_file(corpora_dir: Path) -> None:
     items = list(parse_file(path))
     docs = [i for i in items if isinstance(i, ParsedDocument)]
     assert len(docs) == len(items) == 131  # SOURCE.md: 131 with content
-    # 4,304 content paragraphs - 22 subtitles moved to titles + 17 closing-sentence bylines
+    # 4,304 content paragraphs - 21 subtitles moved to titles + 16 closing-sentence bylines
     assert sum(len(d.paragraphs) for d in docs) == 4299
     first = docs[0]
     assert first.date == PartialDate(2021, 7, 12)
