@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from store.textnorm import tokens
 
 MAX_QUERY_CHARS = 300
+MAX_WORD_CHARS = 40  # longer "words" (runs of letters pasted by accident) are ignored
 
 _EXCLUDE = re.compile(r"(?:^|(?<=\s))-(\S+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -59,16 +60,20 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
     phrases: list[tuple[str, ...]] = []
     excluded: set[str] = set()
     words: list[str] = []
-    for n, segment in enumerate(_split_phrases(normal)):
-        if n % 2:  # inside quotes
-            phrase = tuple(tokens(segment))
+    segments = _split_phrases(normal)
+    for n, segment in enumerate(segments):
+        if n % 2:  # inside quotes; -"..." excludes its words
+            if re.search(r"(?:^|\s)-$", segments[n - 1]):
+                excluded.update(tokens(segment))
+                continue
+            phrase = tuple(_words(segment))
             if phrase:
                 phrases.append(phrase)
             words.extend(phrase)
             continue
         for m in _EXCLUDE.finditer(segment):
             excluded.update(tokens(m.group(1)))
-        words.extend(tokens(_EXCLUDE.sub(" ", segment)))
+        words.extend(_words(_EXCLUDE.sub(" ", segment)))
     if not words:
         error = (
             "Only excluded words were given: add some words to look for."
@@ -77,6 +82,10 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
         )
         return ParsedQuery(text, (), (), frozenset(excluded), notice, error)
     return ParsedQuery(text, tuple(words), tuple(phrases), frozenset(excluded), notice)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in tokens(text) if len(w) <= MAX_WORD_CHARS]
 
 
 def _split_phrases(text: str) -> list[str]:

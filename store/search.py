@@ -28,7 +28,6 @@ CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 MIN_TERMS = 3  # always use at least this many query words for retrieval (if there are)
 MAX_TERMS = 6
 DF_BUDGET = 20_000  # beyond MIN_TERMS, add words only while their postings stay this small
-MAX_WORD_CHARS = 40
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 3
 
@@ -137,7 +136,7 @@ class Searcher:
 
     async def expression(self, parsed: ParsedQuery) -> str | None:
         """The FTS5 expression for candidate retrieval, or ``None`` if no word is indexed."""
-        words = list(dict.fromkeys(w for w in parsed.words if len(w) <= MAX_WORD_CHARS))
+        words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
         slots: list[_Slot] = []

@@ -1,0 +1,135 @@
+"""Search subcommands: ``search``, and the search quality/speed tools ``eval``, ``bench``
+and ``bench-build`` (see :mod:`store.bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from typing import Any
+
+from bot.cli import EXIT_OK, EXIT_USAGE, add_db_argument
+from bot.settings import Settings
+from store.models import Hit
+from store.search import Searcher, SearchFilters
+
+_ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def register(sub: Any) -> None:
+    """Add ``search`` (and the search benchmark commands) to the ``verbatim`` parser."""
+    p = sub.add_parser(
+        "search",
+        help="find the paragraphs a (half-remembered) quotation comes from",
+        description='Fuzzy search. "exact phrase" in quotes must appear; -word excludes a '
+        "word. Prints the hits best first, or nothing when no paragraph matches well enough.",
+    )
+    p.add_argument("query", nargs="+", metavar="QUERY", help="words of the quotation")
+    add_db_argument(p)
+    p.add_argument("--limit", type=int, default=5, metavar="N", help="at most N hits (5)")
+    p.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    p.add_argument("--collection", metavar="NAME", help="only this collection")
+    p.add_argument("--document", type=int, metavar="ID", help="only this document")
+    p.add_argument("--speaker", metavar="NAME", help="only speakers whose name contains NAME")
+    p.add_argument("--language", metavar="CODE", help="only documents in this language (en, ko)")
+    p.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="from this date (YYYY[-MM[-DD]])"
+    )
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="up to this date, inclusive")
+    p.set_defaults(handler=_search)
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """One hit as the JSON object ``verbatim search --json`` prints."""
+    doc = hit.document
+    return {
+        "paragraph_id": hit.paragraph.id,
+        "document_id": doc.id,
+        "title": doc.title,
+        "date": doc.date.iso() if doc.date else None,
+        "place": doc.place,
+        "speaker": doc.speaker,
+        "collection": doc.collection,
+        "position": hit.position,
+        "total": hit.total,
+        "text": hit.paragraph.text,
+        "score": hit.score,
+        "confidence": hit.confidence,
+        "spans": [[start, end] for start, end in hit.spans],
+    }
+
+
+def highlight(text: str, spans: tuple[tuple[int, int], ...], mark: tuple[str, str]) -> str:
+    """``text`` with each span wrapped in the ``mark`` pair."""
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        out += [text[last:start], mark[0], text[start:end], mark[1]]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _format_hit(n: int, hit: Hit, color: bool) -> str:
+    doc = hit.document
+    where = ", ".join(
+        x for x in (doc.speaker, doc.date.display() if doc.date else None, doc.place) if x
+    )
+    mark = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
+    return (
+        f"{n}. {hit.score:.0f} {hit.confidence} | {doc.title}"
+        f"{' (' + where + ')' if where else ''} | paragraph {hit.position} of {hit.total} "
+        f"| id {hit.paragraph.id}\n   {highlight(hit.paragraph.text, hit.spans, mark)}"
+    )
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters | str:
+    for name in ("date_from", "date_to"):
+        value = getattr(args, name)
+        if value is not None and not _ISO_DATE.match(value):
+            return f"--{name[5:]} must be a date like 2024, 2024-03 or 2024-03-01, not {value!r}"
+    return SearchFilters(
+        collection=args.collection,
+        document_id=args.document,
+        speaker=args.speaker,
+        language=args.language,
+        date_from=args.date_from,
+        date_to=args.date_to,
+    )
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_store import open_for_reading
+
+    filters = _filters(args)
+    if isinstance(filters, str):
+        print(f"verbatim search: {filters}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit < 1:
+        print("verbatim search: --limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work() -> int:
+        async with open_for_reading(settings) as db:
+            result = await Searcher(db).search(
+                " ".join(args.query), limit=args.limit, filters=filters
+            )
+        if result.notice:
+            print(result.notice, file=sys.stderr)
+        if result.error:
+            if args.json:
+                print("[]")
+            print(f"verbatim search: {result.error}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.json:
+            print(json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=1))
+        elif not result.hits:
+            print("No paragraph matches closely enough.")
+        else:
+            color = sys.stdout.isatty()
+            print("\n\n".join(_format_hit(n, h, color) for n, h in enumerate(result.hits, 1)))
+        return EXIT_OK
+
+    return asyncio.run(work())

@@ -1,0 +1,57 @@
+"""Query parsing and sanitising: phrases, exclusions, caps, hostile input."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.query import MAX_QUERY_CHARS, fts_term, parse_query
+
+
+def test_plain_words_are_folded_in_order() -> None:
+    q = parse_query("  We SHALL  fight… on the Beaches ")
+    assert q.text == "We SHALL fight… on the Beaches"
+    assert q.words == ("we", "shall", "fight", "on", "the", "beaches")
+    assert q.phrases == () and q.excluded == frozenset() and q.error is None
+
+
+def test_phrases_and_exclusions() -> None:
+    q = parse_query('“landing grounds” fight -beaches -"x" "on the')
+    assert q.phrases == (("landing", "grounds"), ("on", "the"))
+    assert q.excluded == {"beaches", "x"}
+    assert q.words == ("landing", "grounds", "fight", "on", "the")
+
+
+def test_hyphenated_word_is_not_an_exclusion() -> None:
+    q = parse_query("well-being of all")
+    assert q.excluded == frozenset()
+    assert q.words == ("well", "being", "of", "all")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['NEAR(a b, 2) AND "c', "a* OR b:c ^d {x}", "🙂🙂 peace 🙂", "\x00\x07tab\there\x1b[0m"],
+)
+def test_operators_and_control_characters_are_just_text(raw: str) -> None:
+    q = parse_query(raw)
+    assert q.error is None
+    assert all(w.isalnum() for w in q.words)
+    assert "\x00" not in q.text and "\x1b" not in q.text
+
+
+@pytest.mark.parametrize("raw", ["", "   ", '""', "!!! ??? ***", "🙂", "-only -excluded"])
+def test_nothing_searchable_gives_a_message(raw: str) -> None:
+    q = parse_query(raw)
+    assert q.words == ()
+    assert q.error
+
+
+def test_long_query_is_capped_with_a_notice() -> None:
+    q = parse_query("peace and prosperity " * 500)
+    assert len(q.text) <= MAX_QUERY_CHARS
+    assert q.notice and str(len(q.text)) in q.notice
+    assert q.text.endswith(("peace", "and", "prosperity"))
+
+
+def test_fts_term_quotes_safely() -> None:
+    assert fts_term('a"b') == '"a""b"'
+    assert fts_term("조국", prefix=True) == '"조국"*'

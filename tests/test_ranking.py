@@ -1,0 +1,83 @@
+"""Scoring functions: alignment + coverage blend, threshold, confidence, spans."""
+
+from __future__ import annotations
+
+from store.query import parse_query
+from store.ranking import MATCH_THRESHOLD, confidence_label, rank, score_paragraph
+
+PARA = (
+    "We shall go on to the end, we shall fight in France, we shall fight on the seas "
+    "and oceans, we shall fight with growing confidence and growing strength in the air."
+)
+
+
+def _score(query: str, text: str = PARA):  # type: ignore[no-untyped-def]
+    q = parse_query(query)
+    return score_paragraph(q.words, 1, text, q.phrases, q.excluded)
+
+
+def test_exact_words_score_100_and_are_labelled_exact() -> None:
+    s = _score("We shall fight on the SEAS and oceans!")
+    assert s is not None and s.score == 100 and s.confidence == "exact"
+    assert [PARA[a:b] for a, b in s.spans] == ["we shall fight on the seas and oceans"]
+
+
+def test_typos_swaps_and_drops_stay_above_threshold_but_not_exact() -> None:
+    for query in (
+        "we shal fihgt on the seas and oceens",
+        "we shall fight the on seas and oceans",
+        "we shall fight on seas and oceans",
+    ):
+        s = _score(query)
+        assert s is not None and MATCH_THRESHOLD <= s.score < 100, query
+        assert s.confidence in ("close", "loose")
+
+
+def test_unrelated_sentence_scores_below_threshold() -> None:
+    s = _score("the committee approved the annual budget of the ministry of finance")
+    assert s is not None and s.score < MATCH_THRESHOLD
+
+
+def test_short_paragraph_inside_long_query_is_not_a_match() -> None:
+    s = _score("thank you very much mister president for this kind invitation", "Thank you.")
+    assert s is not None and s.score < MATCH_THRESHOLD
+
+
+def test_spans_map_onto_displayed_text_with_curly_quotes_and_dashes() -> None:
+    text = "He said: “the colour of the flag” — red—and blue."
+    s = _score("the color of the flag red and", text)
+    assert s is not None
+    highlighted = [text[a:b] for a, b in s.spans]
+    assert highlighted[0].startswith("the colour of the flag")
+    assert all(a < b for a, b in s.spans)
+    assert list(s.spans) == sorted(s.spans)
+
+
+def test_phrase_and_exclusion_rules() -> None:
+    assert _score('"fight in france" growing') is not None
+    assert _score('"fight in germany" growing') is None
+    assert _score("fight on the seas -oceans") is None
+
+
+def test_rank_orders_best_first_and_prefers_the_shorter_of_equals() -> None:
+    q = parse_query("fight on the seas and oceans")
+    window = (
+        PARA
+        + " "
+        + "And even if, which I do not for a moment believe, this Island were subjugated."
+    )
+    ranked = rank(q.words, [(5, window), (7, PARA), (9, "Nothing to see here at all.")])
+    assert [s.paragraph_id for s in ranked] == [7, 5]
+
+
+def test_confidence_label_bands() -> None:
+    assert confidence_label(100, True) == "exact"
+    assert confidence_label(95, False) == "close"
+    assert confidence_label(80, False) == "loose"
+
+
+def test_korean_prefix_words_match() -> None:
+    s = _score("조국의 통일", "우리는 조국의 통일을 위하여 모두 힘차게 나아가자.")
+    assert s is not None and s.score >= MATCH_THRESHOLD
+    text = "우리는 조국의 통일을 위하여 모두 힘차게 나아가자."
+    assert [text[a:b] for a, b in s.spans] == ["조국의 통일을"]

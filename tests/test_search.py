@@ -1,0 +1,192 @@
+"""Searcher against a small real database in tmp_path: contract, filters, Korean, hostile input."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from store.db import Database, open_database
+from store.models import ParsedDocument, PartialDate
+from store.search import Searcher, SearchFilters
+
+SPEECH = [
+    "We shall go on to the end, we shall fight in France, we shall fight on the seas and "
+    "oceans, we shall fight with growing confidence and growing strength in the air.",
+    "We shall defend our Island, whatever the cost may be, we shall fight on the beaches, "
+    "we shall fight on the landing grounds.",
+    "The colour of the “flag” — red—and blue — was chosen by the people’s committee.",
+]
+ADDRESS = [
+    "The United Nations must remain the centre of harmonising the actions of nations.",
+    "Thank you.",
+]
+KOREAN = ["우리는 조국의 통일을 위하여 모두 힘차게 나아가자.", "인민들의 행복을 위하여 복무하자."]
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with open_database(tmp_path / "search.db") as database:
+        docs = [
+            ParsedDocument(
+                "Blood, toil",
+                SPEECH,
+                "speech.txt",
+                "text",
+                speaker="Winston Churchill",
+                date=PartialDate(1940, 6, 4),
+                place="London",
+                collection="speeches",
+            ),
+            ParsedDocument(
+                "General debate",
+                ADDRESS,
+                "un.txt",
+                "text",
+                speaker="A Delegate",
+                date=PartialDate(2024, 9, 24),
+                collection="un",
+                language="en",
+            ),
+            ParsedDocument(
+                "신년사",
+                KOREAN,
+                "ko.txt",
+                "text",
+                date=PartialDate(2019, 1, 1),
+                collection="ko",
+                language="ko",
+            ),
+        ]
+        await database.insert_documents([(d, f"hash{i}") for i, d in enumerate(docs)])
+        yield database
+
+
+async def test_typo_query_finds_the_paragraph_with_citation_and_spans(db: Database) -> None:
+    result = await Searcher(db).search("we shal fihgt on the beachs")
+    assert result.error is None and result.hits
+    hit = result.hits[0]
+    assert hit.paragraph.text == SPEECH[1]
+    assert hit.document.title == "Blood, toil" and (hit.position, hit.total) == (2, 3)
+    assert hit.confidence in ("close", "loose") and 75 <= hit.score < 100
+    marked = [hit.paragraph.text[a:b] for a, b in hit.spans]
+    assert marked and marked[0].startswith("we shall fight on the beaches")
+
+
+async def test_exact_quote_is_exact(db: Database) -> None:
+    result = await Searcher(db).search("The colour of the flag, red and blue")
+    hit = result.hits[0]
+    assert hit.paragraph.text == SPEECH[2]
+    assert hit.confidence == "exact" and hit.score == 100
+
+
+async def test_misspelt_rare_word_is_corrected_against_the_vocabulary(db: Database) -> None:
+    searcher = Searcher(db)
+    assert [t for t, _ in await searcher.corrections("harmonsing")] == ["harmonising"]
+    result = await searcher.search("harmonsing actons")
+    assert result.hits and result.hits[0].paragraph.text == ADDRESS[0]
+
+
+async def test_unrelated_sentence_returns_nothing(db: Database) -> None:
+    result = await Searcher(db).search(
+        "the ministry approved the annual fishing quota for trawlers"
+    )
+    assert result.hits == [] and result.error is None
+
+
+async def test_short_paragraph_is_not_matched_by_a_long_query(db: Database) -> None:
+    result = await Searcher(db).search("thank you very much mister president for the invitation")
+    assert result.hits == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NEAR(fight beaches)",
+        'fight* AND "beaches',
+        "text: fight OR beaches",
+        "(((",
+        "🙂 fight 🙂",
+        "fight\x00\x1b beaches",
+        "^fight -",
+        '""""',
+        "NOT AND OR",
+    ],
+)
+async def test_fts_syntax_never_crashes(db: Database, query: str) -> None:
+    result = await Searcher(db).search(query)
+    assert result.error is not None or isinstance(result.hits, list)
+
+
+async def test_empty_query_gives_an_error_message(db: Database) -> None:
+    result = await Searcher(db).search("  ?!  ")
+    assert result.hits == [] and result.error
+
+
+async def test_very_long_query_is_capped_with_notice(db: Database) -> None:
+    result = await Searcher(db).search(SPEECH[1] + " " + "x" * 10_000)
+    assert result.notice and len(result.query) <= 300 and result.error is None
+    assert result.hits and result.hits[0].paragraph.text == SPEECH[1]
+
+
+async def test_phrase_and_exclusion(db: Database) -> None:
+    searcher = Searcher(db)
+    hits = (await searcher.search('"fight in france" growing confidence')).hits
+    assert [h.paragraph.text for h in hits] == [SPEECH[0]]
+    assert (await searcher.search('"fight in germany" growing confidence')).hits == []
+    assert (await searcher.search("we shall fight on the seas and oceans -oceans")).hits == []
+
+
+async def test_filters(db: Database) -> None:
+    searcher = Searcher(db)
+    query = "we shall fight on the beaches"
+    assert (await searcher.search(query, filters=SearchFilters(collection="un"))).hits == []
+    assert (await searcher.search(query, filters=SearchFilters(collection="speeches"))).hits
+    assert (await searcher.search(query, filters=SearchFilters(speaker="churchill"))).hits
+    assert (await searcher.search(query, filters=SearchFilters(date_from="1941"))).hits == []
+    assert (await searcher.search(query, filters=SearchFilters(date_to="1940-06"))).hits
+    assert (await searcher.search(query, filters=SearchFilters(date_to="1940-05"))).hits == []
+    doc = SearchFilters(document_id=2)
+    assert (await searcher.search(query, filters=doc)).hits == []
+    un = await searcher.search("united nations centre", filters=SearchFilters(language="EN"))
+    assert un.hits and un.hits[0].document.id == 2
+
+
+async def test_limit_and_offset_page_through_hits(db: Database) -> None:
+    searcher = Searcher(db)
+    all_hits = (await searcher.search("we shall fight", limit=10)).hits
+    assert len(all_hits) >= 2
+    second = (await searcher.search("we shall fight", limit=1, offset=1)).hits
+    assert [h.paragraph.id for h in second] == [all_hits[1].paragraph.id]
+
+
+async def test_korean_query_finds_korean_paragraph(db: Database) -> None:
+    searcher = Searcher(db)
+    result = await searcher.search("조국의 통일")
+    assert result.hits and result.hits[0].paragraph.text == KOREAN[0]
+    text = result.hits[0].paragraph.text
+    assert [text[a:b] for a, b in result.hits[0].spans] == ["조국의 통일을"]
+    result = await searcher.search("인민들의 행복을 위하여")
+    assert result.hits[0].paragraph.text == KOREAN[1]
+
+
+async def test_uses_the_given_executor(db: Database) -> None:
+    class Counting(concurrent.futures.ThreadPoolExecutor):
+        calls = 0
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().submit(fn, *args, **kwargs)
+
+    with Counting(max_workers=1) as pool:
+        await Searcher(db, pool).search("we shall fight on the beaches")
+    assert Counting.calls == 1
+
+
+async def test_vocabulary_is_rebuilt_for_an_old_database(db: Database) -> None:
+    await db.conn.execute("DELETE FROM search_vocab")
+    result = await Searcher(db).search("harmonsing actons")
+    assert result.hits and result.hits[0].paragraph.text == ADDRESS[0]
+    assert (await db.term_frequencies(["shall"]))["shall"] == 2
