@@ -1,0 +1,154 @@
+"""Build the python-telegram-bot Application: handlers, error handler, start-up, shutdown.
+
+The database is opened in ``post_init`` (inside the Application's event loop) and the
+:class:`~bot.service.VerbatimService` is put in ``bot_data``; ``post_shutdown`` closes
+it.  ``run_polling`` calls both; code that drives the Application itself (tests, the
+terminal chat) uses :func:`running`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import handlers, render
+from bot.service import VerbatimService
+from store.db import open_database
+from store.ingest import ensure_sample_loaded
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 64
+_STACK_KEY = "exit_stack"
+_CONFIG_KEY = "config"
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def api_urls(base_url: str) -> tuple[str, str]:
+    """The Bot API and file URLs for a custom server.
+
+    ``http://host:8081`` and ``http://host:8081/bot`` both mean the server's
+    ``/bot<token>/<method>`` endpoints; a URL containing ``{token}`` is used as given.
+    """
+    base = base_url.rstrip("/")
+    if "{token}" in base:
+        return base, base.replace("/bot{token}", "/file/bot{token}")
+    if base.endswith("/bot"):
+        base = base[: -len("/bot")]
+    return f"{base}/bot", f"{base}/file/bot"
+
+
+def build_application(
+    token: str,
+    db_path: Path,
+    *,
+    load_sample: bool = False,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> AnyApplication:
+    """The bot's Application over the database at ``db_path``.
+
+    ``load_sample`` loads the bundled sample speech into an empty database at start.
+    ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limit:
+        limiter: Any = AIORateLimiter(max_retries=1)  # PTB's builder typing wants [None]
+        builder = builder.rate_limiter(limiter)
+    if base_url:
+        api, files = api_urls(base_url)
+        builder = builder.base_url(api).base_file_url(files)
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app: AnyApplication = builder.build()
+    app.bot_data[_CONFIG_KEY] = (db_path, load_sample)
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: AnyApplication) -> None:
+    """Register the chat handlers and the error handler."""
+    new_messages = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", handlers.start, filters=new_messages))
+    app.add_handler(CommandHandler("help", handlers.help_command, filters=new_messages))
+    app.add_handler(CommandHandler(["q", "quote", "find"], handlers.quote, filters=new_messages))
+    app.add_handler(CommandHandler("random", handlers.random_command, filters=new_messages))
+    app.add_handler(CommandHandler("sources", handlers.sources, filters=new_messages))
+    app.add_handler(CommandHandler("stats", handlers.stats, filters=new_messages))
+    app.add_handler(MessageHandler(filters.COMMAND & new_messages, handlers.unknown_command))
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT
+            & ~filters.COMMAND
+            & ~filters.VIA_BOT
+            & filters.ChatType.PRIVATE
+            & new_messages,
+            handlers.plain_text,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_error_handler(handlers.on_error)
+
+
+async def _post_init(app: AnyApplication) -> None:
+    db_path, load_sample = app.bot_data[_CONFIG_KEY]
+    stack = AsyncExitStack()
+    db = await stack.enter_async_context(open_database(db_path))
+    app.bot_data[_STACK_KEY] = stack
+    if load_sample and await ensure_sample_loaded(db):
+        log.info("loaded the bundled sample speech into the empty database")
+    app.bot_data[handlers.SERVICE_KEY] = await VerbatimService.create(db)
+    try:
+        await app.bot.set_my_commands(list(render.COMMANDS))
+    except TelegramError as exc:
+        log.warning("could not register the command list with Telegram: %s", exc)
+
+
+async def _post_shutdown(app: AnyApplication) -> None:
+    stack: AsyncExitStack | None = app.bot_data.pop(_STACK_KEY, None)
+    app.bot_data.pop(handlers.SERVICE_KEY, None)
+    if stack is not None:
+        await stack.aclose()
+
+
+@asynccontextmanager
+async def running(app: AnyApplication) -> AsyncIterator[AnyApplication]:
+    """Initialise the Application and open its database, without polling; undo on exit.
+
+    For code that feeds updates itself with ``app.process_update`` (tests, ``verbatim chat``).
+    """
+    await app.initialize()
+    try:
+        await _post_init(app)
+        try:
+            yield app
+        finally:
+            await _post_shutdown(app)
+    finally:
+        await app.shutdown()

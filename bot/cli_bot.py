@@ -1,0 +1,120 @@
+"""``verbatim run``: start the Telegram bot (long polling).
+
+The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``) and is
+never printed or logged: a logging filter replaces it wherever it would appear.
+Telegram imports stay inside the handler so other subcommands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.cli import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+def register(sub: Any) -> None:
+    """Add ``run`` to the ``verbatim`` parser."""
+    p = sub.add_parser(
+        "run",
+        help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+        description="Start the Telegram bot with long polling. The token is read from "
+        "TELEGRAM_BOT_TOKEN. With the default database, the bundled sample speech is "
+        "loaded when the database is empty.",
+    )
+    add_db_argument(p)
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="Bot API server, e.g. http://127.0.0.1:8081 for a self-hosted telegram-bot-api "
+        "(default: $TELEGRAM_BASE_URL, else Telegram's)",
+    )
+    p.set_defaults(handler=run)
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token in log records (messages, arguments, tracebacks)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        text = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if self.token in text:
+            record.msg, record.args = text.replace(self.token, "<token>"), None
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+def check_base_url(url: str) -> str:
+    """A usable Bot API base URL, or a :class:`SettingsError`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"TELEGRAM_BASE_URL / --base-url must be an http(s) URL like "
+            f"http://127.0.0.1:8081, not {url!r}"
+        )
+    return url
+
+
+def check_token(settings: Settings) -> str:
+    """The token from settings, checked for shape (without ever echoing it)."""
+    token = settings.require_token().strip()
+    if not _TOKEN_SHAPE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+            "letters, digits, - and _): copy it again from @BotFather"
+        )
+    return token
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until interrupted; exit code 4 when the token is missing or rejected."""
+    token = check_token(settings)
+    base_url = args.base_url or settings.base_url
+    if base_url:
+        check_base_url(base_url)
+    redact = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+    from telegram import Update
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.app import build_application
+
+    app = build_application(
+        token,
+        settings.db_path,
+        load_sample=settings.db_path_is_default,
+        base_url=base_url,
+    )
+    log.info("starting the bot with database %s", settings.db_path)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print(
+            "verbatim: Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): check it with "
+            "@BotFather",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except TelegramError as exc:
+        message = str(exc).replace(token, "<token>")
+        print(f"verbatim: could not talk to the Telegram Bot API: {message}", file=sys.stderr)
+        return EXIT_PARTIAL_FAILURE
+    return EXIT_OK

@@ -1,0 +1,218 @@
+"""Telegram handlers for chats: parse the update, ask the service, render, send once.
+
+Registered by :func:`bot.app.build_application`.  In groups the bot answers only
+commands (``/q@botname`` with privacy mode on) and replies to the command message;
+plain text is searched in private chats only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import callback_data as cb
+from bot import render
+from bot.service import STALE, Card, Gone, NoMatch, Problem, SearchOutcome, VerbatimService
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = "service"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+BAD_BUTTON = "This button is not valid. Please search again."
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def service_of(context: Context) -> VerbatimService:
+    """The service that :func:`bot.app.build_application`'s post_init put in bot_data."""
+    return cast(VerbatimService, context.bot_data[SERVICE_KEY])
+
+
+async def send(update: Update, context: Context, message: render.RenderedMessage) -> None:
+    """Send ``message`` to the update's chat; in groups as a reply to the command."""
+    msg = update.effective_message
+    chat = update.effective_chat
+    if msg is None or chat is None:
+        return
+    reply = None
+    if chat.type != ChatType.PRIVATE:
+        reply = ReplyParameters(message_id=msg.message_id, allow_sending_without_reply=True)
+    await context.bot.send_message(
+        chat_id=chat.id,
+        text=message.text,
+        parse_mode=message.parse_mode,
+        reply_markup=message.reply_markup,
+        reply_parameters=reply,
+        message_thread_id=msg.message_thread_id if msg.is_topic_message else None,
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+def render_outcome(
+    outcome: SearchOutcome | Gone, bot_username: str | None
+) -> render.RenderedMessage:
+    """The message for whatever a search or a paragraph lookup returned."""
+    if isinstance(outcome, Card):
+        return render.render_card(outcome, bot_username)
+    if isinstance(outcome, NoMatch):
+        return render.render_no_match(outcome)
+    return render.render_text(outcome.message)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start, and /start p_<id> deep links."""
+    if context.args:
+        card = await service_of(context).deep_link(context.args[0])
+        if card is not None:
+            await send(update, context, render_outcome(card, context.bot.username))
+            return
+    await help_command(update, context)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: what the bot does, with examples drawn from the corpus."""
+    service = service_of(context)
+    examples = await service.examples()
+    documents = (await service.stats()).documents if not examples else 1
+    await send(update, context, render.render_help(context.bot.username, examples, documents))
+
+
+def query_from(message: Message, args: list[str]) -> str:
+    """The query of a /q command: its arguments, else the text of the message it replies to."""
+    if args:
+        return " ".join(args)
+    replied = message.reply_to_message
+    if replied is not None:
+        return replied.text or replied.caption or ""
+    return ""
+
+
+async def quote(update: Update, context: Context) -> None:
+    """/q words (aliases /quote, /find); a reply /q searches the replied-to message."""
+    message = update.effective_message
+    if message is None:
+        return
+    outcome = await service_of(context).search(query_from(message, context.args or []))
+    await send(update, context, render_outcome(outcome, context.bot.username))
+
+
+async def plain_text(update: Update, context: Context) -> None:
+    """Any text in a private chat is a search."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    outcome = await service_of(context).search(message.text)
+    await send(update, context, render_outcome(outcome, context.bot.username))
+
+
+async def random_command(update: Update, context: Context) -> None:
+    """/random: a random passage."""
+    card = await service_of(context).random()
+    if card is None:
+        await send(update, context, render.render_text("The database is empty."))
+        return
+    await send(update, context, render.render_card(card, context.bot.username))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/sources: the documents, paged with buttons."""
+    view = await service_of(context).sources(0)
+    await send(update, context, render.render_sources(view))
+
+
+async def stats(update: Update, context: Context) -> None:
+    """/stats: how many documents and paragraphs."""
+    await send(update, context, render.render_stats(await service_of(context).stats()))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command we do not know: a help pointer in private chats, or when addressed to us."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    if chat.type != ChatType.PRIVATE:
+        entity = next(
+            (e for e in message.entities if e.type == MessageEntity.BOT_COMMAND and e.offset == 0),
+            None,
+        )
+        command = message.parse_entity(entity) if entity else ""
+        username = (context.bot.username or "").casefold()
+        if not username or not command.casefold().endswith(f"@{username}"):
+            return
+    await send(update, context, render.UNKNOWN_COMMAND)
+
+
+# ---------------------------------------------------------------------- buttons
+
+
+async def button(update: Update, context: Context) -> None:
+    """A result-card or sources button: validate the data, then edit the message in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    service = service_of(context)
+    try:
+        action = cb.decode(query.data)
+    except cb.CallbackDataError as exc:
+        log.info("refused callback data (%s)", exc)
+        await query.answer(BAD_BUTTON, show_alert=True)
+        return
+    if action.epoch != service.epoch:
+        await query.answer(STALE.message, show_alert=True)
+        return
+    if isinstance(action, cb.Noop):
+        await query.answer()
+        return
+    if isinstance(action, cb.SourcesPage):
+        rendered = render.render_sources(await service.sources(action.page))
+    else:
+        if isinstance(action, cb.ShowParagraph):
+            outcome: Card | Problem | Gone = await service.paragraph(
+                action.paragraph_id,
+                anchor_id=action.anchor_id,
+                query_id=action.query_id,
+                rank=action.rank,
+            )
+        else:
+            outcome = await service.match(action.query_id, action.rank)
+        if not isinstance(outcome, Card):
+            await query.answer(outcome.message, show_alert=True)
+            return
+        rendered = render.render_card(outcome, context.bot.username)
+    try:
+        await query.edit_message_text(
+            rendered.text,
+            parse_mode=rendered.parse_mode,
+            reply_markup=rendered.reply_markup,
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+    await query.answer()
+
+
+# ---------------------------------------------------------------------- errors
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the traceback and tell the user, briefly, that something went wrong."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(render.SOMETHING_WRONG.text, show_alert=True)
+        elif update.effective_message is not None and update.effective_chat is not None:
+            await send(update, context, render.SOMETHING_WRONG)
+    except TelegramError as exc:
+        log.warning("could not tell the user about the error: %s", exc)

@@ -1,0 +1,364 @@
+"""The service layer between Telegram handlers and the store.
+
+Handlers (chat commands, inline mode, the terminal ``verbatim chat``) call these
+methods and get plain values back (:class:`Card`, :class:`NoMatch`, :class:`Problem`,
+:class:`Gone`, ...); :mod:`bot.render` turns those into Telegram HTML.  Nothing here
+knows about Telegram updates, so the same behaviour is shared by every surface.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from store.db import Database
+from store.models import Confidence, DocumentMeta, Hit, Paragraph
+from store.search import Searcher
+
+MAX_QUERY_CHARS = 300
+SOURCES_PAGE_SIZE = 8
+DEEP_LINK_PREFIX = "p_"
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "which",
+        "who",
+        "will",
+        "with",
+        "you",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One paragraph to show, with everything the result card needs.
+
+    ``anchor_id`` is the paragraph the search matched (``paragraph`` may be a neighbour
+    reached with ◀ ▶); ``query_id`` is 0 when the card does not come from a search
+    (random paragraph, deep link).  ``has_more`` says whether hit ``rank + 1`` may exist.
+    ``prev_id`` / ``next_id`` are the neighbouring paragraphs' ids, ``None`` at the ends.
+    """
+
+    paragraph: Paragraph
+    document: DocumentMeta
+    epoch: str
+    spans: tuple[tuple[int, int], ...] = ()
+    confidence: Confidence | None = None
+    query: str | None = None
+    query_id: int = 0
+    rank: int = 0
+    anchor_id: int = 0
+    has_more: bool = False
+    notice: str | None = None
+    prev_id: int | None = None
+    next_id: int | None = None
+
+    @property
+    def is_anchor(self) -> bool:
+        """Whether the paragraph shown is the one the search matched."""
+        return self.paragraph.id == self.anchor_id
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatch:
+    """A search found nothing; ``suggestions`` are things to try (plain text)."""
+
+    query: str
+    suggestions: tuple[str, ...]
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The request itself cannot be served (empty query, unusable input)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """What a button or link pointed at no longer exists (or belongs to another database)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesView:
+    """One page of the document list."""
+
+    documents: list[DocumentMeta]
+    page: int
+    pages: int
+    total: int
+    epoch: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    """Counts for /stats."""
+
+    documents: int
+    paragraphs: int
+    collections: list[dict[str, Any]] = field(default_factory=list)
+
+
+SearchOutcome = Card | NoMatch | Problem
+
+STALE = Gone("This button is older than the current database. Please search again.")
+PARAGRAPH_GONE = Gone("That passage is no longer in the database. Please search again.")
+QUERY_GONE = Gone("I no longer know that search. Please search again.")
+NO_MORE = Gone("No more matches for that search.")
+
+
+def normalize_query(text: str) -> tuple[str, str | None]:
+    """Collapse whitespace and cap the length; returns ``(query, notice or None)``."""
+    query = " ".join(text.split())
+    if len(query) <= MAX_QUERY_CHARS:
+        return query, None
+    cut = query[:MAX_QUERY_CHARS]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut, f"Your text was long, so I searched its first {len(cut)} characters."
+
+
+def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
+    """Spans of the words of ``text`` that match a query word (case-insensitive, typo-tolerant).
+
+    Used when a card returns to the matched paragraph after ◀ ▶ navigation, where the
+    search's own spans are no longer at hand.  Short function words are not marked.
+    """
+    words = {w.casefold() for w in _WORD.findall(query)}
+    words = {w for w in words if w not in _STOPWORDS and len(w) > 1}
+    if not words:
+        return ()
+    spans: list[tuple[int, int]] = []
+    for m in _WORD.finditer(text):
+        word = m.group().casefold()
+        if word in words or (
+            len(word) >= 4 and any(len(w) >= 4 and fuzz.ratio(word, w) >= 80 for w in words)
+        ):
+            spans.append(m.span())
+    return tuple(spans)
+
+
+def parse_deep_link(payload: str) -> int | None:
+    """The paragraph id of a ``p_<id>`` start parameter, or ``None``."""
+    if not payload.startswith(DEEP_LINK_PREFIX):
+        return None
+    digits = payload[len(DEEP_LINK_PREFIX) :]
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
+        return None
+    return int(digits)
+
+
+def deep_link_payload(paragraph_id: int) -> str:
+    """The start parameter that opens a paragraph: ``p_<id>``."""
+    return f"{DEEP_LINK_PREFIX}{paragraph_id}"
+
+
+class VerbatimService:
+    """Search, context navigation, other matches, random, sources and stats over one database."""
+
+    def __init__(self, db: Database, searcher: Searcher, epoch: str) -> None:
+        self.db = db
+        self.searcher = searcher
+        self.epoch = epoch
+
+    @classmethod
+    async def create(cls, db: Database, searcher: Searcher | None = None) -> VerbatimService:
+        """Build the service for an open database (reads its epoch)."""
+        return cls(db, searcher or Searcher(db), await db.bot_epoch())
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, text: str) -> SearchOutcome:
+        """The best match for what the user remembers, or why there is none."""
+        query, notice = normalize_query(text)
+        if not query:
+            return Problem(
+                "Tell me what you remember, e.g. /q words you remember. "
+                "You can also reply /q to a message to find where its quote comes from."
+            )
+        query_id = await self.db.remember_query(query)
+        outcome = await self._hit_card(query, query_id, 0, notice)
+        if isinstance(outcome, Gone):
+            return NoMatch(query, self._suggestions(query), notice)
+        return outcome
+
+    async def match(self, query_id: int, rank: int) -> Card | Problem | Gone:
+        """Hit number ``rank`` of a stored query (for "other matches")."""
+        query = await self.db.get_query(query_id)
+        if query is None:
+            return QUERY_GONE
+        return await self._hit_card(query, query_id, rank, None)
+
+    async def _hit_card(
+        self, query: str, query_id: int, rank: int, notice: str | None
+    ) -> Card | Problem | Gone:
+        result = await self.searcher.search(query, limit=2, offset=rank)
+        if result.error:
+            return Problem(result.error)
+        if not result.hits:
+            return NO_MORE
+        hit: Hit = result.hits[0]
+        notices = [n for n in (notice, result.notice) if n]
+        prev_id, next_id = await self._neighbours(hit.paragraph)
+        return Card(
+            paragraph=hit.paragraph,
+            document=hit.document,
+            epoch=self.epoch,
+            prev_id=prev_id,
+            next_id=next_id,
+            spans=hit.spans,
+            confidence=hit.confidence,
+            query=query,
+            query_id=query_id,
+            rank=rank,
+            anchor_id=hit.paragraph.id,
+            has_more=len(result.hits) > 1,
+            notice=" ".join(notices) or None,
+        )
+
+    @staticmethod
+    def _suggestions(query: str) -> tuple[str, ...]:
+        tips = ["Try fewer words: the few you are surest of."]
+        if len(query.split()) < 3:
+            tips.append("Add a word or two you remember from the same sentence.")
+        if any(not c.isalnum() and not c.isspace() for c in query):
+            tips.append("Leave out punctuation and quote marks.")
+        tips.append("Use /sources to see which speeches I know.")
+        return tuple(tips)
+
+    # ------------------------------------------------------------------ paragraphs
+
+    async def paragraph(
+        self, paragraph_id: int, *, anchor_id: int = 0, query_id: int = 0, rank: int = 0
+    ) -> Card | Gone:
+        """A paragraph as a card (context navigation, deep links), or why it is gone.
+
+        When it is the matched paragraph of a stored query, the query's words are
+        highlighted again.
+        """
+        paragraph = await self.db.get_paragraph(paragraph_id)
+        if paragraph is None:
+            return PARAGRAPH_GONE
+        document = await self.db.get_document(paragraph.document_id)
+        if document is None:
+            return PARAGRAPH_GONE
+        query = await self.db.get_query(query_id) if query_id else None
+        spans: tuple[tuple[int, int], ...] = ()
+        if query and paragraph.id == anchor_id:
+            spans = highlight_spans(paragraph.text, query)
+        prev_id, next_id = await self._neighbours(paragraph)
+        return Card(
+            paragraph=paragraph,
+            document=document,
+            epoch=self.epoch,
+            prev_id=prev_id,
+            next_id=next_id,
+            spans=spans,
+            query=query,
+            query_id=query_id if query else 0,
+            rank=rank,
+            anchor_id=anchor_id or paragraph.id,
+            has_more=query is not None,
+        )
+
+    async def _neighbours(self, paragraph: Paragraph) -> tuple[int | None, int | None]:
+        window = await self.db.paragraph_window(paragraph.document_id, paragraph.position)
+        by_position = {p.position: p.id for p in window}
+        return by_position.get(paragraph.position - 1), by_position.get(paragraph.position + 1)
+
+    async def deep_link(self, payload: str) -> Card | Gone | None:
+        """Open a ``p_<id>`` start parameter; ``None`` if the payload is not a deep link."""
+        paragraph_id = parse_deep_link(payload)
+        if paragraph_id is None:
+            return None
+        return await self.paragraph(paragraph_id)
+
+    async def random(self) -> Card | None:
+        """A random paragraph of some substance, or ``None`` when the database is empty."""
+        paragraph = await self.db.random_paragraph()
+        if paragraph is None:
+            return None
+        card = await self.paragraph(paragraph.id)
+        return card if isinstance(card, Card) else None
+
+    # ------------------------------------------------------------------ browsing
+
+    async def sources(self, page: int) -> SourcesView:
+        """Page ``page`` (0-based, clamped) of the stored documents."""
+        total = await self.db.count_documents()
+        pages = max(1, -(-total // SOURCES_PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        docs = await self.db.list_documents(
+            offset=page * SOURCES_PAGE_SIZE, limit=SOURCES_PAGE_SIZE
+        )
+        return SourcesView(docs, page, pages, total, self.epoch)
+
+    async def stats(self) -> StatsView:
+        """Document and paragraph counts, overall and per collection."""
+        raw = await self.db.stats()
+        return StatsView(int(raw["documents"]), int(raw["paragraphs"]), list(raw["collections"]))
+
+    async def examples(self, count: int = 3, words: int = 5) -> list[str]:
+        """Short phrases taken from random paragraphs, to show what a query looks like."""
+        found: list[str] = []
+        for _ in range(count * 3):
+            if len(found) >= count:
+                break
+            paragraph = await self.db.random_paragraph(min_chars=120)
+            if paragraph is None:
+                break
+            tokens = _WORD.findall(paragraph.text)
+            if len(tokens) < words:
+                continue
+            start = random.randrange(0, len(tokens) - words + 1)
+            phrase = " ".join(tokens[start : start + words]).lower()
+            if phrase not in found:
+                found.append(phrase)
+        return found

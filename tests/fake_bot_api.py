@@ -1,0 +1,396 @@
+"""A small fake Telegram Bot API for tests: the same answers over HTTP or in-process.
+
+:class:`FakeTelegram` is the state machine (chats, sent messages, queued updates, every
+call recorded) answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second
+dates, ``editMessageText`` returning the edited Message (or ``True`` for inline
+messages), "message is not modified" errors, 401 for a wrong token.
+:class:`FakeBotApiServer` serves it on 127.0.0.1 (stdlib ``http.server`` in a thread) for
+end-to-end tests of ``verbatim run``; :class:`RecordingRequest` plugs it into a PTB
+``Bot`` directly for offline handler tests.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
+BOT_ID = 7000001
+BOT_USERNAME = "verbatim_test_bot"
+# Parameters that are strings even when they look like JSON (e.g. text "123").
+_STRING_PARAMS = frozenset(
+    {
+        "text",
+        "caption",
+        "callback_query_id",
+        "inline_query_id",
+        "inline_message_id",
+        "parse_mode",
+        "next_offset",
+        "url",
+        "description",
+        "short_description",
+        "name",
+        "language_code",
+    }
+)
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One recorded Bot API request."""
+
+    method: str
+    params: dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status and Telegram's description."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def decode_params(raw: dict[str, str]) -> dict[str, Any]:
+    """Turn form values (JSON-encoded by PTB for non-strings) back into Python values."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _STRING_PARAMS:
+            out[key] = value
+            continue
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+class FakeTelegram:
+    """The fake Bot API's state; thread-safe, shared by the HTTP server and RecordingRequest."""
+
+    def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        self.token = token
+        self.bot_user = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Verbatim",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+        self.calls: list[ApiCall] = []
+        self.fail_methods: dict[str, ApiError] = {}
+        self._cond = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._callback_ids = itertools.count(1)
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ building updates
+
+    def user(self, user_id: int = 111, name: str = "Ada") -> dict[str, Any]:
+        """A human user object."""
+        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "en"}
+
+    def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
+        """A chat object, remembered so the bot can send to it."""
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = "Ada"
+        else:
+            chat["title"] = "Test group"
+        self._chats[chat_id] = chat
+        return chat
+
+    def message(
+        self,
+        text: str,
+        *,
+        chat_id: int = 111,
+        chat_type: str = "private",
+        user_id: int = 111,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A user's text message (with a bot_command entity when it starts with a command)."""
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": self.user(user_id),
+            "text": text,
+        }
+        m = _COMMAND.match(text)
+        if m:
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": m.end()}]
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
+        with self._cond:
+            self._messages[(chat_id, msg["message_id"])] = msg
+        return msg
+
+    def push(self, kind: str, payload: dict[str, Any]) -> int:
+        """Queue an update of ``kind`` (``message``, ``callback_query``...); return its id."""
+        with self._cond:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, kind: payload})
+            self._cond.notify_all()
+        return update_id
+
+    def update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An update dict without queueing it (for process_update in offline tests)."""
+        return {"update_id": next(self._update_ids), kind: payload}
+
+    def callback_query(
+        self,
+        data: str,
+        *,
+        message: dict[str, Any] | None = None,
+        inline_message_id: str | None = None,
+        user_id: int = 111,
+    ) -> dict[str, Any]:
+        """A button press on a bot message (or on an inline message)."""
+        query: dict[str, Any] = {
+            "id": str(next(self._callback_ids)),
+            "from": self.user(user_id),
+            "chat_instance": "-8123456789",
+            "data": data,
+        }
+        if message is not None:
+            query["message"] = message
+        if inline_message_id is not None:
+            query["inline_message_id"] = inline_message_id
+        return query
+
+    # ------------------------------------------------------------------ answering
+
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        """Answer one API call (raises :class:`ApiError` like Telegram's error replies)."""
+        if token != self.token:
+            raise ApiError(401, "Unauthorized")
+        if method != "getUpdates":
+            with self._cond:
+                self.calls.append(ApiCall(method, params))
+                self._cond.notify_all()
+        if method in self.fail_methods:
+            raise self.fail_methods[method]
+        handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return handler(params)
+
+    def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 1.0)
+        deadline = time.monotonic() + wait
+        with self._cond:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            return list(self._updates[: int(params.get("limit") or 100)])
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat = self._chats.get(int(params["chat_id"]))
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        msg = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            **self._content(params),
+        }
+        with self._cond:
+            self._messages[(chat["id"], msg["message_id"])] = msg
+        return msg
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        if "inline_message_id" in params:
+            return True
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        with self._cond:
+            msg = self._messages.get(key)
+            if msg is None:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            content = self._content(params)
+            if all(msg.get(k) == v for k, v in content.items()) and (
+                "reply_markup" in content or "reply_markup" not in msg
+            ):
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content "
+                    "and reply markup are exactly the same as a current content and reply "
+                    "markup of the message",
+                )
+            msg.pop("reply_markup", None)
+            msg.update(content, edit_date=int(time.time()))
+            return dict(msg)
+
+    @staticmethod
+    def _content(params: dict[str, Any]) -> dict[str, Any]:
+        text = params["text"]
+        if params.get("parse_mode") == "HTML":
+            text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        out: dict[str, Any] = {"text": text}
+        if params.get("reply_markup"):
+            out["reply_markup"] = params["reply_markup"]
+        return out
+
+    # ------------------------------------------------------------------ inspecting
+
+    def calls_of(self, method: str) -> list[ApiCall]:
+        """Recorded calls of one method, in order."""
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self, method: str, count: int = 1, *, since: int = 0, timeout: float = 10.0
+    ) -> list[ApiCall]:
+        """Wait until ``count`` calls of ``method`` arrived after call number ``since``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls[since:] if c.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls[since:]]
+                    raise AssertionError(f"timed out waiting for {count} {method}; saw {seen}")
+                self._cond.wait(left)
+
+    def sent_message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """The current state of a message the bot sent (after edits)."""
+        with self._cond:
+            return dict(self._messages[(chat_id, message_id)])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            params: dict[str, Any] = json.loads(body or "{}")
+        else:
+            params = decode_params(dict(parse_qsl(body, keep_blank_values=True)))
+        parts = self.path.rstrip("/").split("/")
+        token = parts[-2][3:] if len(parts) >= 2 and parts[-2].startswith("bot") else ""
+        try:
+            payload: dict[str, Any] = {
+                "ok": True,
+                "result": self.server.fake.handle(token, parts[-1], params),
+            }
+            status = 200
+        except ApiError as exc:
+            status = exc.code
+            payload = {"ok": False, "error_code": exc.code, "description": exc.description}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeTelegram
+
+
+class FakeBotApiServer:
+    """Serve a :class:`FakeTelegram` on 127.0.0.1 on a free port; use as a context manager."""
+
+    def __init__(self, fake: FakeTelegram | None = None) -> None:
+        self.fake = fake or FakeTelegram()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self.fake
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The value for TELEGRAM_BASE_URL / ``--base-url``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/bot"
+
+    def __enter__(self) -> FakeBotApiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class RecordingRequest(BaseRequest):
+    """A PTB request object that answers from a :class:`FakeTelegram`, with no network."""
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        parts = url.rstrip("/").split("/")
+        params = decode_params(request_data.json_parameters) if request_data else {}
+        try:
+            result = self.fake.handle(parts[-2][3:], parts[-1], params)
+            return 200, json.dumps({"ok": True, "result": result}).encode()
+        except ApiError as exc:
+            body = {"ok": False, "error_code": exc.code, "description": exc.description}
+            return exc.code, json.dumps(body).encode()
