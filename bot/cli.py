@@ -2,7 +2,7 @@
 
 Subcommands are registered by small modules, one per area:
 ``bot.cli_store`` (ingest, stats, show), ``bot.cli_search`` (search, evaluation,
-benchmarks) and ``bot.cli_bot`` (run, chat, backup).  Each exposes
+benchmarks), ``bot.cli_bot`` (run) and ``bot.cli_ops`` (backup, chat).  Each exposes
 ``register(subparsers)`` and sets ``handler(args, settings) -> int`` on its parser.
 
 Exit codes: 0 success, 1 the work ran but some of it failed, 2 usage error,
@@ -36,7 +36,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
-    from bot import cli_bot, cli_search, cli_store
+    from bot import cli_bot, cli_ops, cli_search, cli_store
 
     parser = argparse.ArgumentParser(
         prog="verbatim",
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cli_store, cli_search, cli_bot):
+    for module in (cli_store, cli_search, cli_bot, cli_ops):
         module.register(sub)
     return parser
 

@@ -6,9 +6,11 @@ Everything else receives a :class:`Settings` value; no other module reads ``os.e
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -34,6 +36,10 @@ class Settings:
     token: str | None = None
     base_url: str | None = None
     log_level: str = "INFO"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret_token: str | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with the given fields replaced (flags win over the environment)."""
@@ -47,6 +53,73 @@ class Settings:
                 "TELEGRAM_BOT_TOKEN=..., or try the bot offline with `verbatim chat`"
             )
         return self.token
+
+    def with_webhook(
+        self,
+        *,
+        url: str | None = None,
+        listen: str | None = None,
+        port: int | None = None,
+        secret_token: str | None = None,
+    ) -> Settings:
+        """Return a copy with webhook flags on top (``None`` keeps the value), validated."""
+        return check_webhook(
+            replace(
+                self,
+                webhook_url=url if url is not None else self.webhook_url,
+                webhook_listen=listen if listen is not None else self.webhook_listen,
+                webhook_port=port if port is not None else self.webhook_port,
+                webhook_secret_token=(
+                    secret_token if secret_token is not None else self.webhook_secret_token
+                ),
+            )
+        )
+
+
+# Telegram delivers webhooks only over HTTPS and only to these ports.
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_webhook(settings: Settings) -> Settings:
+    """Validate the webhook settings; return them unchanged or raise :class:`SettingsError`."""
+    if settings.webhook_url is not None:
+        url = urlsplit(settings.webhook_url)
+        if url.scheme != "https" or not url.hostname:
+            raise SettingsError(
+                f"webhook URL {settings.webhook_url!r} must be an https:// URL with a host name "
+                "(Telegram delivers webhooks only over HTTPS)"
+            )
+        try:
+            url_port = url.port or 443
+        except ValueError:
+            url_port = -1
+        if url_port not in WEBHOOK_PORTS:
+            raise SettingsError(
+                f"webhook URL port must be one of {', '.join(map(str, WEBHOOK_PORTS))} "
+                f"(Telegram's rule), not {url.netloc.rpartition(':')[2]!r}"
+            )
+    if not 1 <= settings.webhook_port <= 65535:
+        raise SettingsError(f"webhook listen port {settings.webhook_port} is not in 1..65535")
+    if not settings.webhook_listen.strip():
+        raise SettingsError("webhook listen address is empty (try 127.0.0.1 or 0.0.0.0)")
+    token = settings.webhook_secret_token
+    if token is not None and not _SECRET_TOKEN.fullmatch(token):
+        raise SettingsError(
+            "webhook secret token must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram's rule)"
+        )
+    return settings
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -69,10 +142,19 @@ def load_settings(
     level = (log_level or env.get("VERBATIM_LOG_LEVEL") or "INFO").upper()
     if level not in _LOG_LEVELS:
         raise SettingsError(f"log level {level!r} is not one of {', '.join(_LOG_LEVELS)}")
-    return Settings(
+    settings = Settings(
         db_path=db_path.expanduser(),
         db_path_is_default=is_default,
         token=env.get("TELEGRAM_BOT_TOKEN") or None,
         base_url=env.get("TELEGRAM_BASE_URL") or None,
         log_level=level,
+    )
+    return check_webhook(
+        replace(
+            settings,
+            webhook_url=env.get("VERBATIM_WEBHOOK_URL") or None,
+            webhook_listen=env.get("VERBATIM_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=_int_setting(env, "VERBATIM_WEBHOOK_PORT", 8443),
+            webhook_secret_token=env.get("VERBATIM_WEBHOOK_SECRET_TOKEN") or None,
+        )
     )

@@ -1,0 +1,92 @@
+"""Operations subcommands: ``backup`` (a consistent copy of the live database) and
+``chat`` (a terminal conversation with the bot, no token and no network)."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
+from bot.settings import Settings
+from store.backup import BackupError, BackupTargetError, backup_database, schema_version
+from store.db import MIGRATIONS
+
+
+def register(sub: Any) -> None:
+    """Add ``backup`` and ``healthcheck`` to the ``verbatim`` parser."""
+    p = sub.add_parser(
+        "backup",
+        help="copy the live database consistently (safe while the bot runs)",
+        description="Copy the database with SQLite's online backup API while the bot keeps "
+        "running, check the copy with PRAGMA integrity_check, then move it into place. "
+        "FILE may be a folder: the copy is then named verbatim-<UTC time>.db inside it.",
+    )
+    p.add_argument("target", metavar="FILE", help="backup file to create (or a folder)")
+    add_db_argument(p)
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p.set_defaults(handler=_backup)
+
+    p = sub.add_parser(
+        "healthcheck",
+        help="exit 0 if the database is readable (and the webhook listener answers)",
+        description="For container and service health checks: the database must exist, be "
+        "readable and carry the current schema; in webhook mode the local listener must "
+        "answer HTTP. Prints one line; exit 0 when healthy, 1 when not.",
+    )
+    add_db_argument(p)
+    p.set_defaults(handler=_healthcheck)
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    source = settings.db_path
+    if not source.is_file():
+        print(f"verbatim: no database at {source} (set --db or VERBATIM_DB)", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    try:
+        result = backup_database(source, Path(args.target), overwrite=args.force)
+    except BackupTargetError as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BackupError as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_PARTIAL_FAILURE
+    print(result.line())
+    return EXIT_OK
+
+
+def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        version = schema_version(settings.db_path)
+    except BackupError as exc:
+        print(f"unhealthy: {exc}")
+        return EXIT_PARTIAL_FAILURE
+    if version != len(MIGRATIONS):
+        print(f"unhealthy: {settings.db_path} has schema {version}, expected {len(MIGRATIONS)}")
+        return EXIT_PARTIAL_FAILURE
+    parts = [f"database {settings.db_path} schema {version}"]
+    if settings.webhook_url:
+        host = settings.webhook_listen
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        problem = _http_probe(host, settings.webhook_port)
+        if problem:
+            print(f"unhealthy: webhook listener {host}:{settings.webhook_port}: {problem}")
+            return EXIT_PARTIAL_FAILURE
+        parts.append(f"webhook listener {host}:{settings.webhook_port} answers")
+    print("healthy: " + ", ".join(parts))
+    return EXIT_OK
+
+
+def _http_probe(host: str, port: int) -> str | None:
+    """``None`` if an HTTP server answers on host:port (any status), else what went wrong."""
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+    except (OSError, http.client.HTTPException) as exc:
+        return str(exc) or type(exc).__name__
+    finally:
+        conn.close()
+    return None
