@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from store.models import ParsedDocument, ParseError, RecordError
-from store.parsers import kcna_jsonl, kcna_kp_json, kcna_text, rodong, un_debate
+from store.parsers import kcna_jsonl, kcna_kp_json, kcna_text, miller, rodong, un_debate
 from store.parsers.common import FormatSpec
 from store.textclean import decode_bytes
 
@@ -20,6 +20,7 @@ _SPECS: tuple[FormatSpec, ...] = (
     kcna_kp_json.SPEC,
     kcna_jsonl.SPEC,
     rodong.SPEC,
+    miller.SPEC,
     un_debate.SPEC,
 )
 _FALLBACK = kcna_text.TEXT_SPEC
