@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from store.models import ParsedDocument, ParseError, RecordError
-from store.parsers import kcna_jsonl, kcna_kp_json, kcna_text, miller, rodong, un_debate
+from store.parsers import (
+    kcna_jsonl,
+    kcna_kp_json,
+    kcna_text,
+    korean_new_year,
+    miller,
+    rodong,
+    un_debate,
+)
 from store.parsers.common import FormatSpec
 from store.textclean import decode_bytes
 
@@ -21,6 +29,7 @@ _SPECS: tuple[FormatSpec, ...] = (
     kcna_jsonl.SPEC,
     rodong.SPEC,
     miller.SPEC,
+    korean_new_year.SPEC,
     un_debate.SPEC,
 )
 _FALLBACK = kcna_text.TEXT_SPEC
