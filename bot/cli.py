@@ -30,7 +30,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         metavar="FILE",
-        help="SQLite database file (default: $VERBATIM_DB, else ~/.local/share/verbatim/verbatim.db)",
+        help="SQLite database (default: $VERBATIM_DB, else ~/.local/share/verbatim/verbatim.db)",
     )
 
 

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
@@ -54,6 +55,16 @@ def register(sub: Any) -> None:
     add_db_argument(p)
     p.add_argument("--context", type=int, default=1, metavar="N", help="neighbours each side")
     p.set_defaults(handler=_show)
+
+    p = sub.add_parser(
+        "bench-ingest",
+        help="benchmark: ingest PATHs into a fresh database and print throughput",
+        description="Ingest into a new temporary database (or --db FILE, which should not "
+        "exist yet) with a progress bar, then print paragraphs/s, MB/s and the database size.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--db", metavar="FILE", help="keep the database here instead of a temp file")
+    p.set_defaults(handler=_bench_ingest)
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -137,3 +148,15 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{marker} [{p.position}] {p.text}\n")
     print(citation_text(doc, paragraph))
     return EXIT_OK
+
+
+def _bench_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from store.ingest_bench import run_ingest_benchmark
+
+    target = Path(args.db) if args.db else None
+    if target is not None and target.exists():
+        print(f"verbatim bench-ingest: {target} exists; give a new file", file=sys.stderr)
+        return EXIT_USAGE
+    result = asyncio.run(run_ingest_benchmark(args.paths, target))
+    print("\n".join(result.lines()))
+    return EXIT_OK if result.documents else EXIT_NOT_FOUND

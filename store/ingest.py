@@ -82,14 +82,14 @@ def content_hash(paragraphs: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
-    """A file to ingest; ``explicit`` when named on the command line rather than found in a folder."""
+    """A file to ingest; ``explicit`` when named by the user rather than found in a folder."""
 
     path: Path
     explicit: bool
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[InputFile], list[str]]:
-    """Resolve files, folders and globs into input files; also return the paths that match nothing."""
+    """Resolve files, folders and globs into input files, plus the paths that match nothing."""
     found: dict[Path, InputFile] = {}
     missing: list[str] = []
     for raw in paths:
