@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.cli import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
 from bot.settings import Settings, SettingsError
+from bot.webhook import add_webhook_arguments, plan_webhook, run_webhook, webhook_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def register(sub: Any) -> None:
         help="Bot API server, e.g. http://127.0.0.1:8081 for a self-hosted telegram-bot-api "
         "(default: $TELEGRAM_BASE_URL, else Telegram's)",
     )
+    add_webhook_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -85,6 +87,7 @@ def check_token(settings: Settings) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until interrupted; exit code 4 when the token is missing or rejected."""
     token = check_token(settings)
+    settings = webhook_settings(args, settings)
     base_url = args.base_url or settings.base_url
     if base_url:
         check_base_url(base_url)
@@ -105,7 +108,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     log.info("starting the bot with database %s", settings.db_path)
     try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        if settings.webhook_url:
+            run_webhook(app, plan_webhook(settings), allowed_updates=Update.ALL_TYPES)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         print(
             "verbatim: Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): check it with "

@@ -1,0 +1,106 @@
+"""Webhook mode for ``verbatim run``: PTB's ``run_webhook`` configured from Settings.
+
+Telegram POSTs each update to the webhook URL; a reverse proxy terminates TLS and passes
+the request to the listener here.  The listener serves exactly the URL's path and, since
+a secret token is always set (the configured one, else a random one made at start),
+PTB's webhook server answers 403 to every request whose
+``X-Telegram-Bot-Api-Secret-Token`` header does not match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+
+def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    """Give ``run`` the webhook flags (each defaults to its environment variable)."""
+    parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="receive updates by webhook at this public https:// URL instead of long polling "
+        "(default: $VERBATIM_WEBHOOK_URL; unset = polling)",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="ADDR",
+        help="webhook listener address (default: $VERBATIM_WEBHOOK_LISTEN, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help="webhook listener port (default: $VERBATIM_WEBHOOK_PORT, else 8443)",
+    )
+    parser.add_argument(
+        "--secret-token",
+        metavar="T",
+        help="secret Telegram must send in X-Telegram-Bot-Api-Secret-Token (default: "
+        "$VERBATIM_WEBHOOK_SECRET_TOKEN, else a random one per start)",
+    )
+
+
+def webhook_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """Settings with the webhook flags of ``args`` on top, validated."""
+    return settings.with_webhook(
+        url=args.webhook_url,
+        listen=args.listen,
+        port=args.port,
+        secret_token=args.secret_token,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPlan:
+    """Everything ``run_webhook`` needs, resolved from settings."""
+
+    url: str
+    listen: str
+    port: int
+    url_path: str
+    secret_token: str
+    secret_is_random: bool
+
+
+def plan_webhook(settings: Settings) -> WebhookPlan:
+    """Resolve the webhook settings (the URL must be set); make a secret if none is given."""
+    if not settings.webhook_url:
+        raise SettingsError("webhook mode needs a webhook URL (--webhook-url)")
+    path = urlsplit(settings.webhook_url).path.strip("/")
+    secret = settings.webhook_secret_token
+    return WebhookPlan(
+        url=settings.webhook_url,
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        secret_token=secret or secrets.token_urlsafe(32),
+        secret_is_random=not secret,
+    )
+
+
+def run_webhook(app: Any, plan: WebhookPlan, allowed_updates: list[str]) -> None:
+    """Register the webhook with Telegram and serve updates until interrupted."""
+    log.info(
+        "webhook mode: listening on %s:%d, path /%s, webhook URL %s, %s secret token",
+        plan.listen,
+        plan.port,
+        plan.url_path,
+        plan.url,
+        "a random" if plan.secret_is_random else "the configured",
+    )
+    app.run_webhook(
+        listen=plan.listen,
+        port=plan.port,
+        url_path=plan.url_path,
+        webhook_url=plan.url,
+        secret_token=plan.secret_token,
+        allowed_updates=allowed_updates,
+    )

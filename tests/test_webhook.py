@@ -1,0 +1,198 @@
+"""Webhook mode: settings validation, and `verbatim run --webhook-url` end to end.
+
+The end-to-end test starts the real command as a subprocess listening on 127.0.0.1,
+pointed at the fake Bot API server, and POSTs updates to it the way Telegram would:
+only the one carrying the right secret-token header gets an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_bot_api import TOKEN, FakeBotApiServer
+
+from bot.settings import SettingsError, load_settings
+from bot.webhook import plan_webhook
+from store.db import open_database
+from store.ingest import ensure_sample_loaded
+
+SECRET = "s3cret_Token-for-tests"
+HOOK_URL = "https://bot.example.org/telegram/verbatim"
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def test_webhook_settings_from_environment() -> None:
+    settings = load_settings(
+        {
+            "VERBATIM_WEBHOOK_URL": HOOK_URL,
+            "VERBATIM_WEBHOOK_LISTEN": "0.0.0.0",
+            "VERBATIM_WEBHOOK_PORT": "9000",
+            "VERBATIM_WEBHOOK_SECRET_TOKEN": SECRET,
+        }
+    )
+    plan = plan_webhook(settings)
+    assert (plan.url, plan.listen, plan.port) == (HOOK_URL, "0.0.0.0", 9000)
+    assert plan.url_path == "telegram/verbatim"
+    assert plan.secret_token == SECRET and not plan.secret_is_random
+
+
+def test_flags_override_environment_and_random_secret() -> None:
+    settings = load_settings({"VERBATIM_WEBHOOK_URL": "https://a.example/x", "VERBATIM_DB": "d"})
+    settings = settings.with_webhook(url=HOOK_URL, port=8444)
+    plan = plan_webhook(settings)
+    assert (plan.url, plan.listen, plan.port) == (HOOK_URL, "127.0.0.1", 8444)
+    assert plan.secret_is_random and len(plan.secret_token) >= 32
+    assert plan_webhook(settings).secret_token != plan.secret_token
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VERBATIM_WEBHOOK_URL": "http://bot.example.org/hook"}, "https://"),
+        ({"VERBATIM_WEBHOOK_URL": "https://bot.example.org:9999/hook"}, "443, 80, 88, 8443"),
+        ({"VERBATIM_WEBHOOK_URL": "https:///hook"}, "host name"),
+        ({"VERBATIM_WEBHOOK_PORT": "eighty"}, "not a whole number"),
+        ({"VERBATIM_WEBHOOK_PORT": "70000"}, "1..65535"),
+        ({"VERBATIM_WEBHOOK_SECRET_TOKEN": "has spaces in it"}, "A-Z, a-z, 0-9"),
+        ({"VERBATIM_WEBHOOK_SECRET_TOKEN": "x" * 257}, "1-256"),
+    ],
+)
+def test_bad_webhook_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
+        load_settings(env)
+
+
+def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bot.cli", "run", "--db", str(tmp_path / "x.db")),
+            *("--webhook-url", "http://insecure.example/hook"),
+        ],
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 4
+    assert "https://" in done.stderr
+    assert TOKEN not in done.stderr + done.stdout
+
+
+# ---------------------------------------------------------------------- end to end
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def sample_db(tmp_path: Path) -> Path:
+    async def work() -> Path:
+        path = tmp_path / "verbatim.db"
+        async with open_database(path) as db:
+            await ensure_sample_loaded(db)
+        return path
+
+    return asyncio.run(work())
+
+
+def post(port: int, path: str, body: dict[str, Any], secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"verbatim run exited early: {proc.communicate()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+@pytest.fixture
+def webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[tuple[FakeBotApiServer, int, Path]]:
+    port = free_port()
+    log_path = tmp_path / "bot.log"
+    with FakeBotApiServer() as server, log_path.open("w") as log:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": server.base_url}
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "bot.cli", "--log-level", "INFO", "run"),
+                *("--db", str(sample_db), "--webhook-url", HOOK_URL),
+                *("--listen", "127.0.0.1", "--port", str(port), "--secret-token", SECRET),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_listening(port, proc)
+            yield server, port, log_path
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def test_webhook_answers_only_requests_with_the_secret(
+    webhook_bot: tuple[FakeBotApiServer, int, Path],
+) -> None:
+    server, port, log_path = webhook_bot
+    fake = server.fake
+    (set_webhook,) = fake.wait_for("setWebhook", timeout=20)
+    assert set_webhook.params["url"] == HOOK_URL
+    assert set_webhook.params["secret_token"] == SECRET
+
+    path = "/telegram/verbatim"
+    forged_none = fake.update("message", fake.message("/q servant party", chat_id=201))
+    forged_wrong = fake.update("message", fake.message("/q servant party", chat_id=202))
+    authentic = fake.update("message", fake.message("/q servant party", chat_id=203))
+    assert post(port, path, forged_none, None) == 403
+    assert post(port, path, forged_wrong, "not-the-secret") == 403
+    assert post(port, "/elsewhere", authentic, SECRET) == 404
+    assert post(port, path, authentic, SECRET) == 200
+
+    (answer,) = fake.wait_for("sendMessage", timeout=20)
+    assert answer.params["chat_id"] == 203
+    assert "servant" in answer.params["text"].lower()
+    # the forged updates were refused at the door: nothing was sent to their chats
+    sent_to = {c.params["chat_id"] for c in fake.calls_of("sendMessage")}
+    assert sent_to == {203}
+
+    log = log_path.read_text()
+    assert "webhook mode: listening on 127.0.0.1" in log
+    assert TOKEN not in log and SECRET not in log
