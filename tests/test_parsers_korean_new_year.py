@@ -57,7 +57,8 @@ def test_news_lead_and_one_paragraph_per_line(tmp_path: Path) -> None:
     path = tmp_path / "2030.txt"
     path.write_text(
         "북한은 새해를 맞아 공동 사설을 발표했다 .\n다음은 사설 전문임. *****\n"
-        "오늘 우리는 새해를 맞이한다.\n두번째 문단이다.\n",
+        "오늘 우리는 새해를 맞이한다.\n두번째 문단이다. (끝) "
+        "<저작권자(c)연합뉴스.> 2030/01/01 09:45 송고\n",
         encoding="utf-8",
     )
     assert detect_format(path, path.read_text(encoding="utf-8")) == "korean-new-year"

@@ -38,6 +38,8 @@ _FRAMING = re.compile(
     r"|^\W*\d{4}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}.{0,6}[시:]"  # time stamps
     r"|^\W*$"  # ******* and other punctuation-only lines
 )
+# a South Korean wire footer after the text: "(끝) <저작권자(c)연합뉴스 …> 2007/01/01 09:45 송고"
+_FOOTER = re.compile(r"\s*(?:\(끝\)|<저작권자|\d{4}/\d{2}/\d{2} \d{2}:\d{2} ?송고).*$")
 _SENTENCE_END = (".", "!", "?", "다", "！", "．", "？")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]*$")
@@ -99,6 +101,10 @@ def parse(path: Path, text: str) -> Iterator[Item]:
             title = body.pop(0)
         while body and _FRAMING.search(body[0]):  # a time stamp or ***** under the title
             body.pop(0)
+    if body and (footer := _FOOTER.search(body[-1])):
+        body[-1] = body[-1][: footer.start()]
+        if not body[-1]:
+            body.pop()
     if not body:
         return
     yield ParsedDocument(
