@@ -15,6 +15,7 @@ from store.parsers import (
     kcna_jsonl,
     kcna_kp_json,
     kcna_text,
+    kjv,
     korean_new_year,
     miller,
     rodong,
@@ -29,6 +30,7 @@ _SPECS: tuple[FormatSpec, ...] = (
     kcna_jsonl.SPEC,
     rodong.SPEC,
     miller.SPEC,
+    kjv.SPEC,
     korean_new_year.SPEC,
     un_debate.SPEC,
 )
