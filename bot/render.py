@@ -286,11 +286,10 @@ def _page_button(epoch: str, page: int, label: str) -> InlineKeyboardButton:
 
 def render_stats(view: StatsView) -> RenderedMessage:
     """Document and paragraph counts per collection."""
-    lines = [f"<b>{view.documents}</b> documents, <b>{view.paragraphs}</b> paragraphs"]
+    lines = [f"{plural(view.documents, 'document')}, {plural(view.paragraphs, 'paragraph')}"]
     for c in view.collections:
-        lines.append(
-            f"• {esc(str(c['collection']))}: {c['documents']} documents, {c['paragraphs']} ¶"
-        )
+        counts = f"{plural(c['documents'], 'document')}, {plural(c['paragraphs'], 'paragraph')}"
+        lines.append(f"• {esc(str(c['collection']))}: {counts}")
     return RenderedMessage("\n".join(lines))
 
 

@@ -102,6 +102,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
 
     # ------------------------------------------------------------------ building updates
 
@@ -236,6 +237,7 @@ class FakeTelegram:
         }
         with self._cond:
             self._messages[(chat["id"], msg["message_id"])] = msg
+            self.sent.append(dict(msg))
         return msg
 
     def _api_editMessageText(self, params: dict[str, Any]) -> Any:
