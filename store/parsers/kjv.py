@@ -42,8 +42,9 @@ _VERSE = re.compile(r"^([1-3]?[A-Z][A-Za-z]{1,4})(\d{1,3}):(\d{1,3}) (.*)$")
 
 
 def _sniff(head: str) -> bool:
-    lines = head.lstrip().split("\n", 3)[:3]
-    return all(_VERSE.match(line) and _VERSE.match(line)[1] in BOOKS for line in lines if line)
+    lines = [line for line in head.lstrip().split("\n", 3)[:3] if line]
+    matches = [_VERSE.match(line) for line in lines]
+    return bool(matches) and all(m is not None and m[1] in BOOKS for m in matches)
 
 
 def _path_hint(path: Path, head: str) -> bool:
