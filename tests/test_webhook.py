@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -193,6 +194,18 @@ def test_webhook_answers_only_requests_with_the_secret(
     sent_to = {c.params["chat_id"] for c in fake.calls_of("sendMessage")}
     assert sent_to == {203}
 
-    log = log_path.read_text()
+    log = wait_for_log(log_path, rf"update {authentic['update_id']} message /q private: [\d.]+ ms")
     assert "webhook mode: listening on 127.0.0.1" in log
     assert TOKEN not in log and SECRET not in log
+    assert "servant party" not in log  # no message text at INFO
+    assert f"update {forged_none['update_id']} " not in log
+
+
+def wait_for_log(path: Path, pattern: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text()
+        if re.search(pattern, text) or time.monotonic() > deadline:
+            assert re.search(pattern, text), f"no log line {pattern!r} in:\n{text}"
+            return text
+        time.sleep(0.05)
