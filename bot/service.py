@@ -8,6 +8,7 @@ knows about Telegram updates, so the same behaviour is shared by every surface.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass, field
@@ -104,6 +105,18 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class CardPage:
+    """A page of search hits as cards; ``next_offset`` is ``None`` on the last page."""
+
+    query: str
+    query_id: int
+    cards: list[Card]
+    offset: int
+    next_offset: int | None
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NoMatch:
     """A search found nothing; ``suggestions`` are things to try (plain text)."""
 
@@ -152,6 +165,10 @@ STALE = Gone("This button is older than the current database. Please search agai
 PARAGRAPH_GONE = Gone("That passage is no longer in the database. Please search again.")
 QUERY_GONE = Gone("I no longer know that search. Please search again.")
 NO_MORE = Gone("No more matches for that search.")
+EMPTY_QUERY = Problem(
+    "Tell me what you remember, e.g. /q words you remember. "
+    "You can also reply /q to a message to find where its quote comes from."
+)
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:
@@ -219,10 +236,7 @@ class VerbatimService:
         """The best match for what the user remembers, or why there is none."""
         query, notice = normalize_query(text)
         if not query:
-            return Problem(
-                "Tell me what you remember, e.g. /q words you remember. "
-                "You can also reply /q to a message to find where its quote comes from."
-            )
+            return EMPTY_QUERY
         query_id = await self.db.remember_query(query)
         outcome = await self._hit_card(query, query_id, 0, notice)
         if isinstance(outcome, Gone):
@@ -236,6 +250,28 @@ class VerbatimService:
             return QUERY_GONE
         return await self._hit_card(query, query_id, rank, None)
 
+    async def search_page(
+        self, text: str, *, offset: int = 0, limit: int = 10
+    ) -> CardPage | Problem:
+        """Hits ``offset .. offset+limit-1`` of a search as cards (for inline mode's paging)."""
+        query, notice = normalize_query(text)
+        if not query:
+            return EMPTY_QUERY
+        query_id = await self.db.remember_query(query)
+        result = await self.searcher.search(query, limit=limit + 1, offset=offset)
+        if result.error:
+            return Problem(result.error)
+        more = len(result.hits) > limit
+        cards = await self._cards(query, query_id, offset, result.hits[:limit], more)
+        return CardPage(
+            query=query,
+            query_id=query_id,
+            cards=cards,
+            offset=offset,
+            next_offset=offset + limit if more else None,
+            notice=" ".join(n for n in (notice, result.notice) if n) or None,
+        )
+
     async def _hit_card(
         self, query: str, query_id: int, rank: int, notice: str | None
     ) -> Card | Problem | Gone:
@@ -244,24 +280,31 @@ class VerbatimService:
             return Problem(result.error)
         if not result.hits:
             return NO_MORE
-        hit: Hit = result.hits[0]
-        notices = [n for n in (notice, result.notice) if n]
-        prev_id, next_id = await self._neighbours(hit.paragraph)
-        return Card(
-            paragraph=hit.paragraph,
-            document=hit.document,
-            epoch=self.epoch,
-            prev_id=prev_id,
-            next_id=next_id,
-            spans=hit.spans,
-            confidence=hit.confidence,
-            query=query,
-            query_id=query_id,
-            rank=rank,
-            anchor_id=hit.paragraph.id,
-            has_more=len(result.hits) > 1,
-            notice=" ".join(notices) or None,
-        )
+        cards = await self._cards(query, query_id, rank, result.hits[:1], len(result.hits) > 1)
+        notices = " ".join(n for n in (notice, result.notice) if n) or None
+        return dataclasses.replace(cards[0], notice=notices)
+
+    async def _cards(
+        self, query: str, query_id: int, first_rank: int, hits: list[Hit], more: bool
+    ) -> list[Card]:
+        neighbours = await self.db.neighbour_ids([h.paragraph.id for h in hits])
+        return [
+            Card(
+                paragraph=hit.paragraph,
+                document=hit.document,
+                epoch=self.epoch,
+                prev_id=neighbours.get(hit.paragraph.id, (None, None))[0],
+                next_id=neighbours.get(hit.paragraph.id, (None, None))[1],
+                spans=hit.spans,
+                confidence=hit.confidence,
+                query=query,
+                query_id=query_id,
+                rank=first_rank + n,
+                anchor_id=hit.paragraph.id,
+                has_more=more or n < len(hits) - 1,
+            )
+            for n, hit in enumerate(hits)
+        ]
 
     @staticmethod
     def _suggestions(query: str) -> tuple[str, ...]:
@@ -293,7 +336,9 @@ class VerbatimService:
         spans: tuple[tuple[int, int], ...] = ()
         if query and paragraph.id == anchor_id:
             spans = highlight_spans(paragraph.text, query)
-        prev_id, next_id = await self._neighbours(paragraph)
+        prev_id, next_id = (await self.db.neighbour_ids([paragraph.id])).get(
+            paragraph.id, (None, None)
+        )
         return Card(
             paragraph=paragraph,
             document=document,
@@ -307,11 +352,6 @@ class VerbatimService:
             anchor_id=anchor_id or paragraph.id,
             has_more=query is not None,
         )
-
-    async def _neighbours(self, paragraph: Paragraph) -> tuple[int | None, int | None]:
-        window = await self.db.paragraph_window(paragraph.document_id, paragraph.position)
-        by_position = {p.position: p.id for p in window}
-        return by_position.get(paragraph.position - 1), by_position.get(paragraph.position + 1)
 
     async def deep_link(self, payload: str) -> Card | Gone | None:
         """Open a ``p_<id>`` start parameter; ``None`` if the payload is not a deep link."""

@@ -83,6 +83,8 @@ MIGRATIONS: tuple[str, ...] = (
 
 _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
 
+KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
+
 _DOCUMENT_COLUMNS = (
     "id, title, paragraph_count, collection, speaker, date, place, agency, language, origin"
 )
@@ -476,7 +478,32 @@ class Database:
         ) as cur:
             row = await cur.fetchone()
         assert row is not None
-        return int(row[0])
+        query_id = int(row[0])
+        if query_id % 1000 == 0:  # now and then, forget the oldest queries
+            await self.conn.execute(
+                "DELETE FROM bot_queries WHERE id <= ?", (query_id - KEEP_BOT_QUERIES,)
+            )
+        return query_id
+
+    async def neighbour_ids(
+        self, paragraph_ids: Sequence[int]
+    ) -> dict[int, tuple[int | None, int | None]]:
+        """For each paragraph id, the ids of the paragraphs before and after it (or None)."""
+        if not paragraph_ids:
+            return {}
+        ids = tuple(set(paragraph_ids))
+        marks = ",".join("?" * len(ids))
+        async with self.conn.execute(
+            "SELECT p.id, "
+            "(SELECT q.id FROM paragraphs q WHERE q.document_id = p.document_id "
+            "AND q.position = p.position - 1), "
+            "(SELECT q.id FROM paragraphs q WHERE q.document_id = p.document_id "
+            "AND q.position = p.position + 1) "
+            f"FROM paragraphs p WHERE p.id IN ({marks})",
+            ids,
+        ) as cur:
+            rows = await cur.fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def get_query(self, query_id: int) -> str | None:
         """The query text stored under ``query_id``, or ``None``."""

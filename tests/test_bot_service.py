@@ -1,0 +1,113 @@
+"""The bot's service layer over the bundled sample speech (no Telegram involved)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import store.db
+from bot import service as svc
+from bot.service import Card, CardPage, NoMatch, Problem, VerbatimService
+from store.db import open_database
+from store.ingest import ingest_paths, sample_path
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[VerbatimService]:
+    async with open_database(tmp_path / "s.db") as db:
+        await ingest_paths(db, [sample_path()], progress=False)
+        yield await VerbatimService.create(db)
+
+
+async def test_search_gives_a_card_with_neighbours_and_a_stored_query(
+    service: VerbatimService,
+) -> None:
+    card = await service.search("  heart of a   mother ")
+    assert isinstance(card, Card)
+    assert card.query == "heart of a mother" and card.rank == 0 and card.is_anchor
+    assert await service.db.get_query(card.query_id) == "heart of a mother"
+    window = await service.db.paragraph_window(card.document.id, card.paragraph.position)
+    assert (card.prev_id, card.next_id) == (window[0].id, window[2].id)
+    assert card.confidence in ("exact", "close", "loose") and card.spans
+
+
+async def test_search_page_pages_through_hits(service: VerbatimService) -> None:
+    first = await service.search_page("primary party committees", offset=0, limit=2)
+    assert isinstance(first, CardPage) and [c.rank for c in first.cards] == [0, 1]
+    assert first.next_offset == 2 and all(c.has_more for c in first.cards)
+    second = await service.search_page("primary party committees", offset=2, limit=2)
+    assert isinstance(second, CardPage) and second.query_id == first.query_id
+    assert {c.paragraph.id for c in first.cards}.isdisjoint(c.paragraph.id for c in second.cards)
+    assert [c.rank for c in second.cards] == [2, 3]
+    best = await service.match(first.query_id, 1)
+    assert isinstance(best, Card) and best.paragraph.id == first.cards[1].paragraph.id
+    assert await service.search_page("   ") == svc.EMPTY_QUERY
+
+
+async def test_no_match_empty_and_long_queries(service: VerbatimService) -> None:
+    none = await service.search("xylophone quasar")
+    assert isinstance(none, NoMatch) and any("fewer words" in s for s in none.suggestions)
+    assert isinstance(await service.search(" \n "), Problem)
+    query, notice = svc.normalize_query("word " * 1000)
+    assert len(query) <= svc.MAX_QUERY_CHARS and not query.endswith(" ") and notice
+
+
+async def test_paragraph_navigation_and_end_of_document(service: VerbatimService) -> None:
+    card = await service.search("heart of a mother")
+    assert isinstance(card, Card)
+    assert card.next_id is not None
+    moved = await service.paragraph(card.next_id, anchor_id=card.anchor_id, query_id=card.query_id)
+    assert isinstance(moved, Card) and not moved.is_anchor and moved.spans == ()
+    back = await service.paragraph(card.anchor_id, anchor_id=card.anchor_id, query_id=card.query_id)
+    assert isinstance(back, Card) and back.spans  # highlighted again
+    last = await service.db.paragraph_window(card.document.id, 32, 0, 0)
+    end = await service.paragraph(last[0].id)
+    assert isinstance(end, Card) and end.next_id is None and end.prev_id is not None
+    assert await service.paragraph(10**9) == svc.PARAGRAPH_GONE
+    assert await service.match(10**9, 0) == svc.QUERY_GONE
+
+
+def test_highlight_spans_tolerate_typos_and_skip_function_words() -> None:
+    text = "Serve the people with the heart of a mother."
+    spans = svc.highlight_spans(text, "the peple heart")
+    assert [text[s:e] for s, e in spans] == ["people", "heart"]
+    assert svc.highlight_spans(text, "the of a") == ()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("p_12", 12),
+        ("p_", None),
+        ("p_-1", None),
+        ("p_１２", None),
+        ("x_12", None),
+        ("p_1" * 9, None),
+    ],
+)
+def test_deep_link_parsing(payload: str, expected: int | None) -> None:
+    assert svc.parse_deep_link(payload) == expected
+    if expected is not None:
+        assert svc.deep_link_payload(expected) == payload
+
+
+async def test_examples_and_sources_and_stats(service: VerbatimService) -> None:
+    examples = await service.examples()
+    assert len(examples) == 3 and all(len(e.split()) == 5 for e in examples)
+    view = await service.sources(page=7)  # clamped to the last page
+    assert (view.page, view.pages, view.total, len(view.documents)) == (0, 1, 1, 1)
+    stats = await service.stats()
+    assert (stats.documents, stats.paragraphs) == (1, 32)
+
+
+async def test_old_queries_are_forgotten(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.db, "KEEP_BOT_QUERIES", 10)
+    ids = [await service.db.remember_query(f"query {n}") for n in range(1000)]
+    assert ids[-1] == 1000
+    assert await service.db.get_query(990) is None
+    assert await service.db.get_query(991) == "query 990"
+    assert await service.db.remember_query("query 999") == 1000  # refreshing keeps the id
