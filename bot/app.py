@@ -124,6 +124,8 @@ async def _post_init(app: AnyApplication) -> None:
     app.bot_data[_STACK_KEY] = stack
     if load_sample and await ensure_sample_loaded(db):
         log.info("loaded the bundled sample speech into the empty database")
+    if await db.count_documents() == 0:
+        log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     app.bot_data[handlers.SERVICE_KEY] = await VerbatimService.create(db)
     try:
         await app.bot.set_my_commands(list(render.COMMANDS))

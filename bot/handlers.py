@@ -79,10 +79,8 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: what the bot does, with examples drawn from the corpus."""
-    service = service_of(context)
-    examples = await service.examples()
-    documents = (await service.stats()).documents if not examples else 1
-    await send(update, context, render.render_help(context.bot.username, examples, documents))
+    examples = await service_of(context).examples()
+    await send(update, context, render.render_help(context.bot.username, examples))
 
 
 def query_from(message: Message, args: list[str]) -> str:

@@ -235,7 +235,7 @@ def render_text(message: str) -> RenderedMessage:
     return RenderedMessage(esc(message))
 
 
-def render_help(bot_username: str | None, examples: list[str], documents: int) -> RenderedMessage:
+def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessage:
     """What the bot is for, how to ask, and example queries drawn from the corpus."""
     lines = [
         "<b>Verbatim</b> finds the exact wording of a half-remembered quotation and "
@@ -247,7 +247,7 @@ def render_help(bot_username: str | None, examples: list[str], documents: int) -
     ]
     if examples:
         lines += ["", "Try:"] + [f"<code>/q {esc(e)}</code>" for e in examples]
-    elif documents == 0:
+    else:  # examples come from the corpus: none means there is nothing to search yet
         lines += ["", "The database is empty: load speeches with <code>verbatim ingest</code>."]
     lines += ["", "/random a random passage · /sources the speeches · /stats counts"]
     if bot_username:

@@ -321,3 +321,21 @@ async def test_a_slow_search_does_not_stall_other_chats(
 async def _sent_to(fake: FakeTelegram, chat_id: int) -> None:
     while not any(c.params.get("chat_id") == chat_id for c in fake.calls_of("sendMessage")):
         await asyncio.sleep(0.01)
+
+
+async def test_empty_database_is_explained(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeTelegram()
+    app = build_application(
+        TOKEN, tmp_path / "empty.db", request=RecordingRequest(fake), rate_limit=False
+    )
+    with caplog.at_level(logging.WARNING):
+        async with running(app):
+            bot = Bot(app, fake)
+            assert "The database is empty" in only(await bot.say("/help"), "sendMessage")["text"]
+            assert only(await bot.say("/random"), "sendMessage")["text"] == "The database is empty."
+            assert only(await bot.say("/sources"), "sendMessage")["text"] == "No documents yet."
+            nothing = only(await bot.say("/q heart of a mother"), "sendMessage")["text"]
+            assert nothing.startswith("No passage matches")
+    assert "is empty: load speeches" in caplog.text

@@ -212,9 +212,9 @@ def test_sources_pages_and_stats() -> None:
 
 
 def test_help_lists_examples_escaped() -> None:
-    msg = render.render_help("verbatim_bot", ["a <b> c"], 1)
+    msg = render.render_help("verbatim_bot", ["a <b> c"])
     assert "<code>/q a &lt;b&gt; c</code>" in msg.text
     assert "@verbatim_bot words" in msg.text
     parse(msg.text)
-    empty = render.render_help("verbatim_bot", [], 0)
+    empty = render.render_help("verbatim_bot", [])
     assert "verbatim ingest" in empty.text
