@@ -16,7 +16,7 @@ from store.db import MIGRATIONS
 
 
 def register(sub: Any) -> None:
-    """Add ``backup`` and ``healthcheck`` to the ``verbatim`` parser."""
+    """Add ``backup``, ``healthcheck`` and ``chat`` to the ``verbatim`` parser."""
     p = sub.add_parser(
         "backup",
         help="copy the live database consistently (safe while the bot runs)",
@@ -38,6 +38,19 @@ def register(sub: Any) -> None:
     )
     add_db_argument(p)
     p.set_defaults(handler=_healthcheck)
+
+    p = sub.add_parser(
+        "chat",
+        help="talk to the bot in this terminal (no token, no network)",
+        description="The bot as it answers on Telegram, in this terminal: each line you type "
+        "is a message in a private chat (plain text searches, /commands work), '@ words' is "
+        "an inline query, and a number presses that button of the last reply. "
+        "End with Ctrl-D or /exit. With the default database, the bundled sample speech is "
+        "loaded when it is empty.",
+    )
+    add_db_argument(p)
+    p.add_argument("--plain", action="store_true", help="no bold or colour even on a terminal")
+    p.set_defaults(handler=_chat)
 
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,3 +103,9 @@ def _http_probe(host: str, port: int) -> str | None:
     finally:
         conn.close()
     return None
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.terminal_chat import run_chat
+
+    return run_chat(settings, plain=args.plain)

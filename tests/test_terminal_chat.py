@@ -1,0 +1,290 @@
+"""`verbatim chat`: the bot in a terminal, driven through stdin/stdout of a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import io
+import os
+import pty
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ChosenInlineResultHandler,
+    InlineQueryHandler,
+)
+
+from bot.settings import load_settings
+from bot.terminal_chat import TerminalView, deep_link_start, parse_inline
+from bot.terminal_render import html_to_terminal
+from bot.terminal_session import ChatSession
+
+INLINE_LANDED = importlib.util.find_spec("bot.inline") is not None
+CARD = re.compile(r"¶ (\d+) of (\d+)")
+
+
+def chat_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh machine: no VERBATIM_DB, the default database under tmp_path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VERBATIM_DB", "TELEGRAM_BOT_TOKEN")}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    return env
+
+
+class Chat:
+    """`verbatim chat` in a subprocess: send lines, wait for output patterns."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "chat"],
+            env=chat_env(tmp_path),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.text = ""
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        assert self.proc.stdout is not None
+        threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True).start()
+
+    def _pump(self, stream: io.TextIOBase) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def send(self, line: str) -> int:
+        """Type a line; return the output position before its answer."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return len(self.text)
+
+    def expect(self, pattern: str, since: int = 0, timeout: float = 30) -> re.Match[str]:
+        """Wait until the output after ``since`` matches ``pattern``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.text[since:], re.M)
+            if found:
+                return found
+            left = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(0.01, left))
+            except queue.Empty:
+                line = ""
+            if line is None or left <= 0:
+                raise AssertionError(f"no {pattern!r} in output:\n{self.text[since:]}")
+            self.text += line
+
+    def close(self) -> tuple[int, str]:
+        """End of input: the chat must exit by itself; return (exit code, stderr)."""
+        assert self.proc.stdin is not None and self.proc.stderr is not None
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=30)
+        return code, self.proc.stderr.read()
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> Iterator[Chat]:
+    session = Chat(tmp_path)
+    try:
+        yield session
+    finally:
+        if session.proc.poll() is None:
+            session.proc.kill()
+            session.proc.wait(timeout=10)
+
+
+def test_search_then_press_next_paragraph_button(chat: Chat) -> None:
+    at = chat.send("/q servant party")
+    card = chat.expect(r"^bot:\n(?:.*\n)*?.*¶ (\d+) of (\d+)(?:.*\n)*?.*\[(\d+)\] ¶ (\d+) ▶", at)
+    position, total, button, next_position = map(int, card.groups())
+    assert "servant" in chat.text[at:].lower()
+    assert total == 32 and next_position == position + 1
+
+    at = chat.send(str(button))
+    edited = chat.expect(r"^bot \(edited message #\d+\):\n(?:.*\n)*?.*¶ (\d+) of 32", at)
+    assert int(edited.group(1)) == position + 1
+    assert f"(pressed [{button}] ¶ {next_position} ▶)" in chat.text[at:]
+
+    code, err = chat.close()
+    assert code == 0, err
+    assert "1 document, 32 paragraphs" in err  # the bundled sample, loaded on first use
+
+
+def test_inline_query_without_inline_mode_says_so(chat: Chat) -> None:
+    if INLINE_LANDED:
+        pytest.skip("inline mode exists (bot/inline.py): see test_inline_query_results")
+    at = chat.send("@ servant party")
+    chat.expect(r"does not answer inline queries", at)
+    assert chat.close()[0] == 0
+
+
+@pytest.mark.skipif(
+    not INLINE_LANDED, reason="inline mode (issue 5, bot/inline.py) has not landed yet"
+)
+def test_inline_query_results_and_choosing_one(chat: Chat) -> None:
+    at = chat.send("@ servant party")
+    chat.expect(r"^inline results \((\d+)\):\n  \[1\] ", at)
+    at = chat.send("1")
+    chat.expect(r"^you \(via @verbatim_bot\):\n(?:.*\n)*?.*servant", at)
+    assert chat.close()[0] == 0
+
+
+def test_piped_line_then_end_of_input(tmp_path: Path) -> None:
+    """`echo '/q servant party' | verbatim chat` answers and exits 0."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="/q servant party\n",
+        env=chat_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("you: /q servant party\nbot:\n")
+    assert CARD.search(done.stdout)
+    assert "\x1b[" not in done.stdout  # not a terminal: plain text
+    assert "Traceback" not in done.stderr
+
+
+def test_bold_on_a_terminal(tmp_path: Path) -> None:
+    """With stdout on a terminal, the matched words are bold (ANSI)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        env=chat_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(slave)
+    assert proc.stdin is not None
+    proc.stdin.write(b"/q servant party\n")
+    proc.stdin.close()
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = out.decode()
+    assert re.search(r"\x1b\[1m[^\x1b]*servant", text), text[:500]
+
+
+# ---------------------------------------------------------------------- in-process
+
+
+def run_session(tmp_path: Path, lines: str) -> str:
+    settings = load_settings({"XDG_DATA_HOME": str(tmp_path / "data")})
+    out = io.StringIO()
+    session = ChatSession(settings, TerminalView(out, ansi=False))
+    assert asyncio.run(session.run(io.StringIO(lines))) == 0
+    return out.getvalue()
+
+
+def test_numbers_without_buttons_are_messages_and_bad_numbers_are_refused(
+    tmp_path: Path,
+) -> None:
+    out = run_session(tmp_path, "/help\n7\n/q servant party\n99\n/exit\n/stats\n")
+    assert "you: 7\nbot:\nNo passage matches 7." in out
+    assert "(there is no button 99: choose 1-" in out
+    assert "you: /stats" not in out  # /exit ended the chat
+
+
+def test_permalink_button_opens_the_paragraph(tmp_path: Path) -> None:
+    out = run_session(tmp_path, "/q servant party\n")
+    link = re.search(r"\[(\d+)\] 🔗 Link", out)
+    assert link
+    position = CARD.search(out)
+    assert position
+    out = run_session(tmp_path, f"/q servant party\n{link.group(1)}\n")
+    assert re.search(r"opens the bot: /start p_\d+\)\nbot:\n", out)
+    assert out.count(f"¶ {position.group(1)} of 32") == 2
+
+
+def test_html_to_terminal() -> None:
+    html = (
+        "<b>Title &amp; more</b>\n<blockquote expandable>one <b>two</b>\nthree</blockquote>"
+        '\n<a href="https://example.org">site</a> <i>x</i>'
+    )
+    assert html_to_terminal(html, ansi=False) == (
+        "Title & more\n│ one two\n│ three\nsite <https://example.org> x"
+    )
+    ansi = html_to_terminal("<b>a <b>b</b> c</b> d", ansi=True)
+    assert ansi == "\x1b[1ma b c\x1b[22m d"
+
+
+def test_line_parsing() -> None:
+    assert parse_inline("@ servant party") == "servant party"
+    assert parse_inline("@verbatim_bot servant") == "servant"
+    assert parse_inline("@") == ""
+    assert parse_inline("email me@example.org") is None
+    assert deep_link_start("https://t.me/verbatim_bot?start=p_12") == "/start p_12"
+    assert deep_link_start("https://t.me/other_bot?start=p_12") is None
+
+
+def test_inline_results_choosing_and_inline_buttons(tmp_path: Path) -> None:
+    """The terminal's inline machinery, with test handlers in front of the bot's own."""
+    settings = load_settings({"XDG_DATA_HOME": str(tmp_path / "data")})
+    out = io.StringIO()
+    session = ChatSession(settings, TerminalView(out, ansi=False))
+    chosen: list[tuple[str, str | None]] = []
+
+    async def answer(update: Update, context: object) -> None:
+        assert update.inline_query is not None
+        button = InlineKeyboardButton("press", callback_data="t:1")
+        result = InlineQueryResultArticle(
+            id="r1",
+            title=f"First for {update.inline_query.query}",
+            description="a description",
+            input_message_content=InputTextMessageContent("<b>chosen</b> text", parse_mode="HTML"),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+        )
+        await update.inline_query.answer([result], next_offset="5")
+        raise ApplicationHandlerStop
+
+    async def press(update: Update, context: object) -> None:
+        assert update.callback_query is not None
+        assert update.callback_query.inline_message_id
+        await update.callback_query.edit_message_text("edited <i>inline</i>", parse_mode="HTML")
+        await update.callback_query.answer("done")
+        raise ApplicationHandlerStop
+
+    async def record(update: Update, context: object) -> None:
+        assert update.chosen_inline_result is not None
+        result = update.chosen_inline_result
+        chosen.append((result.result_id, result.inline_message_id))
+
+    session.app.add_handler(InlineQueryHandler(answer), group=-2)
+    session.app.add_handler(CallbackQueryHandler(press, pattern="^t:"), group=-2)
+    session.app.add_handler(ChosenInlineResultHandler(record), group=-2)
+    assert asyncio.run(session.run(io.StringIO("@ hello\n1\n1\n"))) == 0
+    text = out.getvalue()
+    assert "inline results (1):\n  [1] First for hello — a description\n  [2] more results" in text
+    assert "you (via @verbatim_bot):\nchosen text\n  [1] press\n" in text
+    assert re.search(r"bot \(edited message #\d+\):\nedited inline\n", text)
+    assert "(notice: done)" in text
+    assert "No passage matches" not in text  # a message sent via the bot is not a search
+    assert chosen and chosen[0][0] == "r1" and chosen[0][1]
