@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "service"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BAD_BUTTON = "This button is not valid. Please search again."
+CANNOT_EDIT = "I can't change this message any more. Please search again."
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -194,8 +195,10 @@ async def button(update: Update, context: Context) -> None:
             link_preview_options=NO_PREVIEW,
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+        if "not modified" not in str(exc).lower():  # e.g. deleted, or not editable any more
+            log.info("could not edit the message of a button: %s", exc)
+            await query.answer(CANNOT_EDIT, show_alert=True)
+            return
     await query.answer()
 
 

@@ -248,6 +248,8 @@ class FakeTelegram:
             msg = self._messages.get(key)
             if msg is None:
                 raise ApiError(400, "Bad Request: message to edit not found")
+            if msg["from"]["id"] != BOT_ID:
+                raise ApiError(400, "Bad Request: message can't be edited")
             content = self._content(params)
             if all(msg.get(k) == v for k, v in content.items()) and (
                 "reply_markup" in content or "reply_markup" not in msg

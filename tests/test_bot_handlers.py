@@ -18,9 +18,10 @@ import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, ApiError, FakeTelegram, RecordingRequest
 from telegram import Update
 
+from bot import callback_data as cb
 from bot import render
 from bot.app import AnyApplication, build_application, running
-from bot.handlers import BAD_BUTTON, SERVICE_KEY
+from bot.handlers import BAD_BUTTON, CANNOT_EDIT, SERVICE_KEY
 from bot.service import PARAGRAPH_GONE, STALE, Card, VerbatimService
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
@@ -339,3 +340,23 @@ async def test_empty_database_is_explained(
             nothing = only(await bot.say("/q heart of a mother"), "sendMessage")["text"]
             assert nothing.startswith("No passage matches")
     assert "is empty: load speeches" in caplog.text
+
+
+async def test_pressing_on_a_message_that_cannot_be_edited(bot: Bot) -> None:
+    only(await bot.say(TYPO_QUERY), "sendMessage")
+    data = buttons(bot.fake.sent[-1])["¶ 11 ▶"]["callback_data"]
+    not_ours = bot.fake.message("a user's message")  # Telegram refuses to edit it
+    calls = await bot.press(data, not_ours)
+    assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
+    assert calls[1].params == {
+        "callback_query_id": calls[1].params["callback_query_id"],
+        "text": CANNOT_EDIT,
+        "show_alert": True,
+    }
+    # pressing a button that shows what is already there: Telegram says "not modified"
+    pid = int(buttons(bot.fake.sent[-1])["🔗 Link"]["url"].split("p_")[1])
+    only(await bot.say(f"/start p_{pid}"), "sendMessage")
+    same = cb.encode(cb.ShowParagraph(bot.service.epoch, pid, pid, 0, 0))
+    calls = await bot.press(same, bot.fake.sent[-1])
+    assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
+    assert "show_alert" not in calls[1].params
