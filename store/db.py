@@ -458,6 +458,42 @@ class Database:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    async def paragraph_ids(self, exclude_collection: str | None = None) -> list[int]:
+        """Ids of all paragraphs, except those of one collection (for benchmark sampling)."""
+        async with self.conn.execute(
+            "SELECT p.id FROM paragraphs p JOIN documents d ON d.id = p.document_id "
+            "WHERE d.collection IS NOT ? ORDER BY p.id",
+            (exclude_collection,),
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    async def iter_paragraph_texts(
+        self, batch: int = 10_000
+    ) -> AsyncIterator[list[tuple[int, str]]]:
+        """All ``(id, text)`` pairs in batches, for brute-force comparison."""
+        async with self.conn.execute("SELECT id, text FROM paragraphs ORDER BY id") as cur:
+            while rows := await cur.fetchmany(batch):
+                yield [(row[0], row[1]) for row in rows]
+
+    async def search_index_size(self) -> dict[str, int]:
+        """Bytes of text, of the search index (FTS5 + vocabulary) and of the whole file."""
+        async with self.conn.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'paragraphs_fts%' "
+            "OR name LIKE 'search_vocab%'"
+        ) as cur:
+            index_row = await cur.fetchone()
+        async with self.conn.execute(
+            "SELECT sum(length(CAST(text AS BLOB))) FROM paragraphs"
+        ) as cur:
+            text_row = await cur.fetchone()
+        async with self.conn.execute("SELECT sum(pgsize) FROM dbstat") as cur:
+            total_row = await cur.fetchone()
+        return {
+            "text_bytes": int(text_row[0] or 0) if text_row else 0,
+            "index_bytes": int(index_row[0] or 0) if index_row else 0,
+            "database_bytes": int(total_row[0] or 0) if total_row else 0,
+        }
+
     # ---- end search
 
     # ---- bot (owned by the bot engineer: bot/service.py uses these)
@@ -549,9 +585,7 @@ def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | i
 
 
 def _database_size(path: Path) -> int:
-    return sum(
-        p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists() and p.is_file()
-    )
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists() and p.is_file())
 
 
 @asynccontextmanager

@@ -57,6 +57,9 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
         notice = f"Your query was cut to the first {len(text)} characters."
     # Curly double quotes behave like straight ones for phrases.
     normal = text.replace("“", '"').replace("”", '"').replace("„", '"')
+    if normal.count('"') % 2:  # an unclosed quote is just a character
+        last = normal.rindex('"')
+        normal = normal[:last] + " " + normal[last + 1 :]
     phrases: list[tuple[str, ...]] = []
     excluded: set[str] = set()
     words: list[str] = []
@@ -102,4 +105,3 @@ def fts_term(word: str, prefix: bool = False) -> str:
 def folded_query(parsed: ParsedQuery) -> str:
     """The fuzzy-matched words joined by spaces, as scoring compares them."""
     return " ".join(parsed.words)
-

@@ -20,13 +20,17 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from store.models import Confidence
-from store.textnorm import TokenizedText, has_hangul, tokenize
+from store.textnorm import TokenizedText, has_hangul, joined_words, tokenize
 
 MATCH_THRESHOLD = 75.0  # below this a paragraph is "no match"
 CLOSE_THRESHOLD = 90.0
 ALIGNMENT_WEIGHT = 0.65
 WORD_SIMILARITY = 80.0  # rapidfuzz ratio at which two words count as the same word
 WINDOW_MARGIN_WORDS = 3
+LONG_TEXT = 1500  # characters beyond which alignment looks only around anchor words
+ANCHOR_WORDS = 4
+ANCHOR_HITS = 6
+DETAILED_CANDIDATES = 10  # candidates scored in full (coverage, spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +126,7 @@ def score_paragraph(
     if any(not _contains_words(para, " ".join(p)) for p in phrases):
         return None
     exact = _contains_words(para, query)
-    if exact:
-        start = (" " + para + " ").index(f" {query} ")
-        alignment, dest_start, dest_end = 100.0, start, start + len(query)
-    elif len(para) >= len(query):
-        aligned = fuzz.partial_ratio_alignment(query, para)
-        if aligned is None:
-            return None
-        alignment, dest_start, dest_end = aligned.score, aligned.dest_start, aligned.dest_end
-    else:
-        alignment, dest_start, dest_end = fuzz.ratio(query, para), 0, len(para)
+    alignment, dest_start, dest_end = align(query, query_words, para)
     first = max(tokens.word_at(dest_start) - WINDOW_MARGIN_WORDS, 0)
     last = min(tokens.word_at(max(dest_end - 1, 0)) + WINDOW_MARGIN_WORDS, len(tokens.words) - 1)
     window = tokens.words[first : last + 1]
@@ -149,21 +144,92 @@ def score_paragraph(
     )
 
 
+def _anchor_windows(query: str, query_words: Sequence[str], joined: str) -> list[tuple[int, int]]:
+    """Stretches of a long ``joined`` text around occurrences of the query's longest words."""
+    reach = len(query) + 8
+    windows: list[tuple[int, int]] = []
+    padded = f" {joined} "
+    for word in sorted(set(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
+        if len(word) < 3:
+            continue
+        start = 0
+        for _ in range(ANCHOR_HITS):
+            pos = padded.find(f" {word} ", start)
+            if pos < 0:
+                break
+            windows.append((max(0, pos - reach), min(len(joined), pos + len(word) + reach)))
+            start = pos + 1
+    windows.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in windows:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def align(query: str, query_words: Sequence[str], joined: str) -> tuple[float, int, int]:
+    """Best alignment of ``query`` in ``joined``: (score 0–100, start, end in ``joined``).
+
+    A paragraph shorter than the query is compared whole (so a short paragraph cannot
+    match perfectly inside a long query); a very long one only around the places where
+    the query's longest words occur, which keeps 40,000-character paragraphs cheap.
+    """
+    padded = f" {joined} "
+    if f" {query} " in padded:
+        start = padded.index(f" {query} ")
+        return 100.0, start, start + len(query)
+    if len(joined) < len(query):
+        return float(fuzz.ratio(query, joined)), 0, len(joined)
+    windows = [(0, len(joined))]
+    if len(joined) > max(LONG_TEXT, 6 * len(query)):
+        windows = _anchor_windows(query, query_words, joined) or windows
+    best = (0.0, 0, 0)
+    for a, b in windows:
+        aligned = fuzz.partial_ratio_alignment(query, joined[a:b])
+        if aligned is not None and aligned.score > best[0]:
+            best = (aligned.score, a + aligned.dest_start, a + aligned.dest_end)
+    return best
+
+
+def quick_alignment(query: str, joined: str, query_words: Sequence[str] = ()) -> float:
+    """The alignment part of the score alone (cheap: used to pick whom to score fully)."""
+    return align(query, query_words or query.split(), joined)[0]
+
+
 def rank(
     query_words: Sequence[str],
     candidates: Iterable[tuple[int, str]],
     phrases: Sequence[Sequence[str]] = (),
     excluded: Iterable[str] = (),
     threshold: float = MATCH_THRESHOLD,
+    detailed: int = DETAILED_CANDIDATES,
 ) -> list[Scored]:
     """Score ``(paragraph_id, text)`` candidates; those clearing ``threshold``, best first.
 
-    Equal scores go to the shorter paragraph (the tighter match), then the lower id.
+    All candidates get the cheap alignment; only the ``detailed`` best of those that
+    could still clear the threshold get the full score.  Equal scores go to the
+    shorter paragraph (the tighter match), then the lower id.
     """
+    query = " ".join(query_words)
     excluded = frozenset(excluded)
+    phrase_texts = [" ".join(p) for p in phrases]
+    floor = (threshold - (1 - ALIGNMENT_WEIGHT) * 100.0) / ALIGNMENT_WEIGHT
+    hopeful: list[tuple[float, int, int, str]] = []
+    for pid, text in candidates:
+        joined = joined_words(text)
+        if excluded and excluded.intersection(joined.split()):
+            continue
+        if any(not _contains_words(joined, p) for p in phrase_texts):
+            continue
+        alignment = quick_alignment(query, joined, query_words)
+        if alignment >= floor:
+            hopeful.append((alignment, -len(text), pid, text))
+    hopeful.sort(reverse=True)
     scored = [
         s
-        for pid, text in candidates
+        for _, _, pid, text in hopeful[:detailed]
         if (s := score_paragraph(query_words, pid, text, phrases, excluded)) is not None
         and s.score >= threshold
     ]

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
+import itertools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from rapidfuzz import process
@@ -25,9 +28,11 @@ from store.ranking import Scored, rank
 from store.textnorm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
-MIN_TERMS = 3  # always use at least this many query words for retrieval (if there are)
-MAX_TERMS = 6
-DF_BUDGET = 20_000  # beyond MIN_TERMS, add words only while their postings stay this small
+RARE_TERMS = 4  # retrieval uses this many of the query's rarest words
+COMMON_DF = 50_000  # words in more paragraphs than this are left to the re-ranking
+PAIR_BUDGET = 5_000  # postings (rarer word of each pair) the second tier may walk
+GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
+PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 3
 
@@ -69,17 +74,46 @@ class _Slot:
 
 
 def choose_slots(slots: list[_Slot]) -> list[_Slot]:
-    """The rarest slots: at least ``MIN_TERMS``, more while postings stay in budget."""
-    chosen: list[_Slot] = []
+    """The ``RARE_TERMS`` rarest indexed slots (very common words only if nothing else)."""
+    ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
+    useful = [s for s in ordered if s.df <= COMMON_DF] or ordered[:1]
+    return useful[:RARE_TERMS]
+
+
+def _all_of(slots: Sequence[_Slot]) -> str:
+    return "(" + " AND ".join(s.expression() for s in slots) + ")"
+
+
+def tier_expressions(chosen: list[_Slot]) -> list[str]:
+    """Retrieval expressions, strictest first.
+
+    1. all but one of the (up to four) rarest words, every choice of the one left out
+       (all of them when there are fewer than four): few, precise candidates, and one
+       misspelt or misremembered word cannot lose the paragraph;
+    2. any two of them, rarest pairs first while their postings fit ``PAIR_BUDGET``
+       (any one when there are only two).
+    """
+    if not chosen:
+        return []
+    if len(chosen) == 1:
+        return [chosen[0].expression()]
+    if len(chosen) >= 4:
+        first = " OR ".join(_all_of(c) for c in itertools.combinations(chosen, len(chosen) - 1))
+    else:
+        first = _all_of(chosen)
+    if len(chosen) == 2:
+        return [first, " OR ".join(s.expression() for s in chosen)]
+    pairs = sorted(
+        (min(a.df, b.df), n, (a, b)) for n, (a, b) in enumerate(itertools.combinations(chosen, 2))
+    )
+    taken: list[str] = []
     total = 0
-    for slot in sorted((s for s in slots if s.df > 0), key=lambda s: s.df):
-        if len(chosen) >= MAX_TERMS:
+    for cost, _, pair in pairs:
+        if taken and total + cost > PAIR_BUDGET:
             break
-        if len(chosen) >= MIN_TERMS and total + slot.df > DF_BUDGET:
-            break
-        chosen.append(slot)
-        total += slot.df
-    return chosen
+        taken.append(_all_of(pair))
+        total += cost
+    return [first, " OR ".join(taken)]
 
 
 class Searcher:
@@ -109,33 +143,52 @@ class Searcher:
         if parsed.error:
             return SearchResult(parsed.text, [], parsed.notice, parsed.error)
         limit, offset = max(limit, 0), max(offset, 0)
-        scored = await self.score(parsed, filters or SearchFilters(), offset + limit)
+        filters = filters or SearchFilters()
+        notice = parsed.notice
+        scored = await self.score(parsed, filters, offset + limit)
+        if not scored and parsed.phrases:
+            scored = await self.score(
+                dataclasses.replace(parsed, phrases=()), filters, offset + limit
+            )
+            if scored:
+                notice = " ".join(n for n in (notice, PHRASE_NOTICE) if n)
         page = scored[offset : offset + limit]
-        return SearchResult(parsed.text, await self._hits(page), parsed.notice)
+        return SearchResult(parsed.text, await self._hits(page), notice)
 
     async def score(self, parsed: ParsedQuery, filters: SearchFilters, wanted: int) -> list[Scored]:
         """Retrieve and re-rank candidates for a parsed query: every match, best first."""
         await self._ensure_vocab()
         conditions = {k: v for k, v in asdict(filters).items() if v is not None and v != ""}
-        candidates: list[tuple[int, str]]
         cap = MAX_SCAN_PARAGRAPHS + 1
         if conditions and await self._db.count_filtered_paragraphs(cap, **conditions) < cap:
             candidates = await self._db.filtered_paragraphs(MAX_SCAN_PARAGRAPHS, **conditions)
-        else:
-            expression = await self.expression(parsed)
-            if expression is None:
-                return []
-            candidates = await self._db.fts_candidates(
-                expression, max(CANDIDATES, 2 * wanted), **conditions
-            )
+            return await self._rank(parsed, candidates)
+        count = max(CANDIDATES, 2 * wanted)
+        seen: set[int] = set()
+        best: list[Scored] = []
+        for expression in await self.expressions(parsed):
+            found = await self._db.fts_candidates(expression, count, **conditions)
+            fresh = [c for c in found if c[0] not in seen]
+            seen.update(c[0] for c in fresh)
+            if fresh:
+                best = sorted(
+                    [*best, *await self._rank(parsed, fresh)],
+                    key=lambda s: (-s.score, s.length, s.paragraph_id),
+                )
+            if best and best[0].score >= GOOD_ENOUGH:
+                break
+        return best
+
+    async def _rank(self, parsed: ParsedQuery, candidates: list[tuple[int, str]]) -> list[Scored]:
         if not candidates:
             return []
         loop = asyncio.get_running_loop()
         job = functools.partial(rank, parsed.words, candidates, parsed.phrases, parsed.excluded)
         return await loop.run_in_executor(self._executor, job)
 
-    async def expression(self, parsed: ParsedQuery) -> str | None:
-        """The FTS5 expression for candidate retrieval, or ``None`` if no word is indexed."""
+    async def expressions(self, parsed: ParsedQuery) -> list[str]:
+        """FTS5 expressions for candidate retrieval, strictest first (see
+        :func:`tier_expressions`); none when no query word is in the index."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
@@ -151,14 +204,14 @@ class Searcher:
                 fixes = await self.corrections(word)
                 if fixes:
                     slots.append(_Slot(word, tuple(t for t, _ in fixes), sum(d for _, d in fixes)))
-        parts = [
+        phrases = " AND ".join(
             "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
             for phrase in parsed.phrases
-        ]
-        chosen = choose_slots(slots)
-        if chosen:
-            parts.append("(" + " OR ".join(s.expression() for s in chosen) + ")")
-        return " AND ".join(parts) if parts else None
+        )
+        tiers = tier_expressions(choose_slots(slots))
+        if phrases:
+            return [f"{phrases} AND ({t})" for t in tiers] or [phrases]
+        return tiers
 
     async def corrections(self, word: str) -> list[tuple[str, int]]:
         """Index words within a small edit distance of ``word``, most frequent first."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 _SPECIAL: dict[str, str] = {
     **dict.fromkeys("‘’‚‛′`´ʼ", "'"),
@@ -27,6 +28,8 @@ _SPECIAL: dict[str, str] = {
     "…": "...",
 }
 _TOKEN = re.compile(r"[^\W_]+")
+# ASCII letters and digits kept, every other byte a space: fast word splitting of ASCII text
+_ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 
 
 def is_hangul(ch: str) -> bool:
@@ -52,10 +55,37 @@ def fold_char(ch: str) -> str:
     return kept.lower()
 
 
+# One-to-one replacements of the commonest non-ASCII characters, so that most
+# paragraphs fold with positions unchanged (the fast path; str.replace is C-fast).
+_ONE_TO_ONE = (
+    ("’", "'"),
+    ("‘", "'"),
+    ("“", '"'),
+    ("”", '"'),
+    ("—", "-"),
+    ("–", "-"),
+    ("…", "."),
+    ("\u00a0", " "),
+    ("\u2009", " "),
+    ("\u202f", " "),
+    ("\u3000", " "),
+)
+
+
+def _quick_fold(text: str) -> str:
+    for old, new in _ONE_TO_ONE:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
 def fold(text: str) -> str:
     """Fold ``text`` for comparison (see the module docstring)."""
     if text.isascii():
         return text.lower()
+    quick = _quick_fold(text)
+    if quick.isascii():
+        return quick.lower()
     return "".join(fold_char(ch) for ch in text)
 
 
@@ -63,6 +93,9 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` and return, for every folded character, its index in ``text``."""
     if text.isascii():
         return text.lower(), list(range(len(text)))
+    quick = _quick_fold(text)
+    if quick.isascii():
+        return quick.lower(), list(range(len(text)))
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
@@ -77,44 +110,47 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
-@dataclass(frozen=True, slots=True)
 class TokenizedText:
     """A displayed text split into folded words, each with its displayed span.
 
     ``joined`` is the words joined by single spaces: the string scoring compares.
-    ``starts[i]`` is where word ``i`` begins in ``joined``.
+    ``starts[i]`` is where word ``i`` begins in ``joined``.  ``spans`` (displayed-text
+    ranges of the words) are worked out only when first asked for.
     """
 
-    words: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]
-    joined: str
-    starts: tuple[int, ...]
+    __slots__ = ("_folded", "_offsets", "_spans", "joined", "starts", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._folded, self._offsets = fold_with_map(text)
+        self.words: tuple[str, ...] = tuple(_TOKEN.findall(self._folded))
+        self.joined = " ".join(self.words)
+        self.starts: tuple[int, ...] = (
+            tuple(accumulate((len(w) + 1 for w in self.words[:-1]), initial=0))
+            if self.words
+            else ()
+        )
+        self._spans: tuple[tuple[int, int], ...] | None = None
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """``(start, end)`` in the displayed text of every word."""
+        if self._spans is None:
+            offsets = self._offsets
+            self._spans = tuple(
+                (offsets[m.start()], offsets[m.end() - 1] + 1)
+                for m in _TOKEN.finditer(self._folded)
+            )
+        return self._spans
 
     def word_at(self, joined_index: int) -> int:
-        """Index of the word that covers (or follows) position ``joined_index`` of ``joined``."""
-        lo, hi = 0, len(self.starts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.starts[mid] <= joined_index:
-                lo = mid + 1
-            else:
-                hi = mid
-        return max(lo - 1, 0)
+        """Index of the word that covers (or precedes) position ``joined_index`` of ``joined``."""
+        return max(bisect_right(self.starts, joined_index) - 1, 0)
 
 
 def tokenize(text: str) -> TokenizedText:
     """Split ``text`` into folded words with their spans in the displayed text."""
-    folded, offsets = fold_with_map(text)
-    words: list[str] = []
-    spans: list[tuple[int, int]] = []
-    starts: list[int] = []
-    pos = 0
-    for m in _TOKEN.finditer(folded):
-        words.append(m.group())
-        spans.append((offsets[m.start()], offsets[m.end() - 1] + 1))
-        starts.append(pos)
-        pos += len(m.group()) + 1
-    return TokenizedText(tuple(words), tuple(spans), " ".join(words), tuple(starts))
+    return TokenizedText(text)
 
 
 def has_hangul(text: str) -> bool:
@@ -128,3 +164,11 @@ def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
     for text in texts:
         counts.update(set(tokens(text)))
     return dict(counts)
+
+
+def joined_words(text: str) -> str:
+    """The folded words of ``text`` joined by single spaces (fast: no offset map)."""
+    folded = fold(text)
+    if folded.isascii():
+        return " ".join(folded.encode("ascii").translate(_ASCII_WORD_BYTES).decode().split())
+    return " ".join(_TOKEN.findall(folded))

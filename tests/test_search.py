@@ -135,7 +135,11 @@ async def test_phrase_and_exclusion(db: Database) -> None:
     searcher = Searcher(db)
     hits = (await searcher.search('"fight in france" growing confidence')).hits
     assert [h.paragraph.text for h in hits] == [SPEECH[0]]
-    assert (await searcher.search('"fight in germany" growing confidence')).hits == []
+    assert (await searcher.search('"fight in germany" growing strength')).hits == []
+    # a quoted phrase no paragraph has (a typo inside the quotes) falls back to fuzzy words
+    fallback = await searcher.search('we shall "fihgt in France", we shall fight on the seas')
+    assert [h.paragraph.text for h in fallback.hits] == [SPEECH[0]]
+    assert fallback.notice and "quotes" in fallback.notice
     assert (await searcher.search("we shall fight on the seas and oceans -oceans")).hits == []
 
 

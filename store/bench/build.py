@@ -1,0 +1,188 @@
+"""Build the scale databases for search evaluation from real text only.
+
+Documents come from every folder of the shared corpora (through the project's own
+parsers) and from the KJV (``bible -f "Gen1:1-Rev22:21"``, one document per chapter).
+A deterministic ~5% of the UN and Miller Center speeches is *held out*: never
+indexed, written to ``holdout.jsonl`` beside the database, the source of negative
+queries.  A smaller scale takes whole documents in a fixed pseudo-random order until
+the paragraph target is met (the last one cut short); a larger one adds windows of
+2–4 consecutive real paragraphs as extra paragraphs.  Never random words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from store.db import open_database
+from store.ingest import content_hash, expand_paths
+from store.models import ParsedDocument, ParseError, RecordError
+from store.parsers import parse_file
+
+HOLDOUT_FOLDERS = ("un_general_debate", "us_presidential_speeches_miller")
+HOLDOUT_PERCENT = 5
+WINDOW_COLLECTION = "windows"
+_VERSE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    """What went into a scale database."""
+
+    documents: int
+    paragraphs: int
+    window_paragraphs: int
+    holdout_documents: int
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def corpus_documents(corpora: Path) -> Iterator[ParsedDocument]:
+    """Every document the project's parsers find under ``corpora`` (broken records skipped)."""
+    items, _missing = expand_paths([corpora])
+    for item in items:
+        if item.path.suffix.lower() == ".md":
+            continue
+        try:
+            for parsed in parse_file(item.path):
+                if isinstance(parsed, RecordError) or not parsed.paragraphs:
+                    continue
+                relative = item.path.relative_to(corpora)
+                parsed.collection = parsed.collection or relative.parts[0]
+                yield parsed
+        except ParseError:
+            continue
+
+
+def kjv_documents() -> Iterator[ParsedDocument]:
+    """The KJV from Debian's ``bible`` program, one document per chapter."""
+    if shutil.which("bible") is None:
+        return
+    out = subprocess.run(
+        ["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True, text=True, check=True
+    ).stdout
+    chapter: tuple[str, str] | None = None
+    verses: list[str] = []
+    for line in out.splitlines():
+        m = _VERSE.match(line.strip())
+        if not m:
+            continue
+        key = (m.group(1), m.group(2))
+        if key != chapter and verses and chapter:
+            yield _chapter(chapter, verses)
+            verses = []
+        chapter = key
+        verses.append(m.group(4))
+    if verses and chapter:
+        yield _chapter(chapter, verses)
+
+
+def _chapter(chapter: tuple[str, str], verses: list[str]) -> ParsedDocument:
+    title = f"KJV {chapter[0]} {chapter[1]}"
+    return ParsedDocument(
+        title,
+        list(verses),
+        f"bible-kjv:{chapter[0]}{chapter[1]}",
+        "kjv",
+        language="en",
+        collection="kjv",
+    )
+
+
+def _is_holdout(doc: ParsedDocument) -> bool:
+    if doc.collection not in HOLDOUT_FOLDERS and not any(f in doc.origin for f in HOLDOUT_FOLDERS):
+        return False
+    return int(_key(doc.origin)[:8], 16) % 100 < HOLDOUT_PERCENT
+
+
+def _windows(docs: list[ParsedDocument], needed: int, seed: int) -> Iterator[ParsedDocument]:
+    """Documents of windows of 2–4 consecutive paragraphs, ``needed`` paragraphs in all."""
+    rng = random.Random(seed)
+    made = 0
+    for size in (2, 3, 4):
+        order = list(range(len(docs)))
+        rng.shuffle(order)
+        for i in order:
+            doc = docs[i]
+            if made >= needed:
+                return
+            if len(doc.paragraphs) < size:
+                continue
+            windows = [
+                " ".join(doc.paragraphs[j : j + size])
+                for j in range(len(doc.paragraphs) - size + 1)
+            ][: needed - made]
+            made += len(windows)
+            yield ParsedDocument(
+                f"{doc.title} (windows of {size})",
+                windows,
+                f"{doc.origin}#w{size}",
+                doc.source_format,
+                doc.speaker,
+                doc.date,
+                doc.place,
+                doc.agency,
+                doc.language,
+                WINDOW_COLLECTION,
+            )
+
+
+async def build_scale_database(
+    out: Path, corpora: Path, target: int, seed: int = 1, progress: bool = True
+) -> BuildSummary:
+    """Create ``out`` (must not exist) holding exactly ``target`` paragraphs; see the module doc."""
+    if out.exists():
+        raise FileExistsError(f"{out} exists: remove it or choose another file")
+    seen: set[str] = set()
+    keep: list[tuple[str, ParsedDocument]] = []
+    holdout: list[tuple[str, ParsedDocument]] = []
+    source = [*corpus_documents(corpora), *kjv_documents()]
+    for doc in tqdm(source, desc="documents", disable=not progress):
+        digest = content_hash(doc.paragraphs)
+        if digest in seen:
+            continue
+        seen.add(digest)
+        (holdout if _is_holdout(doc) else keep).append((digest, doc))
+    keep.sort(key=lambda pair: _key(f"{seed}:{pair[0]}"))
+    chosen: list[tuple[ParsedDocument, str]] = []
+    total = 0
+    for digest, doc in keep:
+        if total >= target:
+            break
+        if total + len(doc.paragraphs) > target:
+            doc.paragraphs = doc.paragraphs[: target - total]
+            digest = content_hash(doc.paragraphs)
+        chosen.append((doc, digest))
+        total += len(doc.paragraphs)
+    window_docs = list(_windows([d for d, _ in chosen], target - total, seed))
+    windows = sum(len(d.paragraphs) for d in window_docs)
+    chosen += [(d, content_hash(d.paragraphs)) for d in window_docs]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with holdout_path(out).open("w", encoding="utf-8") as fh:
+        for _, doc in holdout:
+            fh.write(json.dumps({"title": doc.title, "paragraphs": doc.paragraphs}) + "\n")
+    async with open_database(out) as db:
+        bar = tqdm(total=total + windows, desc="insert", unit="par", disable=not progress)
+        for start in range(0, len(chosen), 200):
+            batch = chosen[start : start + 200]
+            await db.insert_documents(batch)
+            bar.update(sum(len(d.paragraphs) for d, _ in batch))
+        bar.close()
+        await db.after_bulk_load()
+    return BuildSummary(len(chosen), total + windows, windows, len(holdout))
+
+
+def holdout_path(db_path: Path) -> Path:
+    """Where the held-out (never indexed) documents of a scale database are written."""
+    return db_path.with_name(db_path.stem + ".holdout.jsonl")
