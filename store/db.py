@@ -79,6 +79,16 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX search_vocab_rterm ON search_vocab(rterm);
     """,
+    # 5: inline mode: how often each paragraph was chosen from inline results (feeds the
+    # list shown for an empty inline query)
+    """
+    CREATE TABLE inline_chosen (
+        paragraph_id INTEGER PRIMARY KEY REFERENCES paragraphs(id) ON DELETE CASCADE,
+        chosen INTEGER NOT NULL,
+        last_chosen TEXT NOT NULL
+    );
+    CREATE INDEX inline_chosen_rank ON inline_chosen(chosen DESC, last_chosen DESC);
+    """,
 )
 
 _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
@@ -550,6 +560,47 @@ class Database:
         return str(row[0]) if row else None
 
     # ---- end bot
+
+    # ---- inline (owned by the inline-mode engineer: bot/inline.py uses these)
+
+    async def record_inline_choice(self, paragraph_id: int) -> bool:
+        """Count one choice of a paragraph from inline results; False if it does not exist."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        cur = await self.conn.execute(
+            "INSERT INTO inline_chosen (paragraph_id, chosen, last_chosen) "
+            "SELECT id, 1, ? FROM paragraphs WHERE id = ? "
+            "ON CONFLICT (paragraph_id) DO UPDATE SET chosen = chosen + 1, "
+            "last_chosen = excluded.last_chosen",
+            (now, paragraph_id),
+        )
+        changed = cur.rowcount
+        await cur.close()
+        return changed > 0
+
+    async def inline_default_ids(self, offset: int, limit: int) -> list[int]:
+        """Paragraph ids for an empty inline query, ``offset .. offset+limit-1`` of: the
+        most often chosen paragraphs, then the first substantial paragraph of each
+        document, latest documents first."""
+        wanted = offset + limit
+        async with self.conn.execute(
+            "SELECT paragraph_id FROM inline_chosen "
+            "ORDER BY chosen DESC, last_chosen DESC, paragraph_id LIMIT ?",
+            (wanted,),
+        ) as cur:
+            ids = [int(row[0]) for row in await cur.fetchall()]
+        if len(ids) < wanted:
+            async with self.conn.execute(
+                "SELECT pid FROM (SELECT d.date AS date, d.id AS did, (SELECT p.id "
+                "FROM paragraphs p WHERE p.document_id = d.id AND length(p.text) >= 120 "
+                "ORDER BY p.position LIMIT 1) AS pid FROM documents d) "
+                "WHERE pid IS NOT NULL ORDER BY date DESC, did DESC LIMIT ?",
+                (wanted + len(ids),),
+            ) as cur:
+                seen = set(ids)
+                ids += [int(row[0]) for row in await cur.fetchall() if int(row[0]) not in seen]
+        return ids[offset:wanted]
+
+    # ---- end inline
 
 
 def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | int]]:
