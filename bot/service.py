@@ -11,164 +11,60 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from rapidfuzz import fuzz
 
+from bot.views import (
+    EMPTY_QUERY,
+    NO_MORE,
+    PARAGRAPH_GONE,
+    QUERY_GONE,
+    STALE,
+    Card,
+    CardPage,
+    Gone,
+    NoMatch,
+    Problem,
+    SearchOutcome,
+    SourcesView,
+    StatsView,
+)
 from store.db import Database
-from store.models import Confidence, DocumentMeta, Hit, Paragraph
+from store.models import Hit
 from store.search import Searcher
+
+__all__ = [  # the views are re-exported: callers may import them from here
+    "EMPTY_QUERY",
+    "NO_MORE",
+    "PARAGRAPH_GONE",
+    "QUERY_GONE",
+    "STALE",
+    "Card",
+    "CardPage",
+    "Gone",
+    "NoMatch",
+    "Problem",
+    "SearchOutcome",
+    "SourcesView",
+    "StatsView",
+    "VerbatimService",
+    "deep_link_payload",
+    "highlight_spans",
+    "normalize_query",
+    "parse_deep_link",
+]
 
 MAX_QUERY_CHARS = 300
 SOURCES_PAGE_SIZE = 8
 DEEP_LINK_PREFIX = "p_"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
-_STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "which",
-        "who",
-        "will",
-        "with",
-        "you",
-    }
+# Function words that are never highlighted on their own.
+_STOPWORD_TEXT = (
+    "a an and are as at be but by for from had has have he her his i in is it its of on or "
+    "our she so that the their them they this to was we were which who will with you"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """One paragraph to show, with everything the result card needs.
-
-    ``anchor_id`` is the paragraph the search matched (``paragraph`` may be a neighbour
-    reached with ◀ ▶); ``query_id`` is 0 when the card does not come from a search
-    (random paragraph, deep link).  ``has_more`` says whether hit ``rank + 1`` may exist.
-    ``prev_id`` / ``next_id`` are the neighbouring paragraphs' ids, ``None`` at the ends.
-    """
-
-    paragraph: Paragraph
-    document: DocumentMeta
-    epoch: str
-    spans: tuple[tuple[int, int], ...] = ()
-    confidence: Confidence | None = None
-    query: str | None = None
-    query_id: int = 0
-    rank: int = 0
-    anchor_id: int = 0
-    has_more: bool = False
-    notice: str | None = None
-    prev_id: int | None = None
-    next_id: int | None = None
-
-    @property
-    def is_anchor(self) -> bool:
-        """Whether the paragraph shown is the one the search matched."""
-        return self.paragraph.id == self.anchor_id
-
-
-@dataclass(frozen=True, slots=True)
-class CardPage:
-    """A page of search hits as cards; ``next_offset`` is ``None`` on the last page."""
-
-    query: str
-    query_id: int
-    cards: list[Card]
-    offset: int
-    next_offset: int | None
-    notice: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NoMatch:
-    """A search found nothing; ``suggestions`` are things to try (plain text)."""
-
-    query: str
-    suggestions: tuple[str, ...]
-    notice: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """The request itself cannot be served (empty query, unusable input)."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Gone:
-    """What a button or link pointed at no longer exists (or belongs to another database)."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class SourcesView:
-    """One page of the document list."""
-
-    documents: list[DocumentMeta]
-    page: int
-    pages: int
-    total: int
-    epoch: str
-
-
-@dataclass(frozen=True, slots=True)
-class StatsView:
-    """Counts for /stats."""
-
-    documents: int
-    paragraphs: int
-    collections: list[dict[str, Any]] = field(default_factory=list)
-
-
-SearchOutcome = Card | NoMatch | Problem
-
-STALE = Gone("This button is older than the current database. Please search again.")
-PARAGRAPH_GONE = Gone("That passage is no longer in the database. Please search again.")
-QUERY_GONE = Gone("I no longer know that search. Please search again.")
-NO_MORE = Gone("No more matches for that search.")
-EMPTY_QUERY = Problem(
-    "Tell me what you remember, e.g. /q words you remember. "
-    "You can also reply /q to a message to find where its quote comes from."
-)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:
