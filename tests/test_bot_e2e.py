@@ -172,3 +172,15 @@ def test_missing_or_malformed_settings_exit_4(
     assert result.returncode == 4, result.stderr
     assert message in result.stderr
     assert "not a token" not in result.stderr
+
+
+def test_cli_does_not_import_telegram_until_run() -> None:
+    code = (
+        "import sys; from bot.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'telegram'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
