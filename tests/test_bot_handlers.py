@@ -360,3 +360,32 @@ async def test_pressing_on_a_message_that_cannot_be_edited(bot: Bot) -> None:
     calls = await bot.press(same, bot.fake.sent[-1])
     assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
     assert "show_alert" not in calls[1].params
+
+
+async def test_sources_are_paged_with_buttons(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(11):
+        (folder / f"speech{n:02d}.txt").write_text(
+            f"Speech number {n} & co\n\nParagraph one of speech {n}.\n\nParagraph two of it.\n"
+        )
+    db_path = tmp_path / "many.db"
+    async with open_database(db_path) as db:
+        await ingest_paths(db, [folder], fmt="text", progress=False)
+    fake = FakeTelegram()
+    app = build_application(TOKEN, db_path, request=RecordingRequest(fake), rate_limit=False)
+    async with running(app):
+        bot = Bot(app, fake)
+        first = only(await bot.say("/sources"), "sendMessage")
+        assert first["text"].startswith("<b>Sources</b> (11 documents)")
+        assert "Speech number 0 &amp; co" in first["text"]
+        assert first["text"].count("\n• ") == 8
+        keys = buttons(first)
+        assert list(keys) == ["1/2", "▶"]
+        calls = await bot.press(keys["▶"]["callback_data"], fake.sent[-1])
+        assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
+        second = calls[0].params
+        assert second["text"].count("\n• ") == 3 and "Speech number 9 &amp; co" in second["text"]
+        assert list(buttons(second)) == ["◀", "2/2"]
+        label = await bot.press(buttons(second)["2/2"]["callback_data"], fake.sent[-1])
+        assert only(label, "answerCallbackQuery").get("show_alert") is None
