@@ -212,7 +212,7 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     share_query = card.query or " ".join(card.paragraph.text.split()[:8])
     last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query[:MAX_INLINE_QUERY])]
     if bot_username:
-        last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.anchor_id)))
+        last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
     rows.append(last)
     return InlineKeyboardMarkup(rows)
 

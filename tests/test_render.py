@@ -164,6 +164,8 @@ def test_keyboard_at_document_ends_and_away_from_the_match() -> None:
     msg = render.render_card(moved, "b")
     assert "Context around your match" in msg.text and "close match" not in msg.text
     labels = [b.text for row in msg.reply_markup.inline_keyboard for b in row]  # type: ignore[union-attr]
+    link = msg.reply_markup.inline_keyboard[-1][-1].url  # type: ignore[union-attr]
+    assert link == "https://t.me/b?start=p_41"  # the paragraph shown, not the match
     assert labels == [
         "◀ ¶ 5",
         "↩ Back to match",
