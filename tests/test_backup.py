@@ -179,3 +179,38 @@ def test_backup_onto_itself_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BackupTargetError, match="does not exist"):
         backup_database(db, tmp_path / "missing" / "copy.db")
     assert integrity_problems(db) == []
+
+
+def test_healthcheck(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Healthy with a current database; unhealthy when it is missing or the listener is down."""
+    import http.server
+    import socket
+
+    db = tmp_path / "live.db"
+    assert run_cli(["healthcheck", "--db", str(db)]) == 1
+    assert "no database" in capsys.readouterr().out
+    assert not db.exists()
+    make_db(db)
+    assert run_cli(["healthcheck", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith("healthy: database")
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    parser = argparse.ArgumentParser()
+    cli_ops.register(parser.add_subparsers())
+    args = parser.parse_args(["healthcheck", "--db", str(db)])
+    env = {"VERBATIM_WEBHOOK_URL": "https://bot.example.org/hook"}
+    settings = load_settings({**env, "VERBATIM_WEBHOOK_PORT": str(port)}, db=args.db)
+    assert args.handler(args, settings) == 1
+    assert "unhealthy: webhook listener" in capsys.readouterr().out
+
+    server = http.server.HTTPServer(("127.0.0.1", port), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert args.handler(args, settings) == 0
+        assert "webhook listener 127.0.0.1" in capsys.readouterr().out
+    finally:
+        server.shutdown()
+        server.server_close()
