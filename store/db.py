@@ -18,7 +18,6 @@ from typing import Any
 import aiosqlite
 
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
-from store.textnorm import document_frequencies
 
 # Each entry is one migration, applied in order inside a transaction; never edit one
 # that has shipped: append a new one instead.
@@ -219,8 +218,10 @@ class Database:
         return InsertOutcome(doc.origin, "new", document_id)
 
     async def after_bulk_load(self) -> None:
-        """Tidy indexes after an ingest run added documents (merges FTS segments)."""
+        """Tidy indexes after an ingest run added documents: merge FTS segments and
+        recount the search vocabulary from the full-text index."""
         await self.conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        await self.rebuild_search_vocab()
         await self.conn.execute("PRAGMA optimize")
 
     async def _index_document(self, document_id: int) -> None:
@@ -228,18 +229,6 @@ class Database:
             "INSERT INTO paragraphs_fts (rowid, text) "
             "SELECT id, text FROM paragraphs WHERE document_id = ?",
             (document_id,),
-        )
-        async with self.conn.execute(
-            "SELECT text FROM paragraphs WHERE document_id = ?", (document_id,)
-        ) as cur:
-            texts = [row[0] for row in await cur.fetchall()]
-        await self._add_to_vocab(document_frequencies(texts))
-
-    async def _add_to_vocab(self, frequencies: dict[str, int]) -> None:
-        await self.conn.executemany(
-            "INSERT INTO search_vocab (term, rterm, df) VALUES (?, ?, ?) "
-            "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
-            ((term, term[::-1], df) for term, df in frequencies.items()),
         )
 
     # ------------------------------------------------------------------ reads
@@ -387,22 +376,24 @@ class Database:
             return [(row[0], int(row[1])) for row in await cur.fetchall()]
 
     async def rebuild_search_vocab(self) -> int:
-        """Recount the search vocabulary from all paragraphs; returns the number of words.
+        """Recount the search vocabulary from the full-text index; returns the number of words.
 
-        Needed only for a database whose paragraphs were stored before the vocabulary
-        existed; :meth:`insert_documents` keeps it up to date.
+        The words and their paragraph counts come from FTS5's own index (fts5vocab), so
+        they are exactly the terms a MATCH can find.  Ingest calls this after each run
+        that added documents (via :meth:`after_bulk_load`).
         """
+        await self.conn.create_function("verbatim_reverse", 1, _reverse, deterministic=True)
+        await self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_fts_terms "
+            "USING fts5vocab(main, paragraphs_fts, 'row')"
+        )
         await self.conn.execute("BEGIN")
         try:
             await self.conn.execute("DELETE FROM search_vocab")
-            batch: list[str] = []
-            async with self.conn.execute("SELECT text FROM paragraphs") as cur:
-                async for text_row in cur:
-                    batch.append(text_row[0])
-                    if len(batch) >= 20000:
-                        await self._add_to_vocab(document_frequencies(batch))
-                        batch.clear()
-            await self._add_to_vocab(document_frequencies(batch))
+            await self.conn.execute(
+                "INSERT INTO search_vocab (term, rterm, df) "
+                "SELECT term, verbatim_reverse(term), doc FROM temp.paragraphs_fts_terms"
+            )
             await self.conn.execute("COMMIT")
         except BaseException:
             await self.conn.execute("ROLLBACK")
@@ -415,6 +406,12 @@ class Database:
         """True when no word is in the search vocabulary."""
         async with self.conn.execute("SELECT 1 FROM search_vocab LIMIT 1") as cur:
             return await cur.fetchone() is None
+
+    async def paragraph_id_span(self) -> int:
+        """The largest paragraph id: a quick upper estimate of how many paragraphs exist."""
+        async with self.conn.execute("SELECT max(id) FROM paragraphs") as cur:
+            row = await cur.fetchone()
+        return int(row[0] or 0) if row else 0
 
     async def has_paragraphs(self) -> bool:
         """True when at least one paragraph is stored."""
@@ -633,6 +630,10 @@ def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | i
             raise ValueError(f"unknown search filter: {key}")
         args.append(value)
     return " AND ".join(clauses), args
+
+
+def _reverse(term: str) -> str:
+    return term[::-1]
 
 
 def _database_size(path: Path) -> int:

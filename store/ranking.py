@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from store.models import Confidence
-from store.textnorm import TokenizedText, has_hangul, joined_words, tokenize
+from store.textnorm import TokenizedText, fold, has_hangul, joined_words, tokenize
 
-MATCH_THRESHOLD = 75.0  # below this a paragraph is "no match"
+MATCH_THRESHOLD = 80.0  # below this a paragraph is "no match"
 CLOSE_THRESHOLD = 90.0
 ALIGNMENT_WEIGHT = 0.65
 WORD_SIMILARITY = 80.0  # rapidfuzz ratio at which two words count as the same word
@@ -198,6 +198,35 @@ def quick_alignment(query: str, joined: str, query_words: Sequence[str] = ()) ->
     return align(query, query_words or query.split(), joined)[0]
 
 
+def _long_text_words(query: str, query_words: Sequence[str], text: str) -> str | None:
+    """For a very long text, only the folded words near the query's longest words
+    (``None`` when the text is short enough to split whole)."""
+    if len(text) <= max(LONG_TEXT, 6 * len(query)):
+        return None
+    folded = fold(text)
+    reach = 2 * len(query) + 16
+    pieces: list[tuple[int, int]] = []
+    for word in sorted(set(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
+        if len(word) < 3:
+            continue
+        start = 0
+        for _ in range(ANCHOR_HITS):
+            pos = folded.find(word, start)
+            if pos < 0:
+                break
+            pieces.append((max(0, pos - reach), pos + len(word) + reach))
+            start = pos + 1
+    pieces.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    # " | " keeps words of separate stretches from joining into one phrase
+    return " | ".join(joined_words(folded[a:b]) for a, b in merged)
+
+
 def rank(
     query_words: Sequence[str],
     candidates: Iterable[tuple[int, str]],
@@ -218,10 +247,11 @@ def rank(
     floor = (threshold - (1 - ALIGNMENT_WEIGHT) * 100.0) / ALIGNMENT_WEIGHT
     hopeful: list[tuple[float, int, int, str]] = []
     for pid, text in candidates:
-        joined = joined_words(text)
-        if excluded and excluded.intersection(joined.split()):
+        near = _long_text_words(query, query_words, text)
+        joined = joined_words(text) if near is None else near
+        if near is None and excluded and excluded.intersection(joined.split()):
             continue
-        if any(not _contains_words(joined, p) for p in phrase_texts):
+        if near is None and any(not _contains_words(joined, p) for p in phrase_texts):
             continue
         alignment = quick_alignment(query, joined, query_words)
         if alignment >= floor:

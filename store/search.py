@@ -29,8 +29,10 @@ from store.textnorm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 RARE_TERMS = 4  # retrieval uses this many of the query's rarest words
-COMMON_DF = 50_000  # words in more paragraphs than this are left to the re-ranking
+COMMON_SHARE = 0.03  # words in more than this share of paragraphs are left to re-ranking
 PAIR_BUDGET = 5_000  # postings (rarer word of each pair) the second tier may walk
+BOOST_TERMS = 3
+BOOST_SHARE = 0.3
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
@@ -73,10 +75,11 @@ class _Slot:
         return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 
-def choose_slots(slots: list[_Slot]) -> list[_Slot]:
+def choose_slots(slots: list[_Slot], paragraphs: int) -> list[_Slot]:
     """The ``RARE_TERMS`` rarest indexed slots (very common words only if nothing else)."""
     ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
-    useful = [s for s in ordered if s.df <= COMMON_DF] or ordered[:1]
+    common = max(1000, int(paragraphs * COMMON_SHARE))
+    useful = [s for s in ordered if s.df <= common] or ordered[:2]
     return useful[:RARE_TERMS]
 
 
@@ -84,7 +87,17 @@ def _all_of(slots: Sequence[_Slot]) -> str:
     return "(" + " AND ".join(s.expression() for s in slots) + ")"
 
 
-def tier_expressions(chosen: list[_Slot]) -> list[str]:
+def boost_slots(slots: list[_Slot], chosen: list[_Slot], paragraphs: int) -> list[_Slot]:
+    """Up to ``BOOST_TERMS`` further, commoner query words: not needed to match, but
+    weighed by bm25, so that among many candidates those with more query words win."""
+    common = max(1000, int(paragraphs * BOOST_SHARE))
+    extra = sorted(
+        (s for s in slots if s.df > 0 and s not in chosen and s.df <= common), key=lambda s: s.df
+    )
+    return extra[:BOOST_TERMS]
+
+
+def tier_expressions(chosen: list[_Slot], boost: Sequence[_Slot] = ()) -> list[str]:
     """Retrieval expressions, strictest first.
 
     1. all but one of the (up to four) rarest words, every choice of the one left out
@@ -95,12 +108,18 @@ def tier_expressions(chosen: list[_Slot]) -> list[str]:
     """
     if not chosen:
         return []
-    if len(chosen) == 1:
+    if len(chosen) == 1 and not boost:
         return [chosen[0].expression()]
-    if len(chosen) >= 4:
+    if len(chosen) == 1:
+        first = chosen[0].expression()
+    elif len(chosen) >= 4:
         first = " OR ".join(_all_of(c) for c in itertools.combinations(chosen, len(chosen) - 1))
     else:
         first = _all_of(chosen)
+    if boost:
+        first = f"({first}) AND ({' OR '.join(s.expression() for s in [*chosen, *boost])})"
+    if len(chosen) == 1:
+        return [first]
     if len(chosen) == 2:
         return [first, " OR ".join(s.expression() for s in chosen)]
     pairs = sorted(
@@ -129,6 +148,7 @@ class Searcher:
             max_workers=2, thread_name_prefix="verbatim-search"
         )
         self._vocab_checked = False
+        self._paragraphs = 0  # about how many paragraphs are stored (checked once)
 
     async def search(
         self,
@@ -208,7 +228,8 @@ class Searcher:
             "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
             for phrase in parsed.phrases
         )
-        tiers = tier_expressions(choose_slots(slots))
+        chosen = choose_slots(slots, self._paragraphs)
+        tiers = tier_expressions(chosen, boost_slots(slots, chosen, self._paragraphs))
         if phrases:
             return [f"{phrases} AND ({t})" for t in tiers] or [phrases]
         return tiers
@@ -239,6 +260,7 @@ class Searcher:
             return
         if await self._db.search_vocab_is_empty() and await self._db.has_paragraphs():
             await self._db.rebuild_search_vocab()
+        self._paragraphs = await self._db.paragraph_id_span()
         self._vocab_checked = True
 
     async def _hits(self, page: list[Scored]) -> list[Hit]:

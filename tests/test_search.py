@@ -133,9 +133,16 @@ async def test_very_long_query_is_capped_with_notice(db: Database) -> None:
 
 async def test_phrase_and_exclusion(db: Database) -> None:
     searcher = Searcher(db)
-    hits = (await searcher.search('"fight in france" growing confidence')).hits
+    hits = (await searcher.search('"fight in france" we shall fight on the')).hits
     assert [h.paragraph.text for h in hits] == [SPEECH[0]]
-    assert (await searcher.search('"fight in germany" growing strength')).hits == []
+    # no paragraph has the quoted words: close matches are shown, with a notice saying so
+    germany = await searcher.search('"fight in germany" we shall fight on the')
+    assert germany.notice and "quotes" in germany.notice
+    assert all(h.confidence != "exact" for h in germany.hits)
+    # when the phrase exists, paragraphs without it are not shown
+    assert (await searcher.search('"fight in france" we shall fight on the beaches')).hits[
+        0
+    ].paragraph.text == SPEECH[0]
     # a quoted phrase no paragraph has (a typo inside the quotes) falls back to fuzzy words
     fallback = await searcher.search('we shall "fihgt in France", we shall fight on the seas')
     assert [h.paragraph.text for h in fallback.hits] == [SPEECH[0]]
