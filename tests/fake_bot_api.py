@@ -93,7 +93,8 @@ class FakeTelegram:
             "can_read_all_group_messages": False,
             "supports_inline_queries": True,
         }
-        self.calls: list[ApiCall] = []
+        self.calls: list[ApiCall] = []  # every call except getUpdates
+        self.polls: list[ApiCall] = []  # getUpdates calls
         self.fail_methods: dict[str, ApiError] = {}
         self._cond = threading.Condition()
         self._updates: list[dict[str, Any]] = []
@@ -185,10 +186,9 @@ class FakeTelegram:
         """Answer one API call (raises :class:`ApiError` like Telegram's error replies)."""
         if token != self.token:
             raise ApiError(401, "Unauthorized")
-        if method != "getUpdates":
-            with self._cond:
-                self.calls.append(ApiCall(method, params))
-                self._cond.notify_all()
+        with self._cond:  # polls are kept apart so that tests can compare call lists
+            (self.polls if method == "getUpdates" else self.calls).append(ApiCall(method, params))
+            self._cond.notify_all()
         if method in self.fail_methods:
             raise self.fail_methods[method]
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_api_{method}", None)
@@ -349,7 +349,9 @@ class FakeBotApiServer:
         self.fake = fake or FakeTelegram()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self.fake
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
