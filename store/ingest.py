@@ -25,7 +25,6 @@ from store.parsers import FORMATS, detect_format, parse_file
 SAMPLE_COLLECTION = "sample"
 BATCH_DOCUMENTS = 200
 _SKIPPED_NAMES = re.compile(r"^(SOURCE|README|LICENSE|CHANGELOG)(\..*)?$", re.IGNORECASE)
-_HASH_SPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -73,7 +72,9 @@ def content_hash(paragraphs: Sequence[str]) -> str:
     """
     h = hashlib.sha256()
     for p in paragraphs:
-        folded = _HASH_SPACE.sub(" ", unicodedata.normalize("NFKC", p).casefold()).strip()
+        if not p.isascii():
+            p = unicodedata.normalize("NFKC", p)
+        folded = " ".join(p.casefold().split())
         if folded:
             h.update(folded.encode("utf-8"))
             h.update(b"\n")
