@@ -130,6 +130,9 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        # True once this connection stored documents that the search vocabulary does not
+        # count yet; :meth:`rebuild_search_vocab` (run by ``after_bulk_load``) clears it.
+        self.search_vocab_stale = False
 
     # ------------------------------------------------------------------ schema
 
@@ -168,6 +171,8 @@ class Database:
             for doc, content_hash in docs:
                 outcomes.append(await self._insert_one(doc, content_hash, now))
             await self.conn.execute("COMMIT")
+            if any(o.status == "new" for o in outcomes):
+                self.search_vocab_stale = True
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
@@ -398,6 +403,7 @@ class Database:
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
+        self.search_vocab_stale = False
         async with self.conn.execute("SELECT count(*) FROM search_vocab") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
@@ -562,7 +568,7 @@ class Database:
 
     async def record_inline_choice(self, paragraph_id: int) -> bool:
         """Count one choice of a paragraph from inline results; False if it does not exist."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="microseconds")  # ties: latest first
         cur = await self.conn.execute(
             "INSERT INTO inline_chosen (paragraph_id, chosen, last_chosen) "
             "SELECT id, 1, ? FROM paragraphs WHERE id = ? "

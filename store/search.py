@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from store.db import Database
 from store.models import Hit
 from store.query import ParsedQuery, fts_term, parse_query
-from store.ranking import Scored, rank
+from store.ranking import DETAILED_CANDIDATES, Scored, rank
 from store.textnorm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
@@ -182,7 +182,7 @@ class Searcher:
         cap = MAX_SCAN_PARAGRAPHS + 1
         if conditions and await self._db.count_filtered_paragraphs(cap, **conditions) < cap:
             candidates = await self._db.filtered_paragraphs(MAX_SCAN_PARAGRAPHS, **conditions)
-            return await self._rank(parsed, candidates)
+            return await self._rank(parsed, candidates, wanted)
         count = max(CANDIDATES, 2 * wanted)
         seen: set[int] = set()
         best: list[Scored] = []
@@ -192,18 +192,27 @@ class Searcher:
             seen.update(c[0] for c in fresh)
             if fresh:
                 best = sorted(
-                    [*best, *await self._rank(parsed, fresh)],
+                    [*best, *await self._rank(parsed, fresh, wanted)],
                     key=lambda s: (-s.score, s.length, s.paragraph_id),
                 )
             if best and best[0].score >= GOOD_ENOUGH:
                 break
         return best
 
-    async def _rank(self, parsed: ParsedQuery, candidates: list[tuple[int, str]]) -> list[Scored]:
+    async def _rank(
+        self, parsed: ParsedQuery, candidates: list[tuple[int, str]], wanted: int = 0
+    ) -> list[Scored]:
         if not candidates:
             return []
         loop = asyncio.get_running_loop()
-        job = functools.partial(rank, parsed.words, candidates, parsed.phrases, parsed.excluded)
+        job = functools.partial(
+            rank,
+            parsed.words,
+            candidates,
+            parsed.phrases,
+            parsed.excluded,
+            detailed=max(DETAILED_CANDIDATES, wanted),  # deeper pages (inline paging)
+        )
         return await loop.run_in_executor(self._executor, job)
 
     async def expressions(self, parsed: ParsedQuery) -> list[str]:
@@ -239,6 +248,7 @@ class Searcher:
         n = len(word)
         if n < 3:
             return []
+        await self._ensure_vocab()
         max_edits = 1 if n <= 5 else 2
         affix = 2 if n <= 5 else 3
         neighbours = await self._db.vocab_neighbours(word, affix, n - max_edits, n + max_edits)
@@ -256,9 +266,10 @@ class Searcher:
         return [(term, frequency[term]) for term, _, _ in found[:MAX_CORRECTIONS]]
 
     async def _ensure_vocab(self) -> None:
-        if self._vocab_checked:
+        if self._vocab_checked and not self._db.search_vocab_stale:
             return
-        if await self._db.search_vocab_is_empty() and await self._db.has_paragraphs():
+        stale = self._db.search_vocab_stale or await self._db.search_vocab_is_empty()
+        if stale and await self._db.has_paragraphs():
             await self._db.rebuild_search_vocab()
         self._paragraphs = await self._db.paragraph_id_span()
         self._vocab_checked = True
