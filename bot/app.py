@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers, render, update_log
+from bot import handlers, inline, render, update_log
 from bot.service import VerbatimService
 from store.db import open_database
 from store.ingest import ensure_sample_loaded
@@ -113,6 +113,7 @@ def add_handlers(app: AnyApplication) -> None:
         )
     )
     app.add_handler(CallbackQueryHandler(handlers.button))
+    inline.register(app)  # inline queries and chosen inline results (inline mode)
     app.add_error_handler(handlers.on_error)
     update_log.install(app)  # one INFO line per update with its latency (ops)
 
