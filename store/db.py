@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
+from store.textnorm import fold
 
 # Each entry is one migration, applied in order inside a transaction; never edit one
 # that has shipped: append a new one instead.
@@ -50,7 +51,9 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (document_id, position)
     );
     """,
-    # 2: full-text index over paragraphs (rowid = paragraphs.id)
+    # 2: full-text index over paragraphs (rowid = paragraphs.id).  It indexes the
+    # search-folded text (see Database._index_document), not the displayed text in
+    # the content table: never run FTS5 'rebuild' on it
     """
     CREATE VIRTUAL TABLE paragraphs_fts USING fts5(
         text, content='paragraphs', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
@@ -230,10 +233,15 @@ class Database:
         await self.conn.execute("PRAGMA optimize")
 
     async def _index_document(self, document_id: int) -> None:
-        await self.conn.execute(
-            "INSERT INTO paragraphs_fts (rowid, text) "
-            "SELECT id, text FROM paragraphs WHERE document_id = ?",
-            (document_id,),
+        # The index gets the search-folded text (store.textnorm.fold: full-width digits,
+        # curly quotes, diacritics, case), so index terms are exactly the query's words.
+        async with self.conn.execute(
+            "SELECT id, text FROM paragraphs WHERE document_id = ?", (document_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        await self.conn.executemany(
+            "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
+            [(row[0], fold(row[1])) for row in rows],
         )
 
     # ------------------------------------------------------------------ reads

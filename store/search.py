@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from store.db import Database
 from store.models import Hit
@@ -258,7 +258,7 @@ class Searcher:
         found = process.extract(
             word,
             list(frequency),
-            scorer=Levenshtein.distance,
+            scorer=OSA.distance,
             score_cutoff=max_edits,
             limit=None,
         )

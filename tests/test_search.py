@@ -23,7 +23,11 @@ ADDRESS = [
     "The United Nations must remain the centre of harmonising the actions of nations.",
     "Thank you.",
 ]
-KOREAN = ["우리는 조국의 통일을 위하여 모두 힘차게 나아가자.", "인민들의 행복을 위하여 복무하자."]
+KOREAN = [
+    "우리는 조국의 통일을 위하여 모두 힘차게 나아가자.",
+    "인민들의 행복을 위하여 복무하자.",
+    "올해는 １０.４선언발표 ５돐이 되는 해이다.",
+]
 
 
 @pytest.fixture
@@ -85,6 +89,8 @@ async def test_exact_quote_is_exact(db: Database) -> None:
 async def test_misspelt_rare_word_is_corrected_against_the_vocabulary(db: Database) -> None:
     searcher = Searcher(db)
     assert [t for t, _ in await searcher.corrections("harmonsing")] == ["harmonising"]
+    # a swap of two neighbouring letters is one edit
+    assert [t for t, _ in await searcher.corrections("hamronising")] == ["harmonising"]
     result = await searcher.search("harmonsing actons")
     assert result.hits and result.hits[0].paragraph.text == ADDRESS[0]
 
@@ -181,6 +187,10 @@ async def test_korean_query_finds_korean_paragraph(db: Database) -> None:
     assert [text[a:b] for a, b in result.hits[0].spans] == ["조국의 통일을"]
     result = await searcher.search("인민들의 행복을 위하여")
     assert result.hits[0].paragraph.text == KOREAN[1]
+    # full-width digits in the text match ASCII digits typed (and the other way round)
+    for query in ("10.4선언발표 5돐이", "１０.４선언발표 ５돐이 되는"):
+        found = await searcher.search(query)
+        assert found.hits and found.hits[0].paragraph.text == KOREAN[2], query
 
 
 async def test_uses_the_given_executor(db: Database) -> None:
