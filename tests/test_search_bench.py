@@ -99,6 +99,11 @@ def test_scale_builder_holds_exact_target_and_adds_windows(
             found = await db.get_paragraphs(sorted(window_ids))
             return [p.text for p in found.values()]
 
+    # beyond the windows inside documents: windows across neighbouring documents
+    most = asyncio.run(
+        build.build_scale_database(tmp_path / "most.db", tmp_path, 600, progress=False)
+    )
+    assert most.paragraphs == 600
     windows = asyncio.run(window_texts())
     assert windows and all(2 <= t.count("Paragraph") <= 4 for t in windows)
     with pytest.raises(FileExistsError):

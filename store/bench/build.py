@@ -12,6 +12,7 @@ the paragraph target is met (the last one cut short); a larger one adds windows 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -106,9 +107,51 @@ def _is_holdout(doc: ParsedDocument) -> bool:
     return int(_key(doc.origin)[:8], 16) % 100 < HOLDOUT_PERCENT
 
 
-def _windows(docs: list[ParsedDocument], needed: int, seed: int) -> Iterator[ParsedDocument]:
-    """Documents of windows of 2–4 consecutive paragraphs, ``needed`` paragraphs in all."""
+def _windows(
+    docs: list[ParsedDocument], needed: int, seed: int, source_order: list[ParsedDocument]
+) -> Iterator[ParsedDocument]:
+    """Documents of windows of 2–4 consecutive paragraphs, ``needed`` paragraphs in all.
+
+    Windows inside one document come first; if they are not enough, windows that run
+    across the boundary of two documents adjacent in their source file (the real
+    paragraphs that follow each other there) make up the rest.
+    """
     rng = random.Random(seed)
+    made = 0
+    for window_doc in _inner_windows(rng, docs, needed):
+        made += len(window_doc.paragraphs)
+        yield window_doc
+    if made < needed:
+        yield from _boundary_windows(source_order, needed - made)
+
+
+def _boundary_windows(docs: list[ParsedDocument], needed: int) -> Iterator[ParsedDocument]:
+    made = 0
+    for before, after in itertools.pairwise(docs):
+        if made >= needed or before.collection != after.collection:
+            continue
+        windows = []
+        for size in (2, 3, 4):
+            for take in range(1, size):  # paragraphs from the end of ``before``
+                head, tail = before.paragraphs[-take:], after.paragraphs[: size - take]
+                if len(head) == take and len(tail) == size - take:
+                    windows.append(" ".join(head + tail))
+        windows = windows[: needed - made]
+        if windows:
+            made += len(windows)
+            yield ParsedDocument(
+                f"{before.title} / {after.title} (windows)",
+                windows,
+                f"{before.origin}+{after.origin}#w",
+                before.source_format,
+                language=before.language,
+                collection=WINDOW_COLLECTION,
+            )
+
+
+def _inner_windows(
+    rng: random.Random, docs: list[ParsedDocument], needed: int
+) -> Iterator[ParsedDocument]:
     made = 0
     for size in (2, 3, 4):
         order = list(range(len(docs)))
@@ -165,7 +208,9 @@ async def build_scale_database(
             digest = content_hash(doc.paragraphs)
         chosen.append((doc, digest))
         total += len(doc.paragraphs)
-    window_docs = list(_windows([d for d, _ in chosen], target - total, seed))
+    chosen_ids = {id(doc) for doc, _ in chosen}
+    in_order = [d for d in source if id(d) in chosen_ids]
+    window_docs = list(_windows([d for d, _ in chosen], target - total, seed, in_order))
     windows = sum(len(d.paragraphs) for d in window_docs)
     chosen += [(d, content_hash(d.paragraphs)) for d in window_docs]
     out.parent.mkdir(parents=True, exist_ok=True)
