@@ -52,7 +52,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 2: full-text index over paragraphs (rowid = paragraphs.id).  It indexes the
-    # search-folded text (see Database._index_document), not the displayed text in
+    # search-folded text (see Database._index_paragraphs), not the displayed text in
     # the content table: never run FTS5 'rebuild' on it
     """
     CREATE VIRTUAL TABLE paragraphs_fts USING fts5(
@@ -97,6 +97,10 @@ _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _M
 
 KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
 
+_DOCUMENT_INSERT_COLUMNS = (
+    "title, speaker, date, place, agency, language, collection, origin, source_format, "
+    "content_hash, paragraph_count, char_count, ingested_at"
+)
 _DOCUMENT_COLUMNS = (
     "id, title, paragraph_count, collection, speaker, date, place, agency, language, origin"
 )
@@ -110,6 +114,25 @@ class InsertOutcome:
     status: str  # "new", "duplicate" or "failed"
     document_id: int | None = None
     reason: str | None = None
+
+
+def _document_values(doc: ParsedDocument, content_hash: str, now: str) -> tuple[Any, ...]:
+    """Values for ``_DOCUMENT_INSERT_COLUMNS``, in order."""
+    return (
+        doc.title,
+        doc.speaker,
+        doc.date.iso() if doc.date else None,
+        doc.place,
+        doc.agency,
+        doc.language,
+        doc.collection or "default",
+        doc.origin,
+        doc.source_format,
+        content_hash,
+        len(doc.paragraphs),
+        sum(len(p) for p in doc.paragraphs),
+        now,
+    )
 
 
 def _document_from_row(row: sqlite3.Row | tuple[Any, ...]) -> DocumentMeta:
@@ -161,54 +184,95 @@ class Database:
     async def insert_documents(
         self, docs: Sequence[tuple[ParsedDocument, str]]
     ) -> list[InsertOutcome]:
-        """Store ``(document, content_hash)`` pairs in one transaction.
+        """Store ``(document, content_hash)`` pairs; return what happened to each.
 
-        Each document is written under its own savepoint, so one that fails leaves
-        no trace while the others are kept.  A document whose hash is already stored
-        is reported as a duplicate and not written again.
+        The batch is written in one transaction with a few bulk statements.  If the
+        database refuses any of it, the batch is rolled back and written again one
+        document per savepoint, so only the failing document is lost.  A document
+        whose hash is already stored is reported as a duplicate and not written again.
         """
-        outcomes: list[InsertOutcome] = []
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        await self.conn.execute("BEGIN")
+        outcomes: list[InsertOutcome] | None = None
+        await self.conn.execute("BEGIN IMMEDIATE")
         try:
-            for doc, content_hash in docs:
-                outcomes.append(await self._insert_one(doc, content_hash, now))
+            outcomes = await self._insert_batch(docs, now)
             await self.conn.execute("COMMIT")
-            if any(o.status == "new" for o in outcomes):
-                self.search_vocab_stale = True
+        except sqlite3.Error:
+            await self.conn.execute("ROLLBACK")
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
+        if outcomes is None:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = [await self._insert_one(doc, h, now) for doc, h in docs]
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+        if any(o.status == "new" for o in outcomes):
+            self.search_vocab_stale = True
+        return outcomes
+
+    async def _stored_hashes(self, hashes: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = tuple(hashes[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            async with self.conn.execute(
+                f"SELECT content_hash, id FROM documents WHERE content_hash IN ({marks})", chunk
+            ) as cur:
+                found.update({row[0]: int(row[1]) for row in await cur.fetchall()})
+        return found
+
+    async def _max_id(self, table: str) -> int:
+        async with self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _insert_batch(
+        self, docs: Sequence[tuple[ParsedDocument, str]], now: str
+    ) -> list[InsertOutcome]:
+        stored = await self._stored_hashes(list({h for _, h in docs}))
+        next_doc = await self._max_id("documents")
+        next_para = await self._max_id("paragraphs")
+        outcomes: list[InsertOutcome] = []
+        doc_rows: list[tuple[Any, ...]] = []
+        para_rows: list[tuple[int, int, int, str]] = []
+        for doc, content_hash in docs:
+            if content_hash in stored:
+                outcomes.append(InsertOutcome(doc.origin, "duplicate", stored[content_hash]))
+                continue
+            next_doc += 1
+            stored[content_hash] = next_doc
+            doc_rows.append((next_doc, *_document_values(doc, content_hash, now)))
+            for position, text in enumerate(doc.paragraphs, start=1):
+                next_para += 1
+                para_rows.append((next_para, next_doc, position, text))
+            outcomes.append(InsertOutcome(doc.origin, "new", next_doc))
+        if doc_rows:
+            await self.conn.executemany(
+                f"INSERT INTO documents (id, {_DOCUMENT_INSERT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                doc_rows,
+            )
+            await self.conn.executemany(
+                "INSERT INTO paragraphs (id, document_id, position, text) VALUES (?, ?, ?, ?)",
+                para_rows,
+            )
+            await self._index_paragraphs([(row[0], row[3]) for row in para_rows])
         return outcomes
 
     async def _insert_one(self, doc: ParsedDocument, content_hash: str, now: str) -> InsertOutcome:
-        async with self.conn.execute(
-            "SELECT id FROM documents WHERE content_hash = ?", (content_hash,)
-        ) as cur:
-            existing = await cur.fetchone()
-        if existing is not None:
-            return InsertOutcome(doc.origin, "duplicate", int(existing[0]))
+        stored = await self._stored_hashes([content_hash])
+        if content_hash in stored:
+            return InsertOutcome(doc.origin, "duplicate", stored[content_hash])
         await self.conn.execute("SAVEPOINT doc")
         try:
             cur = await self.conn.execute(
-                "INSERT INTO documents (title, speaker, date, place, agency, language, "
-                "collection, origin, source_format, content_hash, paragraph_count, char_count, "
-                "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc.title,
-                    doc.speaker,
-                    doc.date.iso() if doc.date else None,
-                    doc.place,
-                    doc.agency,
-                    doc.language,
-                    doc.collection or "default",
-                    doc.origin,
-                    doc.source_format,
-                    content_hash,
-                    len(doc.paragraphs),
-                    sum(len(p) for p in doc.paragraphs),
-                    now,
-                ),
+                f"INSERT INTO documents ({_DOCUMENT_INSERT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _document_values(doc, content_hash, now),
             )
             document_id = cur.lastrowid
             assert document_id is not None
@@ -217,7 +281,10 @@ class Database:
             await self.conn.executemany(
                 "INSERT INTO paragraphs (document_id, position, text) VALUES (?, ?, ?)", rows
             )
-            await self._index_document(document_id)
+            async with self.conn.execute(
+                "SELECT id, text FROM paragraphs WHERE document_id = ?", (document_id,)
+            ) as cur:
+                await self._index_paragraphs([(r[0], r[1]) for r in await cur.fetchall()])
             await self.conn.execute("RELEASE doc")
         except sqlite3.Error as exc:
             await self.conn.execute("ROLLBACK TO doc")
@@ -232,16 +299,15 @@ class Database:
         await self.rebuild_search_vocab()
         await self.conn.execute("PRAGMA optimize")
 
-    async def _index_document(self, document_id: int) -> None:
-        # The index gets the search-folded text (store.textnorm.fold: full-width digits,
-        # curly quotes, diacritics, case), so index terms are exactly the query's words.
-        async with self.conn.execute(
-            "SELECT id, text FROM paragraphs WHERE document_id = ?", (document_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+    async def _index_paragraphs(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Add ``(paragraph id, displayed text)`` rows to the full-text index.
+
+        The index gets the search-folded text (store.textnorm.fold: full-width digits,
+        curly quotes, diacritics, case), so index terms are exactly the query's words.
+        """
         await self.conn.executemany(
             "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
-            [(row[0], fold(row[1])) for row in rows],
+            [(paragraph_id, fold(text)) for paragraph_id, text in rows],
         )
 
     # ------------------------------------------------------------------ reads

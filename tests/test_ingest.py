@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -89,20 +90,20 @@ async def test_interrupted_batch_is_rolled_back_whole(
         (tmp_path / f"{n}.txt").write_text(_speech(f"Doc {n}", f"Para {n}.", "End."), "utf-8")
     async with open_database(tmp_path / "v.db") as db:
         calls = 0
-        original = Database._index_document
+        original = Database._index_paragraphs
 
-        async def interrupting(self: Database, document_id: int) -> None:
+        async def interrupting(self: Database, rows: Sequence[tuple[int, str]]) -> None:
             nonlocal calls
             calls += 1
-            if calls == 2:
+            if calls == 1:
                 raise KeyboardInterrupt
-            await original(self, document_id)
+            await original(self, rows)
 
-        monkeypatch.setattr(Database, "_index_document", interrupting)
+        monkeypatch.setattr(Database, "_index_paragraphs", interrupting)
         with pytest.raises(KeyboardInterrupt):
             await ingest_paths(db, [tmp_path], progress=False)
         assert await _counts(db) == (0, 0, 0)
-        monkeypatch.setattr(Database, "_index_document", original)
+        monkeypatch.setattr(Database, "_index_paragraphs", original)
         summary = await ingest_paths(db, [tmp_path], progress=False)
         assert summary.new == 3
         assert await _counts(db) == (3, 6, 6)
