@@ -67,18 +67,14 @@ class IngestSummary:
 def content_hash(paragraphs: Sequence[str]) -> str:
     """Hash of the text with case, Unicode form and whitespace normalised away.
 
-    Two copies of one article that differ only in those respects hash alike, so
-    they are stored once.
+    Two copies of one article that differ only in those respects (or in where the
+    paragraphs break) hash alike, so they are stored once.
     """
-    h = hashlib.sha256()
-    for p in paragraphs:
-        if not p.isascii():
-            p = unicodedata.normalize("NFKC", p)
-        folded = " ".join(p.casefold().split())
-        if folded:
-            h.update(folded.encode("utf-8"))
-            h.update(b"\n")
-    return h.hexdigest()
+    text = "\n".join(paragraphs)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    folded = " ".join(text.casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
