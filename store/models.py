@@ -60,7 +60,7 @@ class PartialDate:
         return out
 
     def display(self) -> str:
-        """Human form for citations: ``1 March 2024``, ``March 2024``, ``1 March (year unknown)``."""
+        """Citation form: ``1 March 2024``, ``March 2024``, ``1 March (year unknown)``."""
         month = _MONTHS[self.month - 1] if self.month else ""
         if self.year is None:
             head = f"{self.day} {month}" if self.day else month
