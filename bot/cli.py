@@ -36,7 +36,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
-    from bot import cli_bot, cli_ops, cli_search, cli_store
+    from bot import cli_bot, cli_inline, cli_ops, cli_search, cli_store
 
     parser = argparse.ArgumentParser(
         prog="verbatim",
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cli_store, cli_search, cli_bot, cli_ops):
+    for module in (cli_store, cli_search, cli_bot, cli_ops, cli_inline):
         module.register(sub)
     return parser
 

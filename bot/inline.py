@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 10  # results per answer (Telegram allows 50; smaller pages answer sooner)
 SEARCH_DEPTH = 200  # search hits are paged no further than this
 DEFAULT_DEPTH = 50  # nor is the empty-query list
+DEFAULT_REUSE_SECONDS = 30.0  # an empty-query page is rebuilt after this, or a choice
 
 T = TypeVar("T")
 
@@ -61,11 +63,8 @@ async def default_page(service: VerbatimService, offset: int) -> CardPage:
     if offset >= DEFAULT_DEPTH:
         return CardPage("", 0, [], offset, None)
     ids = await service.db.inline_default_ids(offset, PAGE_SIZE + 1)
-    cards: list[Card] = []
-    for paragraph_id in ids[:PAGE_SIZE]:
-        card = await service.paragraph(paragraph_id)
-        if isinstance(card, Card):
-            cards.append(card)
+    found = await asyncio.gather(*(service.paragraph(pid) for pid in ids[:PAGE_SIZE]))
+    cards = [card for card in found if isinstance(card, Card)]  # queued together: fast
     return CardPage("", 0, cards, offset, _next(offset, len(ids) > PAGE_SIZE, DEFAULT_DEPTH))
 
 
@@ -93,6 +92,21 @@ class InlineMode:
 
     def __init__(self) -> None:
         self._running: dict[int, asyncio.Task[Any]] = {}
+        self._defaults: dict[str, tuple[float, InlineAnswer]] = {}  # empty-query pages
+
+    async def answer(
+        self, service: VerbatimService, query: str, offset: str, bot_username: str | None
+    ) -> InlineAnswer:
+        """:func:`build_answer`, reusing recent empty-query pages (the same for everyone)."""
+        if clean_query(query):
+            return await build_answer(service, query, offset, bot_username)
+        key = str(parse_offset(offset, DEFAULT_DEPTH))
+        cached = self._defaults.get(key)
+        if cached is not None and time.monotonic() - cached[0] < DEFAULT_REUSE_SECONDS:
+            return cached[1]
+        answer = await build_answer(service, "", key, bot_username)
+        self._defaults[key] = (time.monotonic(), answer)
+        return answer
 
     async def latest_only(self, user_id: int, work: Awaitable[T]) -> T | None:
         """Run ``work`` unless a newer call for the same user supersedes it.
@@ -120,7 +134,7 @@ class InlineMode:
         inline_query = update.inline_query
         if inline_query is None:
             return
-        work = build_answer(
+        work = self.answer(
             service_of(context), inline_query.query, inline_query.offset, context.bot.username
         )
         answer = await self.latest_only(inline_query.from_user.id, work)
@@ -143,7 +157,9 @@ class InlineMode:
         paragraph_id = inline_render.parse_result_id(chosen.result_id)
         if paragraph_id is None:
             return
-        if not await service_of(context).db.record_inline_choice(paragraph_id):
+        if await service_of(context).db.record_inline_choice(paragraph_id):
+            self._defaults.clear()  # the order of the empty-query list may have changed
+        else:
             log.info("a chosen inline result names a paragraph that is gone")
 
 
