@@ -15,7 +15,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from rapidfuzz import process
@@ -186,7 +186,10 @@ class Searcher:
         count = max(CANDIDATES, 2 * wanted)
         seen: set[int] = set()
         best: list[Scored] = []
-        for expression in await self.expressions(parsed):
+        for tier in await self.expressions(parsed):
+            expression = tier if isinstance(tier, str) else await tier()
+            if expression is None:
+                continue
             found = await self._db.fts_candidates(expression, count, **conditions)
             fresh = [c for c in found if c[0] not in seen]
             seen.update(c[0] for c in fresh)
@@ -215,9 +218,12 @@ class Searcher:
         )
         return await loop.run_in_executor(self._executor, job)
 
-    async def expressions(self, parsed: ParsedQuery) -> list[str]:
+    async def expressions(
+        self, parsed: ParsedQuery
+    ) -> list[str | Callable[[], Awaitable[str | None]]]:
         """FTS5 expressions for candidate retrieval, strictest first (see
-        :func:`tier_expressions`); none when no query word is in the index."""
+        :func:`tier_expressions`), the last one made only when needed (a coroutine
+        function); none when no query word is in the index."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
@@ -238,10 +244,22 @@ class Searcher:
             for phrase in parsed.phrases
         )
         chosen = choose_slots(slots, self._paragraphs)
-        tiers = tier_expressions(chosen, boost_slots(slots, chosen, self._paragraphs))
+        boost = boost_slots(slots, chosen, self._paragraphs)
+        tiers: list[str | Callable[[], Awaitable[str | None]]] = [*tier_expressions(chosen, boost)]
+        tiers.append(functools.partial(self._variants_expression, chosen, boost))
         if phrases:
-            return [f"{phrases} AND ({t})" for t in tiers] or [phrases]
+            return [f"{phrases} AND ({t})" for t in tiers if isinstance(t, str)] or [phrases]
         return tiers
+
+    async def _variants_expression(self, chosen: list[_Slot], boost: list[_Slot]) -> str | None:
+        """Last resort: the rare words or their spelling variants (colour/color,
+        realise/realize, programme/program); ``None`` if there are no variants."""
+        expanded = [await self._expand(s) for s in chosen if not s.prefix]
+        if not expanded or all(a == b for a, b in zip(expanded, chosen, strict=False)):
+            return None
+        anything = " OR ".join(s.expression() for s in expanded)
+        ranked = " OR ".join(s.expression() for s in [*expanded, *boost])
+        return f"({anything}) AND ({ranked})" if boost else anything
 
     async def corrections(self, word: str) -> list[tuple[str, int]]:
         """Index words within a small edit distance of ``word``, most frequent first."""
@@ -264,6 +282,14 @@ class Searcher:
         )
         found.sort(key=lambda f: (f[1], -frequency[f[0]]))
         return [(term, frequency[term]) for term, _, _ in found[:MAX_CORRECTIONS]]
+
+    async def _expand(self, slot: _Slot) -> _Slot:
+        """``slot`` with the index words one or two edits away added as alternatives."""
+        extra = [t for t, _ in await self.corrections(slot.word) if t not in slot.alternatives]
+        if not extra:
+            return slot
+        df = slot.df + sum((await self._db.term_frequencies(extra)).values())
+        return _Slot(slot.word, (*slot.alternatives, *extra), df, slot.prefix)
 
     async def _ensure_vocab(self) -> None:
         if self._vocab_checked and not self._db.search_vocab_stale:

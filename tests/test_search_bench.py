@@ -104,6 +104,11 @@ def test_scale_builder_holds_exact_target_and_adds_windows(
         build.build_scale_database(tmp_path / "most.db", tmp_path, 600, progress=False)
     )
     assert most.paragraphs == 600
+    # and beyond every window of 2-4: longer windows, still of real paragraphs
+    beyond = asyncio.run(
+        build.build_scale_database(tmp_path / "beyond.db", tmp_path, 800, progress=False)
+    )
+    assert beyond.paragraphs == 800
     windows = asyncio.run(window_texts())
     assert windows and all(2 <= t.count("Paragraph") <= 4 for t in windows)
     with pytest.raises(FileExistsError):

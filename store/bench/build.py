@@ -32,6 +32,7 @@ from store.parsers import parse_file
 HOLDOUT_FOLDERS = ("un_general_debate", "us_presidential_speeches_miller")
 HOLDOUT_PERCENT = 5
 WINDOW_COLLECTION = "windows"
+LONGER_WINDOWS = (5, 6, 7, 8)
 _VERSE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
 
 
@@ -114,7 +115,7 @@ def _windows(
 
     Windows inside one document come first; if they are not enough, windows that run
     across the boundary of two documents adjacent in their source file (the real
-    paragraphs that follow each other there) make up the rest.
+    paragraphs that follow each other there), then windows of 5-8 paragraphs.
     """
     rng = random.Random(seed)
     made = 0
@@ -122,7 +123,13 @@ def _windows(
         made += len(window_doc.paragraphs)
         yield window_doc
     if made < needed:
-        yield from _boundary_windows(source_order, needed - made)
+        for window_doc in _boundary_windows(source_order, needed - made):
+            made += len(window_doc.paragraphs)
+            yield window_doc
+    if made < needed:
+        # The corpora have too few paragraphs for 2-4 windows alone to reach the
+        # target (every window of 2-4 is taken by now): longer windows, still real text.
+        yield from _inner_windows(rng, docs, needed - made, LONGER_WINDOWS)
 
 
 def _boundary_windows(docs: list[ParsedDocument], needed: int) -> Iterator[ParsedDocument]:
@@ -150,10 +157,10 @@ def _boundary_windows(docs: list[ParsedDocument], needed: int) -> Iterator[Parse
 
 
 def _inner_windows(
-    rng: random.Random, docs: list[ParsedDocument], needed: int
+    rng: random.Random, docs: list[ParsedDocument], needed: int, sizes: tuple[int, ...] = (2, 3, 4)
 ) -> Iterator[ParsedDocument]:
     made = 0
-    for size in (2, 3, 4):
+    for size in sizes:
         order = list(range(len(docs)))
         rng.shuffle(order)
         for i in order:
