@@ -198,7 +198,18 @@ async def run_bench(
     db_path: Path, *, queries: int = 200, seed: int = 11, warmup: int = 20, typing_gap: float = 40
 ) -> dict[str, Any]:
     """Run every scenario over the database at ``db_path``; a JSON-ready report."""
-    logging.getLogger("bot").setLevel(logging.WARNING)  # no per-update INFO lines
+    bot_log = logging.getLogger("bot")
+    level = bot_log.level
+    bot_log.setLevel(logging.WARNING)  # no per-update INFO lines while timing
+    try:
+        return await _run(db_path, queries, seed, warmup, typing_gap)
+    finally:
+        bot_log.setLevel(level)
+
+
+async def _run(
+    db_path: Path, queries: int, seed: int, warmup: int, typing_gap: float
+) -> dict[str, Any]:
     capture = CaptureRequest()
     app = build_application(TOKEN, db_path, request=capture, get_updates_request=capture)
     async with running(app):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, RecordingRequest
 from telegram import Update
 
-from bot import inline, inline_render, render
+from bot import cli, inline, inline_render, render
 from bot.app import AnyApplication, build_application, running
 from bot.handlers import SERVICE_KEY
+from bot.inline_bench import format_report, run_bench
 from bot.service import CardPage, VerbatimService
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
@@ -328,3 +330,27 @@ def test_result_ids_offsets_and_descriptions() -> None:
     cut = inline_render.matched_sentence(long, ((500, 504),), 60)
     assert "lamp" in cut and len(cut) <= 60 and cut.startswith("…") and cut.endswith("…")
     assert inline_render.matched_sentence("Short.", ()) == "Short."
+
+
+async def test_bench_inline_runs_every_scenario(tmp_path: Path) -> None:
+    db_path = await build_db(tmp_path / "bench.db")
+    report = await run_bench(db_path, queries=6, seed=3, warmup=1, typing_gap=0)
+    assert report["paragraphs"] == 62 and report["queries"] == 6
+    by_name = {s["scenario"]: s for s in report["scenarios"]}
+    assert by_name["first page"]["n"] == 6 and by_name["empty, reused"]["n"] == 20
+    assert by_name["empty, new"]["answer_kib"] > 0
+    for s in report["scenarios"]:
+        if s["n"]:
+            assert 0 < s["p50_ms"] <= s["p95_ms"] <= s["max_ms"]
+    assert "prefixes answered" in by_name["typing"]["note"]
+    assert "first page" in format_report(report | {"cpu": "all CPUs"})
+
+
+def test_bench_inline_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["bench-inline", "--db", str(tmp_path / "missing.db")]) == 3
+    db_path = asyncio.run(build_db(tmp_path / "cli.db"))
+    args = ["--db", str(db_path), "--queries", "2", "--warmup", "0", "--typing-gap", "0"]
+    assert cli.main(["bench-inline", *args, "--all-cores", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cpu"] == "all CPUs" and report["scenarios"][0]["n"] == 2
+    assert cli.main(["bench-inline", *args, "--queries", "0"]) == 2
