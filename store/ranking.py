@@ -15,7 +15,7 @@ that match a query word, merged when consecutive.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -26,7 +26,7 @@ MATCH_THRESHOLD = 80.0  # below this a paragraph is "no match"
 CLOSE_THRESHOLD = 90.0
 ALIGNMENT_WEIGHT = 0.65
 WORD_SIMILARITY = 80.0  # rapidfuzz ratio at which two words count as the same word
-WINDOW_MARGIN_WORDS = 3
+MARGIN_CHARS = 25  # context either side of the aligned stretch that coverage looks at
 LONG_TEXT = 1500  # characters beyond which alignment looks only around anchor words
 ANCHOR_WORDS = 4
 ANCHOR_HITS = 6
@@ -107,6 +107,37 @@ def merge_spans(tokens: TokenizedText, indices: Iterable[int]) -> tuple[tuple[in
     return tuple(spans)
 
 
+def _score_joined(
+    query_words: Sequence[str], paragraph_id: int, length: int, joined: str
+) -> Scored:
+    """Score from the folded words of a paragraph (or of its stretches near the query)."""
+    query = " ".join(query_words)
+    exact = _contains_words(joined, query)
+    alignment, dest_start, dest_end = align(query, query_words, joined)
+    window = joined[max(0, dest_start - MARGIN_CHARS) : dest_end + MARGIN_CHARS].split()
+    coverage = 1.0 if exact else _coverage(query_words, window)
+    score = ALIGNMENT_WEIGHT * alignment + (1 - ALIGNMENT_WEIGHT) * 100.0 * coverage
+    return Scored(paragraph_id, round(score, 1), confidence_label(score, exact), (), length)
+
+
+def match_spans(query_words: Sequence[str], text: str) -> tuple[tuple[int, int], ...]:
+    """Displayed-text spans of the words of ``text`` that match the query where it aligns."""
+    query = " ".join(query_words)
+    tokens = tokenize(text)
+    if not query or not tokens.words:
+        return ()
+    _, dest_start, dest_end = align(query, query_words, tokens.joined)
+    first, last = tokens.word_at(dest_start), tokens.word_at(max(dest_end - 1, 0))
+    similar = _similar_words(tokens.words[first : last + 1], query_words)
+    return merge_spans(tokens, [i for i in range(first, last + 1) if tokens.words[i] in similar])
+
+
+def _breaks_rules(joined: str, phrases: Sequence[str], excluded: frozenset[str]) -> bool:
+    if excluded and excluded.intersection(joined.split()):
+        return True
+    return any(not _contains_words(joined, p) for p in phrases)
+
+
 def score_paragraph(
     query_words: Sequence[str],
     paragraph_id: int,
@@ -114,34 +145,15 @@ def score_paragraph(
     phrases: Sequence[Sequence[str]] = (),
     excluded: Iterable[str] = (),
 ) -> Scored | None:
-    """Score one paragraph; ``None`` when it breaks a phrase or exclusion rule or is empty."""
-    query = " ".join(query_words)
-    tokens = tokenize(text)
-    para = tokens.joined
-    if not query or not para:
+    """Score one paragraph, with spans; ``None`` when it breaks a phrase or exclusion
+    rule or there is nothing to compare."""
+    joined = joined_words(text)
+    if not query_words or not joined:
         return None
-    excluded_set = set(excluded)
-    if excluded_set and excluded_set.intersection(tokens.words):
+    if _breaks_rules(joined, [" ".join(p) for p in phrases], frozenset(excluded)):
         return None
-    if any(not _contains_words(para, " ".join(p)) for p in phrases):
-        return None
-    exact = _contains_words(para, query)
-    alignment, dest_start, dest_end = align(query, query_words, para)
-    first = max(tokens.word_at(dest_start) - WINDOW_MARGIN_WORDS, 0)
-    last = min(tokens.word_at(max(dest_end - 1, 0)) + WINDOW_MARGIN_WORDS, len(tokens.words) - 1)
-    window = tokens.words[first : last + 1]
-    coverage = 1.0 if exact else _coverage(query_words, window)
-    score = ALIGNMENT_WEIGHT * alignment + (1 - ALIGNMENT_WEIGHT) * 100.0 * coverage
-    core_first, core_last = tokens.word_at(dest_start), tokens.word_at(max(dest_end - 1, 0))
-    similar = _similar_words(window, query_words)
-    matched = [i for i in range(core_first, core_last + 1) if tokens.words[i] in similar]
-    return Scored(
-        paragraph_id,
-        round(score, 1),
-        confidence_label(score, exact),
-        merge_spans(tokens, matched),
-        len(text),
-    )
+    scored = _score_joined(query_words, paragraph_id, len(text), joined)
+    return replace(scored, spans=match_spans(query_words, text))
 
 
 def _anchor_windows(query: str, query_words: Sequence[str], joined: str) -> list[tuple[int, int]]:
@@ -234,34 +246,40 @@ def rank(
     excluded: Iterable[str] = (),
     threshold: float = MATCH_THRESHOLD,
     detailed: int = DETAILED_CANDIDATES,
+    page: int = 10,
 ) -> list[Scored]:
     """Score ``(paragraph_id, text)`` candidates; those clearing ``threshold``, best first.
 
     All candidates get the cheap alignment; only the ``detailed`` best of those that
-    could still clear the threshold get the full score.  Equal scores go to the
-    shorter paragraph (the tighter match), then the lower id.
+    could still clear the threshold get the full score, and only the first ``page``
+    their spans.  Equal scores go to the shorter paragraph (the tighter match), then
+    the lower id.
     """
     query = " ".join(query_words)
     excluded = frozenset(excluded)
     phrase_texts = [" ".join(p) for p in phrases]
     floor = (threshold - (1 - ALIGNMENT_WEIGHT) * 100.0) / ALIGNMENT_WEIGHT
-    hopeful: list[tuple[float, int, int, str]] = []
+    hopeful: list[tuple[float, int, int, str, str, bool]] = []
     for pid, text in candidates:
         near = _long_text_words(query, query_words, text)
         joined = joined_words(text) if near is None else near
-        if near is None and excluded and excluded.intersection(joined.split()):
-            continue
-        if near is None and any(not _contains_words(joined, p) for p in phrase_texts):
+        if near is None and _breaks_rules(joined, phrase_texts, excluded):
             continue
         alignment = quick_alignment(query, joined, query_words)
         if alignment >= floor:
-            hopeful.append((alignment, -len(text), pid, text))
-    hopeful.sort(reverse=True)
-    scored = [
-        s
-        for _, _, pid, text in hopeful[:detailed]
-        if (s := score_paragraph(query_words, pid, text, phrases, excluded)) is not None
-        and s.score >= threshold
-    ]
+            hopeful.append((alignment, -len(text), pid, text, joined, near is not None))
+    hopeful.sort(key=lambda h: (-h[0], -h[1], h[2]))
+    scored: list[Scored] = []
+    texts: dict[int, str] = {}
+    for _, _, pid, text, joined, partial in hopeful[:detailed]:
+        checked_later = partial and (phrase_texts or excluded)
+        if checked_later and _breaks_rules(joined_words(text), phrase_texts, excluded):
+            continue
+        s = _score_joined(query_words, pid, len(text), joined)
+        if s.score >= threshold:
+            scored.append(s)
+            texts[pid] = text
     scored.sort(key=lambda s: (-s.score, s.length, s.paragraph_id))
+    for n, s in enumerate(scored[:page]):
+        scored[n] = replace(s, spans=match_spans(query_words, texts[s.paragraph_id]))
     return scored

@@ -79,8 +79,7 @@ def choose_slots(slots: list[_Slot], paragraphs: int) -> list[_Slot]:
     """The ``RARE_TERMS`` rarest indexed slots (very common words only if nothing else)."""
     ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
     common = max(1000, int(paragraphs * COMMON_SHARE))
-    useful = [s for s in ordered if s.df <= common] or ordered[:2]
-    return useful[:RARE_TERMS]
+    return [s for s in ordered if s.df <= common][:RARE_TERMS]
 
 
 def _all_of(slots: Sequence[_Slot]) -> str:
@@ -215,6 +214,7 @@ class Searcher:
             parsed.phrases,
             parsed.excluded,
             detailed=max(DETAILED_CANDIDATES, wanted),  # deeper pages (inline paging)
+            page=wanted,
         )
         return await loop.run_in_executor(self._executor, job)
 
@@ -244,9 +244,18 @@ class Searcher:
             for phrase in parsed.phrases
         )
         chosen = choose_slots(slots, self._paragraphs)
+        if not chosen and slots:
+            # only common words: paragraphs with all of the four rarest (few, and cheap
+            # to rank: bm25 cost grows with the matches of every term in the expression)
+            ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
+            common = [_all_of(ordered[:RARE_TERMS])] if ordered else []
+            return [f"{phrases} AND {c}" if phrases else c for c in common] or (
+                [phrases] if phrases else []
+            )
         boost = boost_slots(slots, chosen, self._paragraphs)
         tiers: list[str | Callable[[], Awaitable[str | None]]] = [*tier_expressions(chosen, boost)]
-        tiers.append(functools.partial(self._variants_expression, chosen, boost))
+        if len(chosen) <= 2:  # with more, the pairs tier already survives one odd word
+            tiers.append(functools.partial(self._variants_expression, chosen, boost))
         if phrases:
             return [f"{phrases} AND ({t})" for t in tiers if isinstance(t, str)] or [phrases]
         return tiers
