@@ -294,11 +294,18 @@ class Searcher:
 
     async def _expand(self, slot: _Slot) -> _Slot:
         """``slot`` with the index words one or two edits away added as alternatives."""
-        extra = [t for t, _ in await self.corrections(slot.word) if t not in slot.alternatives]
+        if len(slot.word) < 4:
+            return slot
+        common = max(1000, int(self._paragraphs * COMMON_SHARE))
+        extra = [
+            (t, df)
+            for t, df in await self.corrections(slot.word)
+            if t not in slot.alternatives and df <= common
+        ]
         if not extra:
             return slot
-        df = slot.df + sum((await self._db.term_frequencies(extra)).values())
-        return _Slot(slot.word, (*slot.alternatives, *extra), df, slot.prefix)
+        df = slot.df + sum(d for _, d in extra)
+        return _Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
 
     async def _ensure_vocab(self) -> None:
         if self._vocab_checked and not self._db.search_vocab_stale:
