@@ -106,7 +106,7 @@ class Scenario:
             "p50_ms": round(statistics.median(ordered), 2),
             "p95_ms": round(p95, 2),
             "max_ms": round(ordered[-1], 2),
-            "answer_kib": round(statistics.mean(self.sizes) / 1024, 1) if self.sizes else 0.0,
+            "answer_kib": round(statistics.mean(self.sizes) / 1024, 1) if self.sizes else None,
             "note": self.note,
         }
 
@@ -270,6 +270,6 @@ def format_report(report: dict[str, Any]) -> str:
             continue
         lines.append(
             f"{s['scenario']:<12} {s['n']:>5} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f} "
-            f"{s['max_ms']:>8.1f} {s['answer_kib']:>6.1f}" + (f"  {s['note']}" if s["note"] else "")
+            f"{s['max_ms']:>8.1f} {s['answer_kib'] or '-':>6}  {s['note']}".rstrip()
         )
     return "\n".join(lines)
