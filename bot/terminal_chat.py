@@ -26,7 +26,6 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from telegram import Update
-from telegram.ext import InlineQueryHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.settings import Settings
@@ -247,11 +246,6 @@ def run_chat(settings: Settings, *, plain: bool = False) -> int:
     ansi = sys.stdout.isatty() and not plain
     session = ChatSession(settings, TerminalView(sys.stdout, ansi))
     return asyncio.run(session.run(sys.stdin))
-
-
-def answers_inline_queries(app: Any) -> bool:
-    """Whether the application has a handler for inline queries."""
-    return any(isinstance(h, InlineQueryHandler) for hs in app.handlers.values() for h in hs)
 
 
 def update_json(api: TerminalBotApi, kind: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from bot.terminal_chat import (
     Choice,
     TerminalBotApi,
     TerminalView,
-    answers_inline_queries,
     as_html,
     as_update,
     deep_link_start,
@@ -146,12 +145,6 @@ class ChatSession:
     async def inline(self, query: str, offset: str = "") -> None:
         """Type ``@bot query`` in the chat: an inline query; results become choices."""
         self.view.note(f"inline query: @{BOT_USERNAME} {query}".rstrip())
-        if not answers_inline_queries(self.app):
-            self.view.note(
-                "this bot does not answer inline queries (inline mode is not available "
-                "yet); search with /q words instead"
-            )
-            return
         self._last_query = query
         self._inline_ids += 1
         payload = {

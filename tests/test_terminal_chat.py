@@ -30,26 +30,15 @@ from telegram.ext import (
     InlineQueryHandler,
 )
 
-from bot.app import build_application
 from bot.settings import load_settings
 from bot.terminal_chat import (
-    TOKEN,
     TerminalView,
-    answers_inline_queries,
     deep_link_start,
     parse_inline,
 )
 from bot.terminal_render import html_to_terminal
 from bot.terminal_session import ChatSession
 
-
-def _app_answers_inline_queries() -> bool:
-    """Whether the bot's Application (as `verbatim run` builds it) handles inline queries."""
-    app = build_application(TOKEN, Path("never-opened.db"), rate_limit=False)
-    return answers_inline_queries(app)
-
-
-INLINE_LANDED = _app_answers_inline_queries()
 CARD = re.compile(r"¶ (\d+) of (\d+)")
 
 
@@ -141,20 +130,6 @@ def test_search_then_press_next_paragraph_button(chat: Chat) -> None:
     assert "1 document, 32 paragraphs" in err  # the bundled sample, loaded on first use
 
 
-def test_inline_query_without_inline_mode_says_so(chat: Chat) -> None:
-    if INLINE_LANDED:
-        pytest.skip(
-            "the bot answers inline queries: see test_inline_query_results_and_choosing_one"
-        )
-    at = chat.send("@ servant party")
-    chat.expect(r"does not answer inline queries", at)
-    assert chat.close()[0] == 0
-
-
-@pytest.mark.skipif(
-    not INLINE_LANDED,
-    reason="inline mode (issue 5, bot/inline.py) has not landed: the bot has no inline handler",
-)
 def test_inline_query_results_and_choosing_one(chat: Chat) -> None:
     at = chat.send("@ servant party")
     chat.expect(r"^inline results \((\d+)\):\n  \[1\] ", at)
