@@ -122,3 +122,19 @@ def test_bench_commands_are_registered_with_help(capsys: pytest.CaptureFixture[s
         with pytest.raises(SystemExit):
             parser.parse_args([command, "--help"])
         assert "usage: verbatim " + command in capsys.readouterr().out
+
+
+def test_brute_force_ranks_over_every_paragraph(tmp_path: Path) -> None:
+    from store.bench.evaluate import brute_force
+    from store.bench.queries import Query
+
+    async def fill() -> None:
+        async with open_database(tmp_path / "b.db") as db:
+            doc = ParsedDocument("T", [p for _, p in PARAGRAPHS], "t.txt", "text")
+            await db.insert_documents([(doc, "h")])
+
+    asyncio.run(fill())
+    source = "defend the centre of the city whatever the cost"
+    queries = [Query("typo1", "defend the center of the city whatevr the cost", source, 2)]
+    ranks, times = asyncio.run(brute_force(tmp_path / "b.db", queries))
+    assert ranks == [1] and len(times) == 1  # "Short one." does not win inside the query

@@ -8,6 +8,7 @@ and through brute-force rapidfuzz ``partial_ratio`` over every paragraph (on eve
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import random
@@ -121,28 +122,43 @@ def run_engine(db_path: Path, queries: list[Query]) -> dict[str, Any]:
 
 
 async def brute_force(db_path: Path, queries: list[Query]) -> tuple[list[int | None], list[float]]:
-    """Rank of the first right hit and latency of rapidfuzz partial_ratio over every paragraph."""
-    ids: list[int] = []
-    texts: list[str] = []
-    joined: list[str] = []
+    """Rank of the first right hit and latency of brute-force rapidfuzz over every paragraph.
+
+    Like the engine's alignment: ``partial_ratio`` against paragraphs at least as long
+    as the query, plain ``ratio`` against shorter ones (else a two-word paragraph would
+    score 100 inside any query containing its words); equal scores go to the shorter.
+    """
+    rows: list[tuple[int, str, str]] = []
     async with open_database(db_path) as db:
         async for batch in db.iter_paragraph_texts():
-            for pid, text in batch:
-                ids.append(pid)
-                texts.append(text)
-                joined.append(" ".join(tokens(text)))
+            rows += [(len(j), j, text) for _, text in batch if (j := " ".join(tokens(text)))]
+    rows.sort(key=lambda r: r[0])
+    lengths = [r[0] for r in rows]
+    joined = [r[1] for r in rows]
     ranks: list[int | None] = []
     times: list[float] = []
     for q in queries:
         query = " ".join(tokens(q.text))
         start = time.perf_counter()
-        top = process.extract(query, joined, scorer=fuzz.partial_ratio, limit=50)
-        top.sort(key=lambda t: (-t[1], len(joined[t[2]])))
+        cut = bisect.bisect_left(lengths, len(query))
+        top = [
+            (score, len(joined[i]), i)
+            for _, score, i in process.extract(
+                query, joined[cut:], scorer=fuzz.partial_ratio, limit=50
+            )
+        ]
+        top = [(score, length, i + cut) for score, length, i in top]
+        top += [
+            (score, len(joined[i]), i)
+            for _, score, i in process.extract(query, joined[:cut], scorer=fuzz.ratio, limit=10)
+        ]
+        top.sort(key=lambda t: (-t[0], t[1]))
         times.append((time.perf_counter() - start) * 1000)
         assert q.source is not None
+        source = q.source
         ranks.append(
             next(
-                (i for i, t in enumerate(top[:TOP_K], 1) if relevant(q.source, texts[t[2]])),
+                (n for n, t in enumerate(top[:TOP_K], 1) if relevant(source, rows[t[2]][2])),
                 None,
             )
         )
