@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
 from bot.app import AnyApplication, build_application, running
 from bot.handlers import SERVICE_KEY
+from bot.inprocess_request import InProcessRequest
 from bot.service import VerbatimService
 from store.bench.queries import add_typos, sample_span, variants_of
 
@@ -43,45 +44,28 @@ VARIANTS = ("exact", "typo", "drop_word", "swap_words")
 BENCH_USER = 4242
 
 
-class CaptureRequest(BaseRequest):
+class CaptureRequest(InProcessRequest):
     """Answers the Bot API in-process; notes when each inline query's answer is sent."""
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple[float, int, dict[str, Any]]] = {}
 
-    @property
-    def read_timeout(self) -> float | None:
-        """No network: nothing to wait for."""
-        return 1.0
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    async def answer(self, method: str, request_data: RequestData | None, url: str) -> Any:
         """getMe gets the bot, answerInlineQuery is captured, anything else is ``True``."""
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        result: Any = True
-        if name == "getMe":
-            result = {"id": 1000001, "is_bot": True, "first_name": "Bench"}
-            result |= {"username": BOT_USERNAME, "supports_inline_queries": True}
-        elif name == "answerInlineQuery" and request_data is not None:
+        if method == "getMe":
+            return {
+                "id": 1000001,
+                "is_bot": True,
+                "first_name": "Bench",
+                "username": BOT_USERNAME,
+                "supports_inline_queries": True,
+            }
+        if method == "answerInlineQuery" and request_data is not None:
             body = request_data.json_payload  # what would be posted to Telegram
             stamp = time.perf_counter()
             params = request_data.json_parameters
             self.answers[params["inline_query_id"]] = (stamp, len(body), params)
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        return True
 
 
 @dataclass

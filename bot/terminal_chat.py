@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import json
 import logging
 import re
 import sys
@@ -26,8 +25,9 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from telegram import Update
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from bot.inprocess_request import BotApiError, InProcessRequest
 from bot.settings import Settings
 from bot.terminal_render import html_to_terminal, keyboard_lines
 
@@ -37,14 +37,6 @@ BOT_USERNAME = "verbatim_bot"
 USER_ID = CHAT_ID = 42
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 _INLINE = re.compile(rf"^@(?:{BOT_USERNAME}\b)?\s*(.*)$", re.S)
-
-
-class ApiError(Exception):
-    """A Bot API error answer (status code and description), as Telegram would give."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
 
 
 @dataclass
@@ -85,7 +77,7 @@ class TerminalView:
         return f"\x1b[2m{text}\x1b[22m" if dim else f"\x1b[1;36m{text}\x1b[0m"
 
 
-class TerminalBotApi(BaseRequest):
+class TerminalBotApi(InProcessRequest):
     """The Bot API answered in-process for one private chat, shown in a :class:`TerminalView`."""
 
     def __init__(self, view: TerminalView) -> None:
@@ -105,40 +97,13 @@ class TerminalBotApi(BaseRequest):
         self.on_press: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]] = _nothing
         self.on_results: Callable[[dict[str, Any]], None] = lambda params: None
 
-    @property
-    def read_timeout(self) -> float | None:
-        """Requests never wait on a network."""
-        return 1.0
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    async def answer(self, method: str, request_data: RequestData | None, url: str) -> Any:
         """Answer one Bot API call the way Telegram would."""
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(name)
-        try:
-            result = self.answer(name, params)
-        except ApiError as exc:
-            body = {"ok": False, "error_code": exc.code, "description": str(exc)}
-            return exc.code, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        self.calls.append(method)
+        return self.reply(method, dict(request_data.parameters) if request_data else {})
 
-    def answer(self, name: str, params: dict[str, Any]) -> Any:
-        """The result of Bot API method ``name``, or :class:`ApiError`."""
+    def reply(self, name: str, params: dict[str, Any]) -> Any:
+        """The result of Bot API method ``name``, or :class:`BotApiError`."""
         if name == "getMe":
             return self.bot_user
         if name in ("setMyCommands", "deleteWebhook", "sendChatAction", "deleteMyCommands"):
@@ -160,7 +125,7 @@ class TerminalBotApi(BaseRequest):
             self.view.note("the bot deleted a message")
             return True
         self.view.note(f"the bot called {name}, which verbatim chat does not show")
-        raise ApiError(400, f"Bad Request: {name} is not available in verbatim chat")
+        raise BotApiError(400, f"Bad Request: {name} is not available in verbatim chat")
 
     def new_message(self, sender: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
         """A message in the chat (user's or bot's), remembered by its id."""
@@ -177,7 +142,7 @@ class TerminalBotApi(BaseRequest):
 
     def _send(self, params: dict[str, Any]) -> dict[str, Any]:
         if int(params["chat_id"]) != CHAT_ID:
-            raise ApiError(400, "Bad Request: chat not found")
+            raise BotApiError(400, "Bad Request: chat not found")
         html = as_html(params)
         extra = {"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}
         msg = self.new_message(self.bot_user, html_to_terminal(html, ansi=False), **extra)
@@ -189,11 +154,11 @@ class TerminalBotApi(BaseRequest):
         key: str | int = params.get("inline_message_id") or int(params.get("message_id", 0))
         msg = self.messages.get(key)
         if msg is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
+            raise BotApiError(400, "Bad Request: message to edit not found")
         html = as_html(params) if "text" in params else msg["_html"]
         markup = params.get("reply_markup") or None
         if html == msg["_html"] and markup == msg.get("reply_markup"):
-            raise ApiError(400, "Bad Request: message is not modified")
+            raise BotApiError(400, "Bad Request: message is not modified")
         msg.update(_html=html, text=html_to_terminal(html, ansi=False), edit_date=int(time.time()))
         msg.pop("reply_markup", None)
         if markup:

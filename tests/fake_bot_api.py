@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from bot.inprocess_request import BotApiError, InProcessRequest
 
 TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
 BOT_ID = 7000001
@@ -56,13 +58,7 @@ class ApiCall:
     params: dict[str, Any]
 
 
-class ApiError(Exception):
-    """An error answer: HTTP status and Telegram's description."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
+ApiError = BotApiError  # an error answer: HTTP status and Telegram's description
 
 
 def decode_params(raw: dict[str, str]) -> dict[str, Any]:
@@ -369,37 +365,13 @@ class FakeBotApiServer:
         self._thread.join(timeout=5)
 
 
-class RecordingRequest(BaseRequest):
+class RecordingRequest(InProcessRequest):
     """A PTB request object that answers from a :class:`FakeTelegram`, with no network."""
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
 
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        parts = url.rstrip("/").split("/")
+    async def answer(self, method: str, request_data: RequestData | None, url: str) -> Any:
         params = decode_params(request_data.json_parameters) if request_data else {}
-        try:
-            result = self.fake.handle(parts[-2][3:], parts[-1], params)
-            return 200, json.dumps({"ok": True, "result": result}).encode()
-        except ApiError as exc:
-            body = {"ok": False, "error_code": exc.code, "description": exc.description}
-            return exc.code, json.dumps(body).encode()
+        token = url.rstrip("/").split("/")[-2][3:]
+        return self.fake.handle(token, method, params)
