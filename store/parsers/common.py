@@ -140,6 +140,22 @@ def json_lines(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]] | R
         yield origin, value
 
 
+def json_line_documents(
+    path: Path,
+    text: str,
+    to_document: Callable[[dict[str, Any], str], ParsedDocument | None],
+) -> Iterator[ParsedDocument | RecordError]:
+    """One document per JSON Lines record (``to_document(record, origin)``; records it
+    turns down, e.g. with no body, are skipped); broken lines give a RecordError."""
+    for item in json_lines(path, text):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        doc = to_document(item[1], item[0])
+        if doc is not None:
+            yield doc
+
+
 def fallback_title(paragraphs: list[str], limit: int = 80) -> str:
     """A title for a record that has none: its first paragraph, cut at a word near ``limit``."""
     first = paragraphs[0] if paragraphs else ""

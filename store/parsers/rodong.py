@@ -25,7 +25,7 @@ from store.parsers.common import (
     Item,
     fallback_title,
     iso_date,
-    json_lines,
+    json_line_documents,
     text_field,
 )
 from store.textclean import clean_paragraph
@@ -96,13 +96,7 @@ def record_to_document(record: dict[str, Any], origin: str) -> ParsedDocument | 
 
 def parse(path: Path, text: str) -> Iterator[Item]:
     """Yield one document per story line; broken lines give a RecordError."""
-    for item in json_lines(path, text):
-        if isinstance(item, tuple):
-            doc = record_to_document(item[1], item[0])
-            if doc is not None:
-                yield doc
-        else:
-            yield item
+    yield from json_line_documents(path, text, record_to_document)
 
 
 SPEC = FormatSpec(FORMAT, _sniff, _path_hint, parse)
