@@ -12,8 +12,6 @@ import dataclasses
 import random
 import re
 
-from rapidfuzz import fuzz
-
 from bot.views import (
     EMPTY_QUERY,
     NO_MORE,
@@ -31,6 +29,8 @@ from bot.views import (
 )
 from store.db import Database
 from store.models import Hit
+from store.query import parse_query
+from store.ranking import match_spans
 from store.search import Searcher
 
 __all__ = [  # the views are re-exported: callers may import them from here
@@ -60,11 +60,6 @@ DEEP_LINK_PREFIX = "p_"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # Function words that are never highlighted on their own.
-_STOPWORD_TEXT = (
-    "a an and are as at be but by for from had has have he her his i in is it its of on or "
-    "our she so that the their them they this to was we were which who will with you"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:
@@ -79,23 +74,13 @@ def normalize_query(text: str) -> tuple[str, str | None]:
 
 
 def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
-    """Spans of the words of ``text`` that match a query word (case-insensitive, typo-tolerant).
+    """Spans of the words of ``text`` that match ``query``, as the search marks them.
 
     Used when a card returns to the matched paragraph after ◀ ▶ navigation, where the
-    search's own spans are no longer at hand.  Short function words are not marked.
+    search's own spans are no longer at hand; the same scoring code finds the same words.
     """
-    words = {w.casefold() for w in _WORD.findall(query)}
-    words = {w for w in words if w not in _STOPWORDS and len(w) > 1}
-    if not words:
-        return ()
-    spans: list[tuple[int, int]] = []
-    for m in _WORD.finditer(text):
-        word = m.group().casefold()
-        if word in words or (
-            len(word) >= 4 and any(len(w) >= 4 and fuzz.ratio(word, w) >= 80 for w in words)
-        ):
-            spans.append(m.span())
-    return tuple(spans)
+    words = parse_query(query).words
+    return match_spans(words, text) if words else ()
 
 
 def parse_deep_link(payload: str) -> int | None:

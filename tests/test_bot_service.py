@@ -69,11 +69,24 @@ async def test_paragraph_navigation_and_end_of_document(service: VerbatimService
     assert await service.match(10**9, 0) == svc.QUERY_GONE
 
 
-def test_highlight_spans_tolerate_typos_and_skip_function_words() -> None:
+def test_highlight_spans_tolerate_typos() -> None:
     text = "Serve the people with the heart of a mother."
-    spans = svc.highlight_spans(text, "the peple heart")
-    assert [text[s:e] for s, e in spans] == ["people", "heart"]
-    assert svc.highlight_spans(text, "the of a") == ()
+    spans = svc.highlight_spans(text, "the peple with the hart")
+    assert [text[s:e] for s, e in spans] == ["the people with the heart"]
+    assert svc.highlight_spans(text, "") == ()
+
+
+async def test_back_to_the_match_highlights_what_the_search_highlighted(
+    service: VerbatimService,
+) -> None:
+    card = await service.search("servent the peple with the heart of a mothr")
+    assert isinstance(card, Card) and card.spans
+    assert card.next_id is not None
+    back = await service.paragraph(
+        card.paragraph.id, anchor_id=card.paragraph.id, query_id=card.query_id
+    )
+    assert isinstance(back, Card)
+    assert back.spans == card.spans
 
 
 @pytest.mark.parametrize(
