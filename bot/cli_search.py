@@ -143,7 +143,7 @@ def register_bench(sub: Any) -> None:
         help="build a search benchmark database of N real paragraphs",
         description="Build a scale database from every folder of the corpora plus the KJV "
         "(bible -f), adding windows of 2-4 consecutive real paragraphs when more are needed. "
-        "About 5%% of the UN and Miller speeches are held out (never indexed) for negative "
+        "About 5% of the UN and Miller speeches are held out (never indexed) for negative "
         "queries, in FILE's .holdout.jsonl. 100k takes about a minute, 1M about half an hour.",
     )
     p.add_argument("out", metavar="FILE", help="new database file (must not exist)")
