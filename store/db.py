@@ -292,6 +292,14 @@ class Database:
             return InsertOutcome(doc.origin, "failed", reason=f"database error: {exc}")
         return InsertOutcome(doc.origin, "new", document_id)
 
+    async def before_bulk_load(self) -> None:
+        """Prepare for an ingest run: a larger page cache, and no incremental FTS merging
+        (:meth:`after_bulk_load` merges the index into one segment at the end anyway)."""
+        await self.conn.execute("PRAGMA cache_size = -131072")
+        await self.conn.execute(
+            "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('automerge', 0)"
+        )
+
     async def after_bulk_load(self) -> None:
         """Tidy indexes after an ingest run added documents: merge FTS segments and
         recount the search vocabulary from the full-text index."""

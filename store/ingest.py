@@ -178,6 +178,7 @@ async def ingest_paths(
     for raw in missing:
         summary.fail(raw, "no such file or folder")
     total = sum(i.path.stat().st_size for i in items if i.path.exists())
+    await db.before_bulk_load()
     with tqdm(
         total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress, leave=False
     ) as bar:
