@@ -30,10 +30,12 @@ from bot import handlers, inline, render, update_log
 from bot.service import VerbatimService
 from store.db import open_database
 from store.ingest import ensure_sample_loaded
+from store.search_pool import SearcherPool
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
+SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
 _STACK_KEY = "exit_stack"
 _CONFIG_KEY = "config"
 
@@ -127,7 +129,8 @@ async def _post_init(app: AnyApplication) -> None:
         log.info("loaded the bundled sample speech into the empty database")
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
-    app.bot_data[handlers.SERVICE_KEY] = await VerbatimService.create(db)
+    pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
+    app.bot_data[handlers.SERVICE_KEY] = await VerbatimService.create(db, pool)
     try:
         await app.bot.set_my_commands(list(render.COMMANDS))
     except TelegramError as exc:

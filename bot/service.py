@@ -32,6 +32,7 @@ from store.models import Hit
 from store.query import parse_query
 from store.ranking import match_spans
 from store.search import Searcher
+from store.search_pool import QuoteSearch
 
 __all__ = [  # the views are re-exported: callers may import them from here
     "EMPTY_QUERY",
@@ -101,14 +102,18 @@ def deep_link_payload(paragraph_id: int) -> str:
 class VerbatimService:
     """Search, context navigation, other matches, random, sources and stats over one database."""
 
-    def __init__(self, db: Database, searcher: Searcher, epoch: str) -> None:
+    def __init__(self, db: Database, searcher: QuoteSearch, epoch: str) -> None:
         self.db = db
         self.searcher = searcher
         self.epoch = epoch
 
     @classmethod
-    async def create(cls, db: Database, searcher: Searcher | None = None) -> VerbatimService:
-        """Build the service for an open database (reads its epoch)."""
+    async def create(cls, db: Database, searcher: QuoteSearch | None = None) -> VerbatimService:
+        """Build the service for an open database (reads its epoch).
+
+        ``searcher`` defaults to one :class:`Searcher` on ``db``; the bot passes a
+        :class:`~store.search_pool.SearcherPool` so that searches run side by side.
+        """
         return cls(db, searcher or Searcher(db), await db.bot_epoch())
 
     # ------------------------------------------------------------------ search
