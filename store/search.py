@@ -36,7 +36,7 @@ BOOST_SHARE = 0.3
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
-MAX_CORRECTIONS = 3
+MAX_CORRECTIONS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +289,11 @@ class Searcher:
             score_cutoff=max_edits,
             limit=None,
         )
-        found.sort(key=lambda f: (f[1], -frequency[f[0]]))
+        # fewest edits, then the same first and last letters (typos are rarer at the
+        # ends of words), then the most frequent
+        found.sort(
+            key=lambda f: (f[1], f[0][:1] != word[:1], f[0][-1:] != word[-1:], -frequency[f[0]])
+        )
         return [(term, frequency[term]) for term, _, _ in found[:MAX_CORRECTIONS]]
 
     async def _expand(self, slot: _Slot) -> _Slot:
