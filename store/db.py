@@ -294,7 +294,7 @@ class Database:
 
     async def before_bulk_load(self) -> None:
         """Prepare for an ingest run: a larger page cache, and no incremental FTS merging
-        (:meth:`after_bulk_load` merges the index into one segment at the end anyway)."""
+        (:meth:`after_bulk_load` merges the index into one segment and restores it)."""
         await self.conn.execute("PRAGMA cache_size = -131072")
         await self.conn.execute(
             "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('automerge', 0)"
@@ -304,6 +304,9 @@ class Database:
         """Tidy indexes after an ingest run added documents: merge FTS segments and
         recount the search vocabulary from the full-text index."""
         await self.conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        await self.conn.execute(
+            "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('automerge', 4)"
+        )
         await self.rebuild_search_vocab()
         await self.conn.execute("PRAGMA optimize")
 
@@ -379,13 +382,20 @@ class Database:
             row = await cur.fetchone()
         if row is None or row[0] is None:
             return None
-        for query in (
-            "SELECT id, document_id, position, text FROM paragraphs "
-            "WHERE id >= abs(random()) % ? + 1 AND length(text) >= ? ORDER BY id LIMIT 1",
-            "SELECT id, document_id, position, text FROM paragraphs "
-            "WHERE length(text) >= ? - ? ORDER BY random() LIMIT 1",
-        ):
-            async with self.conn.execute(query, (row[0], min_chars)) as cur:
+        columns = "SELECT id, document_id, position, text FROM paragraphs "
+        attempts: tuple[tuple[str, tuple[int, ...]], ...] = (
+            # a random starting id, then the next long-enough paragraph (cheap)
+            (
+                "WHERE id >= abs(random()) % ? + 1 AND length(text) >= ? ORDER BY id LIMIT 1",
+                (row[0], min_chars),
+            ),
+            # past the last long paragraph: any long one
+            ("WHERE length(text) >= ? ORDER BY random() LIMIT 1", (min_chars,)),
+            # none is that long: any paragraph
+            ("ORDER BY random() LIMIT 1", ()),
+        )
+        for where, args in attempts:
+            async with self.conn.execute(columns + where, args) as cur:
                 found = await cur.fetchone()
             if found:
                 return Paragraph(*found)

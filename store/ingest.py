@@ -145,8 +145,10 @@ def _documents(
             continue
         summary.files += 1
         summary.bytes_read += size
+        produced = 0
         try:
             for parsed in parse_file(item.path, fmt):
+                produced += 1
                 if isinstance(parsed, RecordError):
                     summary.fail(parsed.origin, parsed.reason)
                     continue
@@ -155,10 +157,15 @@ def _documents(
                 elif not parsed.collection:
                     parsed.collection = item.path.parent.name or "default"
                 yield parsed
+            if produced == 0:
+                summary.fail(str(item.path), "no documents with text found in this file")
         except ParseError as exc:
             summary.fail(str(item.path), str(exc))
         except OSError as exc:
             summary.fail(str(item.path), f"cannot read file: {exc.strerror or exc}")
+        except Exception as exc:  # pathological input (e.g. JSON nested too deep) stops one file
+            done = f" after {produced} records" if produced else ""
+            summary.fail(str(item.path), f"cannot parse{done}: {type(exc).__name__}: {exc}")
         bar.update(size)
 
 
@@ -179,20 +186,23 @@ async def ingest_paths(
         summary.fail(raw, "no such file or folder")
     total = sum(i.path.stat().st_size for i in items if i.path.exists())
     await db.before_bulk_load()
-    with tqdm(
-        total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress, leave=False
-    ) as bar:
-        batch: list[tuple[ParsedDocument, str]] = []
-        for doc in _documents(items, fmt, collection, summary, bar):
-            if not doc.paragraphs:
-                summary.fail(doc.origin, "no paragraphs of text")
-                continue
-            batch.append((doc, content_hash(doc.paragraphs)))
-            if len(batch) >= BATCH_DOCUMENTS:
-                await _flush(db, batch, summary)
-        await _flush(db, batch, summary)
-    if summary.new:
-        await db.after_bulk_load()
+    try:
+        with tqdm(
+            total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress, leave=False
+        ) as bar:
+            batch: list[tuple[ParsedDocument, str]] = []
+            for doc in _documents(items, fmt, collection, summary, bar):
+                if not doc.paragraphs:
+                    summary.fail(doc.origin, "no paragraphs of text")
+                    continue
+                batch.append((doc, content_hash(doc.paragraphs)))
+                if len(batch) >= BATCH_DOCUMENTS:
+                    await _flush(db, batch, summary)
+            await _flush(db, batch, summary)
+    finally:
+        # the batches already committed are searchable even when the run stops early
+        if summary.new:
+            await db.after_bulk_load()
     return summary
 
 

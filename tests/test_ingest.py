@@ -151,3 +151,35 @@ def test_sample_is_shipped_in_the_package() -> None:
     files = list(sample_path().glob("*.txt"))
     assert len(files) == 1
     assert files[0].read_text("utf-8").count("(KCNA)") == 1
+
+
+async def test_pathological_and_empty_files_fail_alone(tmp_path: Path) -> None:
+    for n in range(3):
+        (tmp_path / f"{n}.txt").write_text(_speech(f"Doc {n}", f"Para {n}."), "utf-8")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    (tmp_path / "truncated.jsonl").write_text('{"a":', "utf-8")
+    (tmp_path / "bodiless.json").write_text('[{"headline": "x", "story_text": null}]', "utf-8")
+    files = sorted(tmp_path.iterdir())
+    async with open_database(tmp_path / "v.db") as db:
+        summary = await ingest_paths(db, files, progress=False)
+        assert summary.new == 3
+        reasons = dict(summary.errors)
+        assert set(reasons) == {
+            str(tmp_path / n) for n in ("deep.json", "truncated.jsonl", "bodiless.json")
+        }
+        assert "JSON" in reasons[str(tmp_path / "truncated.jsonl")]
+        assert "no documents" in reasons[str(tmp_path / "bodiless.json")]
+        # the run finished its work: the search vocabulary counts the stored words
+        assert await db.term_frequencies(["para"]) == {"para": 3}
+
+
+async def test_random_paragraph_finds_the_one_long_paragraph(tmp_path: Path) -> None:
+    short = [f"Short {n}." for n in range(1000)]
+    long = "A long paragraph " + "x" * 200 + "."
+    (tmp_path / "a.txt").write_text(_speech("Doc", long, *short), "utf-8")
+    async with open_database(tmp_path / "v.db") as db:
+        await ingest_paths(db, [tmp_path / "a.txt"], progress=False)
+        for _ in range(20):
+            found = await db.random_paragraph(min_chars=150)
+            assert found is not None and found.text == long
+        assert await db.random_paragraph(min_chars=10_000) is not None  # any, if none is long

@@ -63,6 +63,11 @@ def detect_format(path: Path, head: str) -> str | None:
     return None
 
 
+def _looks_like_json(path: Path, text: str) -> bool:
+    """JSON (by name or by its first character) must not fall back to plain text."""
+    return path.suffix.lower() in (".json", ".jsonl") or text.lstrip()[:1] in ("{", "[")
+
+
 def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument | RecordError]:
     """Parse one file into documents.
 
@@ -88,6 +93,11 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
     text = decode_bytes(data, path)
     if spec is None:
         detected = detect_format(path, text[:8192])
+        if detected is None and _looks_like_json(path, text):
+            raise ParseError(
+                f"{path}: JSON that matches none of the known formats "
+                f"({', '.join(FORMATS)}); pass --format if it is one of them"
+            )
         spec = _BY_NAME[detected] if detected else _FALLBACK
     return spec.parse(path, text)
 
