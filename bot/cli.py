@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -73,6 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings))
     except SettingsError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except sqlite3.DatabaseError as exc:
+        print(
+            f"verbatim: cannot use the database {settings.db_path}: {exc} "
+            "(is it a Verbatim SQLite file? pass another with --db)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(
+            f"verbatim: {exc.strerror or exc}: {exc.filename or settings.db_path}", file=sys.stderr
+        )
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)

@@ -30,6 +30,13 @@ async def open_for_reading(settings: Settings) -> AsyncIterator[Database]:
         yield db
 
 
+def paragraph_id(text: str) -> int:
+    """argparse type: a paragraph id (a positive whole number SQLite can hold)."""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"not a paragraph id: {text!r}")
+    return int(text)
+
+
 def register(sub: Any) -> None:
     """Add ingest, stats and show to the ``verbatim`` parser."""
     p = sub.add_parser(
@@ -51,7 +58,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_stats)
 
     p = sub.add_parser("show", help="print a paragraph with its neighbours and citation")
-    p.add_argument("paragraph_id", type=int, metavar="PARAGRAPH_ID")
+    p.add_argument("paragraph_id", type=paragraph_id, metavar="PARAGRAPH_ID")
     add_db_argument(p)
     p.add_argument("--context", type=int, default=1, metavar="N", help="neighbours each side")
     p.set_defaults(handler=_show)

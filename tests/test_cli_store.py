@@ -105,3 +105,21 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = blocks[1].strip()
     assert "pytest" in test_command
     assert test_command in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+
+
+def test_unusable_databases_and_ids_get_messages_not_tracebacks(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("these are my notes, not a database\n" * 100, "utf-8")
+    assert main(["stats", "--db", str(not_a_db)]) == EXIT_CONFIG
+    assert "cannot use the database" in capsys.readouterr().err
+    assert not_a_db.read_text("utf-8").startswith("these are my notes")  # left untouched
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x", "utf-8")
+    assert main(["stats", "--db", str(blocked / "sub" / "v.db")]) == EXIT_CONFIG
+    assert "verbatim:" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["show", "99999999999999999999"])
+    assert exc.value.code == 2
+    assert "not a paragraph id" in capsys.readouterr().err
