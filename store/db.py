@@ -7,6 +7,7 @@ have been applied.  Connections use WAL journaling and enforce foreign keys.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -96,6 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
 _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
 
 KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
+_QUERY_ID_RANGE = 36**8  # bot: query ids are drawn at random below this
 
 _DOCUMENT_INSERT_COLUMNS = (
     "title, speaker, date, place, agency, language, collection, origin, source_format, "
@@ -610,21 +612,37 @@ class Database:
         return str(row[0]) if row else ""
 
     async def remember_query(self, text: str) -> int:
-        """Store a search query (or refresh it) and return its id, for buttons to refer to."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        async with self.conn.execute(
-            "INSERT INTO bot_queries (text, last_used) VALUES (?, ?) "
-            "ON CONFLICT (text) DO UPDATE SET last_used = excluded.last_used RETURNING id",
-            (text, now),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        query_id = int(row[0])
-        if query_id % 1000 == 0:  # now and then, forget the oldest queries
-            await self.conn.execute(
-                "DELETE FROM bot_queries WHERE id <= ?", (query_id - KEEP_BOT_QUERIES,)
-            )
-        return query_id
+        """Store a search query (or refresh it) and return its id, for buttons to refer to.
+
+        Ids are random (1 .. 36**8), so a forged button cannot walk through other
+        people's searches.  Returns 0 ("no query": the card then has no buttons that
+        need one) when another process holds the write lock, e.g. a running ingest.
+        """
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        for _ in range(3):
+            try:
+                async with self.conn.execute(
+                    "INSERT INTO bot_queries (id, text, last_used) "
+                    "VALUES (abs(random()) % ? + 1, ?, ?) "
+                    "ON CONFLICT (text) DO UPDATE SET last_used = excluded.last_used RETURNING id",
+                    (_QUERY_ID_RANGE, text, now),
+                ) as cur:
+                    row = await cur.fetchone()
+            except sqlite3.IntegrityError:  # the random id is taken: draw again
+                continue
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                return 0
+            assert row is not None
+            if secrets.randbelow(1000) == 0:  # now and then, forget the oldest queries
+                await self.conn.execute(
+                    "DELETE FROM bot_queries WHERE id NOT IN "
+                    "(SELECT id FROM bot_queries ORDER BY last_used DESC LIMIT ?)",
+                    (KEEP_BOT_QUERIES,),
+                )
+            return int(row[0])
+        return 0
 
     async def neighbour_ids(
         self, paragraph_ids: Sequence[int]

@@ -119,8 +119,8 @@ async def test_old_queries_are_forgotten(
     service: VerbatimService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store.db, "KEEP_BOT_QUERIES", 10)
-    ids = [await service.db.remember_query(f"query {n}") for n in range(1000)]
-    assert ids[-1] == 1000
-    assert await service.db.get_query(990) is None
-    assert await service.db.get_query(991) == "query 990"
-    assert await service.db.remember_query("query 999") == 1000  # refreshing keeps the id
+    monkeypatch.setattr(store.db.secrets, "randbelow", lambda n: 0)  # prune on every call
+    ids = [await service.db.remember_query(f"query {n}") for n in range(30)]
+    assert await service.db.get_query(ids[19]) is None
+    assert await service.db.get_query(ids[20]) == "query 20"
+    assert await service.db.remember_query("query 29") == ids[29]  # refreshing keeps the id
