@@ -65,17 +65,6 @@ def parse_result_id(value: str) -> int | None:
     return int(digits)
 
 
-def clip(text: str, size: int) -> str:
-    """``text`` on one line, cut at a word boundary to at most ``size`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= size:
-        return text
-    cut = text[: size - 1]
-    if " " in cut[size // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + render.ELLIPSIS
-
-
 def matched_sentence(
     text: str, spans: tuple[tuple[int, int], ...], size: int = DESCRIPTION_CHARS
 ) -> str:
@@ -101,7 +90,7 @@ def result_title(card: Card) -> str:
     document = card.document
     tail = f" · {document.date.display()}" if document.date else ""
     tail += f" · ¶ {card.paragraph.position}"
-    return clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
+    return render.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
 
 
 def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticle:
@@ -137,7 +126,7 @@ def no_match_answer(query: str) -> InlineAnswer:
     message = render.render_no_match(NoMatch(query, NO_MATCH_TIPS))
     article = InlineQueryResultArticle(
         id=NO_MATCH_ID,
-        title=clip(f"No passage matches “{query}”", TITLE_CHARS),
+        title=render.clip(f"No passage matches “{query}”", TITLE_CHARS),
         description=" ".join(NO_MATCH_TIPS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
@@ -152,7 +141,7 @@ def problem_answer(problem: Problem) -> InlineAnswer:
     article = InlineQueryResultArticle(
         id=PROBLEM_ID,
         title="I can't search for that",
-        description=clip(problem.message, DESCRIPTION_CHARS),
+        description=render.clip(problem.message, DESCRIPTION_CHARS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
         ),

@@ -19,6 +19,7 @@ from bot.service import Card, NoMatch, SourcesView, StatsView, deep_link_payload
 from store.models import DocumentMeta
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
+MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
 MAX_INLINE_QUERY = 256
 SHORT_PARAGRAPH = 900  # paragraphs up to this long are shown whole in one blockquote
 WINDOW = 600  # the visible matched window of a longer paragraph
@@ -150,6 +151,17 @@ def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -
     return f"<blockquote>{ELLIPSIS}</blockquote>"
 
 
+def clip(text: str, size: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``size`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= size:
+        return text
+    cut = text[: size - 1]
+    if " " in cut[size // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + ELLIPSIS
+
+
 def citation_text(document: DocumentMeta, position: int | None = None) -> str:
     """Plain-text citation: date · place · ¶ N of M · collection (title not included)."""
     parts = []
@@ -174,9 +186,9 @@ def short_citation(document: DocumentMeta) -> str:
 def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
     """The result card: paragraph (matched words bold), citation, confidence, buttons."""
     head = f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
-    tail_lines = [
-        f"<b>{esc(card.document.title)}</b>",
-        esc(citation_text(card.document, card.paragraph.position)),
+    tail_lines = [  # metadata comes from ingested files: cap it so the card always fits
+        f"<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>",
+        esc(clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)),
     ]
     if card.query and not card.is_anchor:
         tail_lines.append("<i>Context around your match</i>")

@@ -130,6 +130,20 @@ def test_long_paragraphs_stay_within_telegram_limit(text: str, needle: str) -> N
     assert "¶ 5 of 32" in msg.text  # the citation survives
 
 
+def test_huge_metadata_is_cut_so_the_card_still_fits() -> None:
+    doc = DocumentMeta(
+        id=3,
+        title="<Title> " * 750,  # a generic text file whose first line is 6,000 characters
+        paragraph_count=32,
+        collection="c" * 500,
+        place="Somewhere " * 100,
+    )
+    card = make_card("Serve the people with the heart of a mother. " * 40, document=doc)
+    msg = render.render_card(card, "verbatim_bot")
+    assert render.tg_len(msg.text) <= render.MAX_MESSAGE
+    assert "<b>&lt;Title&gt; &lt;Title&gt;" in msg.text and render.ELLIPSIS in msg.text
+
+
 def test_medium_paragraph_shows_window_then_whole_paragraph_expandable() -> None:
     text = " ".join(f"w{i}" for i in range(400)) + " TARGET " + " ".join("z" * 3 for _ in range(50))
     start = text.index("TARGET")
