@@ -28,7 +28,7 @@ from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHand
 from bot import inline_render
 from bot.handlers import Context, service_of
 from bot.inline_render import InlineAnswer
-from bot.service import Card, CardPage, VerbatimService
+from bot.service import CardPage, VerbatimService
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,8 @@ async def default_page(service: VerbatimService, offset: int) -> CardPage:
     """The empty-query list: most chosen passages first, then openings of recent speeches."""
     if offset >= DEFAULT_DEPTH:
         return CardPage("", 0, [], offset, None)
-    ids = await service.db.inline_default_ids(offset, PAGE_SIZE + 1)
-    found = await asyncio.gather(*(service.paragraph(pid) for pid in ids[:PAGE_SIZE]))
-    cards = [card for card in found if isinstance(card, Card)]  # queued together: fast
-    return CardPage("", 0, cards, offset, _next(offset, len(ids) > PAGE_SIZE, DEFAULT_DEPTH))
+    cards, more = await service.popular(offset, PAGE_SIZE)
+    return CardPage("", 0, cards, offset, _next(offset, more, DEFAULT_DEPTH))
 
 
 async def build_answer(
@@ -157,7 +155,7 @@ class InlineMode:
         paragraph_id = inline_render.parse_result_id(chosen.result_id)
         if paragraph_id is None:
             return
-        if await service_of(context).db.record_inline_choice(paragraph_id):
+        if await service_of(context).record_choice(paragraph_id):
             self._defaults.clear()  # the order of the empty-query list may have changed
         else:
             log.info("a chosen inline result names a paragraph that is gone")

@@ -152,9 +152,7 @@ class InlineBench:
 async def make_queries(service: VerbatimService, count: int, seed: int) -> list[str]:
     """``count`` queries from random paragraphs of the database (deterministic per seed)."""
     rng = random.Random(seed)
-    async with service.db.conn.execute("SELECT max(id) FROM paragraphs") as cur:
-        row = await cur.fetchone()
-    top = int(row[0]) if row and row[0] else 0
+    top = await service.db.paragraph_id_span()
     queries: list[str] = []
     for _ in range(count * 50):
         if len(queries) >= count or top == 0:

@@ -8,6 +8,7 @@ knows about Telegram updates, so the same behaviour is shared by every surface.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 import re
@@ -253,6 +254,17 @@ class VerbatimService:
             return None
         card = await self.paragraph(paragraph.id)
         return card if isinstance(card, Card) else None
+
+    async def popular(self, offset: int, limit: int) -> tuple[list[Card], bool]:
+        """Passages for an empty inline query — the most chosen first, then openings of
+        recent speeches — and whether more follow."""
+        ids = await self.db.inline_default_ids(offset, limit + 1)
+        found = await asyncio.gather(*(self.paragraph(pid) for pid in ids[:limit]))
+        return [card for card in found if isinstance(card, Card)], len(ids) > limit
+
+    async def record_choice(self, paragraph_id: int) -> bool:
+        """Count a passage chosen in inline mode; False when the paragraph is gone."""
+        return await self.db.record_inline_choice(paragraph_id)
 
     # ------------------------------------------------------------------ browsing
 
