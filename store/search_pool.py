@@ -56,8 +56,18 @@ class SearcherPool:
         connections: int = DEFAULT_CONNECTIONS,
         executor: concurrent.futures.Executor | None = None,
     ) -> AsyncIterator[SearcherPool]:
-        """Open ``connections`` connections to ``path``; close them all on exit."""
+        """Open ``connections`` connections to ``path``; close them all on exit.
+
+        The searchers share ``executor`` for their scoring; without one, the pool makes
+        a thread pool of its own (one thread per connection) and shuts it down on exit.
+        """
         async with AsyncExitStack() as stack:
+            if executor is None:
+                own = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=max(1, connections), thread_name_prefix="verbatim-rank"
+                )
+                stack.callback(own.shutdown, wait=False, cancel_futures=True)
+                executor = own
             databases = [
                 await stack.enter_async_context(open_database(path))
                 for _ in range(max(1, connections))
