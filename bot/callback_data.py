@@ -87,7 +87,7 @@ def _b36(value: int) -> str:
 
 
 def _number(text: str, limit: int, what: str) -> int:
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         raise CallbackDataError(f"bad {what}")
     value = int(text, 36)
     if value > limit:
@@ -97,7 +97,7 @@ def _number(text: str, limit: int, what: str) -> int:
 
 def encode(action: CallbackAction) -> str:
     """Serialise an action; raises ``ValueError`` if it would not fit in 64 bytes."""
-    if not _EPOCH.match(action.epoch):
+    if not _EPOCH.fullmatch(action.epoch):
         raise ValueError(f"bad epoch {action.epoch!r}")
     head = f"{VERSION}:{action.epoch}"
     if isinstance(action, ShowParagraph):
@@ -126,7 +126,7 @@ def decode(data: str | None) -> CallbackAction:
     if len(parts) < 3 or parts[0] != VERSION:
         raise CallbackDataError("unknown version")
     epoch, kind, args = parts[1], parts[2], parts[3:]
-    if not _EPOCH.match(epoch):
+    if not _EPOCH.fullmatch(epoch):
         raise CallbackDataError("bad epoch")
     if kind == "n" and len(args) == 4:
         return ShowParagraph(

@@ -144,7 +144,7 @@ def register_bench(sub: Any) -> None:
         description="Build a scale database from every folder of the corpora plus the KJV "
         "(bible -f), adding windows of 2-4 consecutive real paragraphs when more are needed. "
         "About 5% of the UN and Miller speeches are held out (never indexed) for negative "
-        "queries, in FILE's .holdout.jsonl. 100k takes about a minute, 1M about half an hour.",
+        "queries, in FILE's .holdout.jsonl. 100k takes about a minute, 1M about ten minutes.",
     )
     p.add_argument("out", metavar="FILE", help="new database file (must not exist)")
     p.add_argument("--paragraphs", type=int, default=100_000, metavar="N", help="(100000)")

@@ -61,7 +61,6 @@ SOURCES_PAGE_SIZE = 8
 DEEP_LINK_PREFIX = "p_"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
-# Function words that are never highlighted on their own.
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:

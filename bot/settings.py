@@ -41,10 +41,6 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret_token: str | None = None
 
-    def with_overrides(self, **changes: object) -> Settings:
-        """Return a copy with the given fields replaced (flags win over the environment)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
-
     def require_token(self) -> str:
         """The bot token, or a :class:`SettingsError` telling the user how to provide it."""
         if not self.token:

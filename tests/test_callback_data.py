@@ -92,3 +92,9 @@ def test_random_garbage_never_raises_anything_else() -> None:
         accepted += 1
         assert cb.encode(action) == data  # anything accepted is exactly what we would send
     assert accepted > 0
+
+
+@pytest.mark.parametrize("data", ["1:abcdef:s:5\n", "1:abcdef\n:x", "1:abcdef:m:5:0\n"])
+def test_a_trailing_newline_is_not_accepted(data: str) -> None:
+    with pytest.raises(cb.CallbackDataError):
+        cb.decode(data)
