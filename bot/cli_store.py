@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.citation import citation_text
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
 from store.db import Database, open_database
@@ -116,18 +117,6 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def citation_text(doc: DocumentMeta, paragraph: Paragraph) -> str:
-    """Plain-text citation: title, date, place, paragraph N of M, collection."""
-    parts = [doc.title]
-    if doc.date:
-        parts.append(doc.date.display())
-    if doc.place:
-        parts.append(doc.place)
-    parts.append(f"¶ {paragraph.position} of {doc.paragraph_count}")
-    parts.append(doc.collection)
-    return " — ".join(parts)
-
-
 def _show(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> tuple[DocumentMeta, Paragraph, list[Paragraph]] | None:
         async with open_for_reading(settings) as db:
@@ -153,7 +142,8 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     for p in window:
         marker = ">>" if p.id == paragraph.id else "  "
         print(f"{marker} [{p.position}] {p.text}\n")
-    print(citation_text(doc, paragraph))
+    print(doc.title)
+    print(citation_text(doc, paragraph.position))
     return EXIT_OK
 
 

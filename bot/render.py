@@ -15,8 +15,8 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot import callback_data as cb
+from bot.citation import citation_text, short_citation
 from bot.service import Card, NoMatch, SourcesView, StatsView, deep_link_payload
-from store.models import DocumentMeta
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
@@ -160,27 +160,6 @@ def clip(text: str, size: int) -> str:
     if " " in cut[size // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + ELLIPSIS
-
-
-def citation_text(document: DocumentMeta, position: int | None = None) -> str:
-    """Plain-text citation: date · place · ¶ N of M · collection (title not included)."""
-    parts = []
-    if document.speaker and document.speaker.casefold() not in document.title.casefold():
-        parts.append(document.speaker)
-    if document.date:
-        parts.append(document.date.display())
-    if document.place:
-        parts.append(document.place)
-    if position is not None:
-        parts.append(f"¶ {position} of {document.paragraph_count}")
-    parts.append(document.collection)
-    return " · ".join(parts)
-
-
-def short_citation(document: DocumentMeta) -> str:
-    """Plain-text title and date, for lists and inline result titles."""
-    date = f" · {document.date.display()}" if document.date else ""
-    return f"{document.title}{date}"
 
 
 def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
