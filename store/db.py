@@ -416,6 +416,15 @@ class Database:
             rows = await cur.fetchall()
         return [_document_from_row(r) for r in rows]
 
+    async def ping(self) -> None:
+        """A trivial round trip: returns once the connection has finished earlier work."""
+        async with self.conn.execute("SELECT 1") as cur:
+            await cur.fetchone()
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it."""
+        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def count_documents(self, collection: str | None = None) -> int:
         """How many documents are stored (in one collection, if given)."""
         where, args = ("WHERE collection = ?", (collection,)) if collection else ("", ())

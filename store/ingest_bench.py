@@ -74,7 +74,7 @@ async def run_ingest_benchmark(
         start = time.perf_counter()
         async with open_database(target) as db:
             summary = await ingest_paths(db, paths, progress=progress)
-            await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await db.checkpoint()
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu0
         db_bytes = target.stat().st_size

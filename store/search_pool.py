@@ -105,8 +105,7 @@ class SearcherPool:
 
     async def _release_when_idle(self, searcher: Searcher, db: Database) -> None:
         try:
-            async with db.conn.execute("SELECT 1") as cur:
-                await cur.fetchone()
+            await db.ping()
         finally:
             self._idle.put_nowait((searcher, db))
 
