@@ -551,6 +551,37 @@ class Database:
         async with self.conn.execute(sql, params) as cur:
             return [(row[0], row[1]) for row in await cur.fetchall()]
 
+    async def fts_rowids(self, expression: str, limit: int, max_id: int | None = None) -> list[int]:
+        """Ids (ascending, none above ``max_id``) of up to ``limit`` paragraphs matching an
+        FTS5 ``expression``, unranked (no bm25: the work grows with the postings walked,
+        not with ranking every match)."""
+        async with self.conn.execute(
+            "SELECT rowid FROM paragraphs_fts WHERE paragraphs_fts MATCH ? AND rowid <= ? LIMIT ?",
+            (expression, max_id if max_id is not None else 2**63 - 1, limit),
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    async def fts_count(self, expression: str, cap: int) -> int:
+        """How many paragraphs match an FTS5 ``expression``, counting no further than ``cap``."""
+        async with self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM paragraphs_fts WHERE paragraphs_fts MATCH ? "
+            "LIMIT ?)",
+            (expression, cap),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def paragraph_texts(self, paragraph_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """``(id, text)`` of those of ``paragraph_ids`` that exist, in the order given."""
+        if not paragraph_ids:
+            return []
+        marks = ",".join("?" * len(paragraph_ids))
+        async with self.conn.execute(
+            f"SELECT id, text FROM paragraphs WHERE id IN ({marks})", tuple(paragraph_ids)
+        ) as cur:
+            texts = {row[0]: row[1] for row in await cur.fetchall()}
+        return [(i, texts[i]) for i in paragraph_ids if i in texts]
+
     async def filtered_paragraphs(
         self, limit: int, **filters: str | int | None
     ) -> list[tuple[int, str]]:

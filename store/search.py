@@ -14,7 +14,9 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import functools
+import heapq
 import itertools
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -37,6 +39,14 @@ GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 4
+SCAN_POOL = 4_000  # at most this many paragraphs in a scan's pool (unranked: cheap)
+SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
+SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
+SCAN_SLOTS = 5  # further query words counted in each pooled paragraph
+SCAN_TEXTS = 60  # best-counted paragraphs whose text is fetched for the word-pair check
+BM25_BUDGET = 30_000  # a retrieval expression with more matches is not ranked by bm25
+PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare word
+SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,70 @@ def choose_slots(slots: list[_Slot], paragraphs: int) -> list[_Slot]:
     ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
     common = max(1000, int(paragraphs * COMMON_SHARE))
     return [s for s in ordered if s.df <= common][:RARE_TERMS]
+
+
+def anchor_slots(ordered: Sequence[_Slot], budget: int = SCAN_POOL) -> list[_Slot]:
+    """The first (rarest) of ``ordered`` slots whose postings together fit ``budget``."""
+    taken: list[_Slot] = []
+    total = 0
+    for slot in ordered:
+        if total + slot.df > budget:
+            break
+        taken.append(slot)
+        total += slot.df
+    return taken
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """A scan's candidate pool: an FTS5 expression; ``alone`` the slots whose every
+    match is in the pool, ``implied`` those every pooled paragraph has."""
+
+    expression: str
+    alone: tuple[_Slot, ...] = ()
+    implied: tuple[_Slot, ...] = ()
+
+
+def scan_pools(ordered: Sequence[_Slot], budget: int = SCAN_POOL) -> list[_Pool]:
+    """Candidate pools for a scan, loosest first; the first whose matches fit
+    ``budget`` is used.  ``ordered``: indexed slots, rarest first.
+
+    The loosest: any of the rare words that fit the budget together, or any two of the
+    next three words, so that one or two misspelt or misremembered words cannot lose
+    the paragraph; then only the rare words; then any two of the three rarest; then
+    all of the four rarest.
+    """
+    anchors = anchor_slots(ordered, budget)
+    rest = list(ordered[len(anchors) : len(anchors) + 3])
+    pairs = [_all_of(p) for p in itertools.combinations(rest, 2)]
+    pools: list[_Pool] = []
+    if anchors:
+        any_rare = " OR ".join(s.expression() for s in anchors)
+        if len(anchors) < 3 and pairs:
+            pools.append(_Pool(" OR ".join([any_rare, *pairs]), tuple(anchors)))
+        pools.append(_Pool(any_rare, tuple(anchors)))
+    else:
+        if len(ordered) >= 3:
+            pairs = [_all_of(p) for p in itertools.combinations(ordered[:3], 2)]
+            pools.append(_Pool(" OR ".join(pairs)))
+        strict = ordered[:RARE_TERMS]
+        pools.append(_Pool(_all_of(strict), implied=tuple(strict)))
+    return pools
+
+
+def slot_weight(slot: _Slot, paragraphs: int) -> float:
+    """How much finding ``slot`` in a paragraph says: its inverse document frequency."""
+    return math.log(max(paragraphs, slot.df + 1) / (slot.df + 1)) + 0.1
+
+
+def word_pairs(words: Sequence[str]) -> list[str]:
+    """Neighbouring query words as ``"a b"`` strings (see :func:`pair_hits`)."""
+    return list(dict.fromkeys(f"{a} {b}" for a, b in itertools.pairwise(words) if a != b))
+
+
+def pair_hits(pairs: Sequence[str], text: str) -> int:
+    """How many of the query's word ``pairs`` occur side by side in ``text`` (lower case)."""
+    return sum(p in text for p in pairs)
 
 
 def _all_of(slots: Sequence[_Slot]) -> str:
@@ -185,10 +259,28 @@ class Searcher:
         count = max(CANDIDATES, 2 * wanted)
         seen: set[int] = set()
         best: list[Scored] = []
-        for tier in await self.expressions(parsed):
+        slots = await self._slots(parsed)
+        large = self._paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
+        if large and not conditions and not parsed.phrases:
+            scan = await self._scan(parsed, slots, count)
+            if scan is not None:
+                scanned, complete = scan
+                seen.update(c[0] for c in scanned)
+                first = max(SCAN_FIRST, wanted)  # the best-ordered few, then the rest
+                best = await self._rank(parsed, scanned[:first], wanted)
+                if not best or best[0].score < GOOD_ENOUGH:
+                    best = sorted(
+                        [*best, *await self._rank(parsed, scanned[first:], wanted)],
+                        key=lambda s: (-s.score, s.length, s.paragraph_id),
+                    )
+                if complete or (best and best[0].score >= GOOD_ENOUGH):
+                    return best
+        for tier in self._tiers(parsed, slots):
             expression = tier if isinstance(tier, str) else await tier()
             if expression is None:
                 continue
+            if large and await self._db.fts_count(expression, BM25_BUDGET + 1) > BM25_BUDGET:
+                continue  # too many matches to rank by bm25 within the time allowed
             found = await self._db.fts_candidates(expression, count, **conditions)
             fresh = [c for c in found if c[0] not in seen]
             seen.update(c[0] for c in fresh)
@@ -218,12 +310,64 @@ class Searcher:
         )
         return await loop.run_in_executor(self._executor, job)
 
-    async def expressions(
-        self, parsed: ParsedQuery
-    ) -> list[str | Callable[[], Awaitable[str | None]]]:
-        """FTS5 expressions for candidate retrieval, strictest first (see
-        :func:`tier_expressions`), the last one made only when needed (a coroutine
-        function); none when no query word is in the index."""
+    async def _scan(
+        self, parsed: ParsedQuery, slots: list[_Slot], count: int
+    ) -> tuple[list[tuple[int, str]], bool] | None:
+        """Candidates without bm25 (see :func:`scan_pools`): the paragraphs of a pool,
+        ordered by the inverse document frequency of the query words each has, then by
+        the query word pairs found side by side; and whether the pool held every
+        paragraph with a rare query word (then the bm25 tiers would find nothing more).
+
+        When even the strictest pool is too large, its first :meth:`_pool_size` paragraphs
+        (words that common together make a stock phrase, found in any of them), or no
+        candidates when every query word is common and so are all of them together (a
+        query still being typed, such as "of the": nothing clear matches).  ``None`` for
+        Korean prefix words."""
+        ordered = sorted((s for s in slots if s.df > 0 and not s.prefix), key=lambda s: s.df)
+        if len(ordered) < len(slots) or not ordered:
+            return None
+        common = ordered[0].df > max(1000, self._paragraphs * COMMON_SHARE)
+        ids: list[int] = []
+        pool = _Pool("")
+        budget = self._pool_size()
+        for pool in scan_pools(ordered, budget)[-1:] if common else scan_pools(ordered, budget):
+            ids = await self._db.fts_rowids(pool.expression, budget + 1)
+            if len(ids) <= budget:
+                break
+        if common and len(ids) > budget:
+            return [], True
+        ids = ids[:budget]
+        if not ids:
+            return [], bool(pool.alone)
+        weight = dict.fromkeys(ids, 0.0)
+        telling = max(1000, self._paragraphs * BOOST_SHARE)
+        for slot in ordered[:SCAN_SLOTS]:
+            if slot in pool.implied or slot.df > telling:
+                continue
+            w = slot_weight(slot, self._paragraphs)
+            alone = slot in pool.alone
+            expression = (
+                slot.expression() if alone else f"({pool.expression}) AND {slot.expression()}"
+            )
+            for pid in await self._db.fts_rowids(expression, budget, ids[-1]):
+                if pid in weight:
+                    weight[pid] += w
+        best = heapq.nsmallest(SCAN_TEXTS, weight, key=lambda pid: (-weight[pid], pid))
+        texts = await self._db.paragraph_texts(best)
+        pairs = word_pairs(parsed.words)
+        order = sorted(
+            texts,
+            key=lambda c: (-(weight[c[0]] + PAIR_WEIGHT * pair_hits(pairs, c[1].lower())), c[0]),
+        )
+        return order[:count], bool(pool.alone)
+
+    def _pool_size(self) -> int:
+        """How many paragraphs a scan's pool may hold (fewer in small collections)."""
+        return max(500, min(SCAN_POOL, self._paragraphs // SCAN_POOL_SHARE))
+
+    async def _slots(self, parsed: ParsedQuery) -> list[_Slot]:
+        """The query's words (not those in quoted phrases) with the index words that may
+        stand for them (corrections of words not in the index)."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
@@ -239,6 +383,19 @@ class Searcher:
                 fixes = await self.corrections(word)
                 if fixes:
                     slots.append(_Slot(word, tuple(t for t, _ in fixes), sum(d for _, d in fixes)))
+        return slots
+
+    async def expressions(
+        self, parsed: ParsedQuery
+    ) -> list[str | Callable[[], Awaitable[str | None]]]:
+        """FTS5 expressions for candidate retrieval, strictest first (see
+        :func:`tier_expressions`), the last one made only when needed (a coroutine
+        function); none when no query word is in the index."""
+        return self._tiers(parsed, await self._slots(parsed))
+
+    def _tiers(
+        self, parsed: ParsedQuery, slots: list[_Slot]
+    ) -> list[str | Callable[[], Awaitable[str | None]]]:
         phrases = " AND ".join(
             "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
             for phrase in parsed.phrases

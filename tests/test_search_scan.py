@@ -1,0 +1,92 @@
+"""The scan retrieval of large collections: pool choice, ordering helpers, bounded work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import store.search as search
+from store.db import Database, open_database
+from store.models import ParsedDocument
+from store.search import (
+    Searcher,
+    _Slot,
+    anchor_slots,
+    pair_hits,
+    scan_pools,
+    slot_weight,
+    word_pairs,
+)
+
+QUOTE = "We shall defend our island, whatever the cost may be, we shall fight on the beaches."
+
+
+def slot(word: str, df: int) -> _Slot:
+    return _Slot(word, (word,), df)
+
+
+def test_anchor_slots_take_the_rarest_that_fit_the_budget() -> None:
+    ordered = [slot("beaches", 10), slot("island", 30), slot("fight", 80), slot("the", 900)]
+    assert [s.word for s in anchor_slots(ordered, 50)] == ["beaches", "island"]
+    assert anchor_slots(ordered, 5) == []
+
+
+def test_loosest_pool_survives_a_wrong_rare_word() -> None:
+    ordered = [slot("beachs", 3), slot("island", 30), slot("fight", 80), slot("cost", 90)]
+    pools = scan_pools(ordered, 50)
+    loosest = pools[0].expression
+    # any rare word alone, or two of the next three: "beachs" (misspelt) is not needed
+    assert '"island"' in loosest and '("fight" AND "cost")' in loosest
+    assert [s.word for s in pools[0].alone] == ["beachs", "island"]
+    assert pools[-1].expression == '"beachs" OR "island"'
+
+
+def test_common_words_only_pool_is_all_of_the_rarest() -> None:
+    ordered = [slot("fight", 80), slot("shall", 90), slot("we", 95), slot("the", 99)]
+    pools = scan_pools(ordered, 50)
+    assert pools[-1].expression == '("fight" AND "shall" AND "we" AND "the")'
+    assert [s.word for s in pools[-1].implied] == ["fight", "shall", "we", "the"]
+    assert '("fight" AND "shall")' in pools[0].expression and not pools[0].alone
+
+
+def test_word_pairs_and_hits() -> None:
+    pairs = word_pairs(["fight", "on", "the", "the", "beaches"])
+    assert pairs == ["fight on", "on the", "the beaches"]
+    assert pair_hits(pairs, QUOTE.lower()) == 3
+    assert pair_hits(pairs, "on the beaches we fight") == 2
+
+
+def test_rarer_words_weigh_more() -> None:
+    assert slot_weight(slot("beaches", 3), 1000) > slot_weight(slot("the", 900), 1000) > 0
+
+
+@pytest.fixture
+async def big(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
+    """1,200 paragraphs ("the" in every one), searched as a large collection."""
+    monkeypatch.setattr(search, "SCAN_FROM", 0)
+    filler = [f"The report number {n} of the archive lists item {n * 7}." for n in range(1200)]
+    async with open_database(tmp_path / "big.db") as db:
+        doc = ParsedDocument("Archive", [*filler[:600], QUOTE, *filler[600:]], "a.txt", "text")
+        await db.insert_documents([(doc, "h1")])
+        yield db
+
+
+async def test_scan_finds_a_misspelt_quote_in_a_large_collection(big: Database) -> None:
+    result = await Searcher(big).search("we shal defnd our iland whatever the cost")
+    assert result.hits and result.hits[0].paragraph.text == QUOTE
+
+
+async def test_scan_finds_a_quote_with_a_word_changed(big: Database) -> None:
+    result = await Searcher(big).search("we shall defend our isle, whatever the cost may be")
+    assert result.hits and result.hits[0].paragraph.text == QUOTE
+
+
+async def test_only_very_common_words_give_nothing_cheaply(big: Database) -> None:
+    searcher = Searcher(big)
+    assert (await searcher.search("the")).hits == []
+    assert (await searcher.search("of the")).hits == []
+    # a rarer word with them is still found
+    result = await searcher.search("the archive lists item 700")
+    assert result.hits and "item 700." in result.hits[0].paragraph.text
