@@ -44,7 +44,8 @@ SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
 SCAN_SLOTS = 5  # further query words counted in each pooled paragraph
 SCAN_TEXTS = 60  # best-counted paragraphs whose text is fetched for the word-pair check
-BM25_BUDGET = 30_000  # a retrieval expression with more matches is not ranked by bm25
+SCAN_TEXTS_TIED = 400  # ... or, from a pool of all the rarest words, as many as tie
+BM25_BUDGET = 20_000  # a retrieval expression with more matches is not ranked by bm25
 PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare word
 SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
 
@@ -330,7 +331,8 @@ class Searcher:
         ids: list[int] = []
         pool = _Pool("")
         budget = self._pool_size()
-        for pool in scan_pools(ordered, budget)[-1:] if common else scan_pools(ordered, budget):
+        pools = scan_pools(ordered, budget)
+        for pool in pools[-1:] if common else pools:
             ids = await self._db.fts_rowids(pool.expression, budget + 1)
             if len(ids) <= budget:
                 break
@@ -352,7 +354,11 @@ class Searcher:
             for pid in await self._db.fts_rowids(expression, budget, ids[-1]):
                 if pid in weight:
                     weight[pid] += w
-        best = heapq.nsmallest(SCAN_TEXTS, weight, key=lambda pid: (-weight[pid], pid))
+        most = SCAN_TEXTS_TIED if pool.implied else SCAN_TEXTS
+        best = heapq.nsmallest(most, weight, key=lambda pid: (-weight[pid], pid))
+        if len(best) > SCAN_TEXTS:  # beyond SCAN_TEXTS only those as good as the last
+            last = weight[best[SCAN_TEXTS - 1]]
+            best = best[:SCAN_TEXTS] + [p for p in best[SCAN_TEXTS:] if weight[p] >= last]
         texts = await self._db.paragraph_texts(best)
         pairs = word_pairs(parsed.words)
         order = sorted(
