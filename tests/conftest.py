@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_bot_api import TOKEN, FakeBotApiServer, FakeTelegram
+
+from store.db import open_database
+from store.ingest import ingest_paths, sample_path
+
+REPO = Path(__file__).resolve().parents[1]
+WAIT = 15.0  # seconds: a generous bound for a slow CI machine; normally well under one
 
 CORPORA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
@@ -15,3 +27,57 @@ def corpora_dir() -> Path:
     if not CORPORA_DIR.is_dir():
         pytest.skip(f"shared corpora not found: {CORPORA_DIR}")
     return CORPORA_DIR
+
+
+def verbatim_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a fresh machine (no Verbatim or Telegram settings) plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VERBATIM_"))}
+    env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), **extra)
+    return env
+
+
+def verbatim(*args: str) -> list[str]:
+    """The command line that runs ``verbatim ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+@pytest.fixture
+def sample_db(tmp_path: Path) -> Path:
+    """A database in tmp_path holding the bundled sample speech."""
+
+    async def build() -> Path:
+        path = tmp_path / "sample.db"
+        async with open_database(path) as db:
+            await ingest_paths(db, [sample_path()], progress=False)
+        return path
+
+    return asyncio.run(build())
+
+
+@pytest.fixture
+def running_bot(
+    tmp_path: Path, sample_db: Path
+) -> Iterator[tuple[FakeTelegram, subprocess.Popen[str]]]:
+    """``verbatim run`` as a subprocess over ``sample_db``, talking to a fake Bot API on
+    127.0.0.1; yields once it has registered its commands; always stopped afterwards."""
+    with FakeBotApiServer() as server:
+        env = verbatim_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=server.base_url)
+        proc = subprocess.Popen(
+            verbatim("run", "--db", str(sample_db)),
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            server.fake.wait_for("setMyCommands", timeout=WAIT)
+            yield server.fake, proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.communicate(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()

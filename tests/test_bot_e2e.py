@@ -2,70 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO, WAIT, verbatim, verbatim_env
 from fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApiServer, FakeTelegram
-
-from store.db import open_database
-from store.ingest import ingest_paths, sample_path
-
-REPO = Path(__file__).resolve().parents[1]
-WAIT = 15.0  # seconds: generous bound for a slow CI machine; normally well under one
-
-
-def verbatim_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VERBATIM_"))}
-    env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), **extra)
-    return env
-
-
-def verbatim(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bot.cli", *args]
-
-
-@pytest.fixture
-def sample_db(tmp_path: Path) -> Path:
-    async def build() -> Path:
-        path = tmp_path / "e2e.db"
-        async with open_database(path) as db:
-            await ingest_paths(db, [sample_path()], progress=False)
-        return path
-
-    return asyncio.run(build())
-
-
-@pytest.fixture
-def running_bot(
-    tmp_path: Path, sample_db: Path
-) -> Iterator[tuple[FakeTelegram, subprocess.Popen[str]]]:
-    with FakeBotApiServer() as server:
-        env = verbatim_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=server.base_url)
-        proc = subprocess.Popen(
-            verbatim("run", "--db", str(sample_db)),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            server.fake.wait_for("setMyCommands", timeout=WAIT)
-            yield server.fake, proc
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-            try:
-                proc.communicate(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -7,61 +7,15 @@ answerInlineQuery payload and on the editMessageText of the inline message.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApiServer, FakeTelegram
+from conftest import WAIT
+from fake_bot_api import BOT_USERNAME, TOKEN, FakeTelegram
 
-from store.db import open_database
-from store.ingest import ingest_paths, sample_path
-
-REPO = Path(__file__).resolve().parents[1]
-WAIT = 15.0  # seconds: a generous bound for a slow machine; normally well under one
 TYPO_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample
-
-
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[tuple[FakeTelegram, subprocess.Popen[str]]]:
-    async def build() -> Path:
-        async with open_database(tmp_path / "inline-e2e.db") as db:
-            await ingest_paths(db, [sample_path()], progress=False)
-        return tmp_path / "inline-e2e.db"
-
-    db_path = asyncio.run(build())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VERBATIM_"))}
-    with FakeBotApiServer() as server:
-        env.update(
-            XDG_DATA_HOME=str(tmp_path / "xdg"),
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=server.base_url,
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--db", str(db_path)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            server.fake.wait_for("setMyCommands", timeout=WAIT)
-            yield server.fake, proc
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-            try:
-                proc.communicate(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
 
 
 def ask(fake: FakeTelegram, query: str, offset: str = "") -> dict[str, Any]:
@@ -80,9 +34,9 @@ def buttons(markup: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_inline_query_choice_and_inline_message_buttons(
-    bot: tuple[FakeTelegram, subprocess.Popen[str]],
+    running_bot: tuple[FakeTelegram, subprocess.Popen[str]],
 ) -> None:
-    fake, proc = bot
+    fake, proc = running_bot
     answer = ask(fake, TYPO_QUERY)
     assert answer["cache_time"] == 300 and answer["is_personal"] is False
     assert answer["next_offset"] == ""
