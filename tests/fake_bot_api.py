@@ -23,8 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from telegram import Update
 from telegram.request import RequestData
 
+from bot.handlers import SERVICE_KEY
 from bot.inprocess_request import BotApiError, InProcessRequest
 
 TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
@@ -375,3 +377,23 @@ class RecordingRequest(InProcessRequest):
         params = decode_params(request_data.json_parameters) if request_data else {}
         token = url.rstrip("/").split("/")[-2][3:]
         return self.fake.handle(token, method, params)
+
+
+@dataclass
+class OfflineBot:
+    """The bot's Application driven with ``process_update``, its Bot API answered by a
+    :class:`FakeTelegram` through :class:`RecordingRequest` (no network)."""
+
+    app: Any  # bot.app.AnyApplication
+    fake: FakeTelegram
+
+    @property
+    def service(self) -> Any:
+        """The application's VerbatimService."""
+        return self.app.bot_data[SERVICE_KEY]
+
+    async def feed(self, kind: str, payload: dict[str, Any]) -> list[ApiCall]:
+        """Process one update; return the API calls it caused."""
+        before = len(self.fake.calls)
+        await self.app.process_update(Update.de_json(self.fake.update(kind, payload), self.app.bot))
+        return self.fake.calls[before:]

@@ -10,19 +10,26 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, ApiError, FakeTelegram, RecordingRequest
+from fake_bot_api import (
+    BOT_USERNAME,
+    TOKEN,
+    ApiCall,
+    ApiError,
+    FakeTelegram,
+    OfflineBot,
+    RecordingRequest,
+)
 from telegram import Update
 
 from bot import callback_data as cb
 from bot import render
-from bot.app import AnyApplication, build_application, running
-from bot.handlers import BAD_BUTTON, CANNOT_EDIT, SERVICE_KEY
-from bot.service import PARAGRAPH_GONE, STALE, Card, VerbatimService
+from bot.app import build_application, running
+from bot.handlers import BAD_BUTTON, CANNOT_EDIT
+from bot.service import PARAGRAPH_GONE, STALE, Card
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 
@@ -30,20 +37,8 @@ TYPO_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sampl
 GROUP = -100123
 
 
-@dataclass
-class Bot:
-    app: AnyApplication
-    fake: FakeTelegram
-
-    @property
-    def service(self) -> VerbatimService:
-        return self.app.bot_data[SERVICE_KEY]  # type: ignore[no-any-return]
-
-    async def feed(self, kind: str, payload: dict[str, Any]) -> list[ApiCall]:
-        """Process one update; return the API calls it caused."""
-        before = len(self.fake.calls)
-        await self.app.process_update(Update.de_json(self.fake.update(kind, payload), self.app.bot))
-        return self.fake.calls[before:]
+class Bot(OfflineBot):
+    """The bot under test, with helpers for this module's updates."""
 
     async def say(self, text: str, **kw: Any) -> list[ApiCall]:
         return await self.feed("message", self.fake.message(text, **kw))

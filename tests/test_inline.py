@@ -12,19 +12,16 @@ import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, RecordingRequest
-from telegram import Update
+from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
 from bot import cli, inline, inline_render, render
-from bot.app import AnyApplication, build_application, running
-from bot.handlers import SERVICE_KEY
+from bot.app import build_application, running
 from bot.inline_bench import format_report, run_bench
-from bot.service import CardPage, VerbatimService
+from bot.service import CardPage
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
 from store.models import ParsedDocument, PartialDate
@@ -82,19 +79,8 @@ async def build_db(path: Path) -> Path:
     return path
 
 
-@dataclass
-class Bot:
-    app: AnyApplication
-    fake: FakeTelegram
-
-    @property
-    def service(self) -> VerbatimService:
-        return self.app.bot_data[SERVICE_KEY]  # type: ignore[no-any-return]
-
-    async def feed(self, kind: str, payload: dict[str, Any]) -> list[ApiCall]:
-        before = len(self.fake.calls)
-        await self.app.process_update(Update.de_json(self.fake.update(kind, payload), self.app.bot))
-        return self.fake.calls[before:]
+class Bot(OfflineBot):
+    """The bot under test, with helpers for this module's updates."""
 
     def inline_query(self, query: str, offset: str = "", user_id: int = 111) -> dict[str, Any]:
         return {
