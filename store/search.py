@@ -260,6 +260,7 @@ class Searcher:
         count = max(CANDIDATES, 2 * wanted)
         seen: set[int] = set()
         best: list[Scored] = []
+        complete = False
         slots = await self._slots(parsed)
         large = self._paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
         if large and not conditions and not parsed.phrases:
@@ -274,9 +275,12 @@ class Searcher:
                         [*best, *await self._rank(parsed, scanned[first:], wanted)],
                         key=lambda s: (-s.score, s.length, s.paragraph_id),
                     )
-                if complete or (best and best[0].score >= GOOD_ENOUGH):
+                if best and best[0].score >= GOOD_ENOUGH:
                     return best
-        for tier in self._tiers(parsed, slots):
+        tiers = self._tiers(parsed, slots)
+        if complete:  # the scan saw every paragraph with a rare word: only spelling variants
+            tiers = [t for t in tiers if not isinstance(t, str)]
+        for tier in tiers:
             expression = tier if isinstance(tier, str) else await tier()
             if expression is None:
                 continue
