@@ -15,9 +15,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import heapq
-import itertools
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from rapidfuzz import process
@@ -27,19 +25,29 @@ from store.db import Database
 from store.models import Hit
 from store.query import ParsedQuery, fts_term, parse_query
 from store.ranking import DETAILED_CANDIDATES, Scored, rank
+from store.retrieval import (
+    BOOST_SHARE,
+    COMMON_SHARE,
+    RARE_TERMS,
+    SCAN_POOL,
+    Pool,
+    Slot,
+    all_of,
+    boost_slots,
+    choose_slots,
+    pair_hits,
+    scan_pools,
+    slot_weight,
+    tier_expressions,
+    word_pairs,
+)
 from store.textnorm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
-RARE_TERMS = 4  # retrieval uses this many of the query's rarest words
-COMMON_SHARE = 0.03  # words in more than this share of paragraphs are left to re-ranking
-PAIR_BUDGET = 5_000  # postings (rarer word of each pair) the second tier may walk
-BOOST_TERMS = 3
-BOOST_SHARE = 0.3
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 4
-SCAN_POOL = 4_000  # at most this many paragraphs in a scan's pool (unranked: cheap)
 SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
 SCAN_SLOTS = 5  # further query words counted in each pooled paragraph
@@ -70,143 +78,6 @@ class SearchResult:
     hits: list[Hit]
     notice: str | None = None
     error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Slot:
-    """One query word and the index words that may stand for it."""
-
-    word: str
-    alternatives: tuple[str, ...]
-    df: int
-    prefix: bool = False
-
-    def expression(self) -> str:
-        terms = [fts_term(a, self.prefix) for a in self.alternatives]
-        return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
-
-
-def choose_slots(slots: list[_Slot], paragraphs: int) -> list[_Slot]:
-    """The ``RARE_TERMS`` rarest indexed slots (very common words only if nothing else)."""
-    ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
-    common = max(1000, int(paragraphs * COMMON_SHARE))
-    return [s for s in ordered if s.df <= common][:RARE_TERMS]
-
-
-def anchor_slots(ordered: Sequence[_Slot], budget: int = SCAN_POOL) -> list[_Slot]:
-    """The first (rarest) of ``ordered`` slots whose postings together fit ``budget``."""
-    taken: list[_Slot] = []
-    total = 0
-    for slot in ordered:
-        if total + slot.df > budget:
-            break
-        taken.append(slot)
-        total += slot.df
-    return taken
-
-
-@dataclass(frozen=True, slots=True)
-class _Pool:
-    """A scan's candidate pool: an FTS5 expression; ``alone`` the slots whose every
-    match is in the pool, ``implied`` those every pooled paragraph has."""
-
-    expression: str
-    alone: tuple[_Slot, ...] = ()
-    implied: tuple[_Slot, ...] = ()
-
-
-def scan_pools(ordered: Sequence[_Slot], budget: int = SCAN_POOL) -> list[_Pool]:
-    """Candidate pools for a scan, loosest first; the first whose matches fit
-    ``budget`` is used.  ``ordered``: indexed slots, rarest first.
-
-    The loosest: any of the rare words that fit the budget together, or any two of the
-    next three words, so that one or two misspelt or misremembered words cannot lose
-    the paragraph; then only the rare words; then any two of the three rarest; then
-    all of the four rarest.
-    """
-    anchors = anchor_slots(ordered, budget)
-    rest = list(ordered[len(anchors) : len(anchors) + 3])
-    pairs = [_all_of(p) for p in itertools.combinations(rest, 2)]
-    pools: list[_Pool] = []
-    if anchors:
-        any_rare = " OR ".join(s.expression() for s in anchors)
-        if len(anchors) < 3 and pairs:
-            pools.append(_Pool(" OR ".join([any_rare, *pairs]), tuple(anchors)))
-        pools.append(_Pool(any_rare, tuple(anchors)))
-    else:
-        if len(ordered) >= 3:
-            pairs = [_all_of(p) for p in itertools.combinations(ordered[:3], 2)]
-            pools.append(_Pool(" OR ".join(pairs)))
-        strict = ordered[:RARE_TERMS]
-        pools.append(_Pool(_all_of(strict), implied=tuple(strict)))
-    return pools
-
-
-def slot_weight(slot: _Slot, paragraphs: int) -> float:
-    """How much finding ``slot`` in a paragraph says: its inverse document frequency."""
-    return math.log(max(paragraphs, slot.df + 1) / (slot.df + 1)) + 0.1
-
-
-def word_pairs(words: Sequence[str]) -> list[str]:
-    """Neighbouring query words as ``"a b"`` strings (see :func:`pair_hits`)."""
-    return list(dict.fromkeys(f"{a} {b}" for a, b in itertools.pairwise(words) if a != b))
-
-
-def pair_hits(pairs: Sequence[str], text: str) -> int:
-    """How many of the query's word ``pairs`` occur side by side in ``text`` (lower case)."""
-    return sum(p in text for p in pairs)
-
-
-def _all_of(slots: Sequence[_Slot]) -> str:
-    return "(" + " AND ".join(s.expression() for s in slots) + ")"
-
-
-def boost_slots(slots: list[_Slot], chosen: list[_Slot], paragraphs: int) -> list[_Slot]:
-    """Up to ``BOOST_TERMS`` further, commoner query words: not needed to match, but
-    weighed by bm25, so that among many candidates those with more query words win."""
-    common = max(1000, int(paragraphs * BOOST_SHARE))
-    extra = sorted(
-        (s for s in slots if s.df > 0 and s not in chosen and s.df <= common), key=lambda s: s.df
-    )
-    return extra[:BOOST_TERMS]
-
-
-def tier_expressions(chosen: list[_Slot], boost: Sequence[_Slot] = ()) -> list[str]:
-    """Retrieval expressions, strictest first.
-
-    1. all but one of the (up to four) rarest words, every choice of the one left out
-       (all of them when there are fewer than four): few, precise candidates, and one
-       misspelt or misremembered word cannot lose the paragraph;
-    2. any two of them, rarest pairs first while their postings fit ``PAIR_BUDGET``
-       (any one when there are only two).
-    """
-    if not chosen:
-        return []
-    if len(chosen) == 1 and not boost:
-        return [chosen[0].expression()]
-    if len(chosen) == 1:
-        first = chosen[0].expression()
-    elif len(chosen) >= 4:
-        first = " OR ".join(_all_of(c) for c in itertools.combinations(chosen, len(chosen) - 1))
-    else:
-        first = _all_of(chosen)
-    if boost:
-        first = f"({first}) AND ({' OR '.join(s.expression() for s in [*chosen, *boost])})"
-    if len(chosen) == 1:
-        return [first]
-    if len(chosen) == 2:
-        return [first, " OR ".join(s.expression() for s in chosen)]
-    pairs = sorted(
-        (min(a.df, b.df), n, (a, b)) for n, (a, b) in enumerate(itertools.combinations(chosen, 2))
-    )
-    taken: list[str] = []
-    total = 0
-    for cost, _, pair in pairs:
-        if taken and total + cost > PAIR_BUDGET:
-            break
-        taken.append(_all_of(pair))
-        total += cost
-    return [first, " OR ".join(taken)]
 
 
 class Searcher:
@@ -316,7 +187,7 @@ class Searcher:
         return await loop.run_in_executor(self._executor, job)
 
     async def _scan(
-        self, parsed: ParsedQuery, slots: list[_Slot], count: int
+        self, parsed: ParsedQuery, slots: list[Slot], count: int
     ) -> tuple[list[tuple[int, str]], bool] | None:
         """Candidates without bm25 (see :func:`scan_pools`): the paragraphs of a pool,
         ordered by the inverse document frequency of the query words each has, then by
@@ -333,7 +204,7 @@ class Searcher:
             return None
         common = ordered[0].df > max(1000, self._paragraphs * COMMON_SHARE)
         ids: list[int] = []
-        pool = _Pool("")
+        pool = Pool("")
         budget = self._pool_size()
         pools = scan_pools(ordered, budget)
         for pool in pools[-1:] if common else pools:
@@ -375,24 +246,24 @@ class Searcher:
         """How many paragraphs a scan's pool may hold (fewer in small collections)."""
         return max(500, min(SCAN_POOL, self._paragraphs // SCAN_POOL_SHARE))
 
-    async def _slots(self, parsed: ParsedQuery) -> list[_Slot]:
+    async def _slots(self, parsed: ParsedQuery) -> list[Slot]:
         """The query's words (not those in quoted phrases) with the index words that may
         stand for them (corrections of words not in the index)."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
-        slots: list[_Slot] = []
+        slots: list[Slot] = []
         for word in words:
             if word in phrase_words:
                 continue
             if has_hangul(word):
-                slots.append(_Slot(word, (word,), 1, prefix=True))
+                slots.append(Slot(word, (word,), 1, prefix=True))
             elif df.get(word, 0) > 0:
-                slots.append(_Slot(word, (word,), df[word]))
+                slots.append(Slot(word, (word,), df[word]))
             else:
                 fixes = await self.corrections(word)
                 if fixes:
-                    slots.append(_Slot(word, tuple(t for t, _ in fixes), sum(d for _, d in fixes)))
+                    slots.append(Slot(word, tuple(t for t, _ in fixes), sum(d for _, d in fixes)))
         return slots
 
     async def expressions(
@@ -404,7 +275,7 @@ class Searcher:
         return self._tiers(parsed, await self._slots(parsed))
 
     def _tiers(
-        self, parsed: ParsedQuery, slots: list[_Slot]
+        self, parsed: ParsedQuery, slots: list[Slot]
     ) -> list[str | Callable[[], Awaitable[str | None]]]:
         phrases = " AND ".join(
             "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
@@ -415,7 +286,7 @@ class Searcher:
             # only common words: paragraphs with all of the four rarest (few, and cheap
             # to rank: bm25 cost grows with the matches of every term in the expression)
             ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
-            common = [_all_of(ordered[:RARE_TERMS])] if ordered else []
+            common = [all_of(ordered[:RARE_TERMS])] if ordered else []
             return [f"{phrases} AND {c}" if phrases else c for c in common] or (
                 [phrases] if phrases else []
             )
@@ -427,7 +298,7 @@ class Searcher:
             return [f"{phrases} AND ({t})" for t in tiers if isinstance(t, str)] or [phrases]
         return tiers
 
-    async def _variants_expression(self, chosen: list[_Slot], boost: list[_Slot]) -> str | None:
+    async def _variants_expression(self, chosen: list[Slot], boost: list[Slot]) -> str | None:
         """Last resort: the rare words or their spelling variants (colour/color,
         realise/realize, programme/program); ``None`` if there are no variants."""
         expanded = [await self._expand(s) for s in chosen if not s.prefix]
@@ -463,7 +334,7 @@ class Searcher:
         )
         return [(term, frequency[term]) for term, _, _ in found[:MAX_CORRECTIONS]]
 
-    async def _expand(self, slot: _Slot) -> _Slot:
+    async def _expand(self, slot: Slot) -> Slot:
         """``slot`` with the index words one or two edits away added as alternatives."""
         if len(slot.word) < 4:
             return slot
@@ -476,7 +347,7 @@ class Searcher:
         if not extra:
             return slot
         df = slot.df + sum(d for _, d in extra)
-        return _Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
+        return Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
 
     async def _ensure_vocab(self) -> None:
         if self._vocab_checked and not self._db.search_vocab_stale:

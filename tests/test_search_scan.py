@@ -10,21 +10,14 @@ import pytest
 import store.search as search
 from store.db import Database, open_database
 from store.models import ParsedDocument
-from store.search import (
-    Searcher,
-    _Slot,
-    anchor_slots,
-    pair_hits,
-    scan_pools,
-    slot_weight,
-    word_pairs,
-)
+from store.retrieval import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
+from store.search import Searcher
 
 QUOTE = "We shall defend our island, whatever the cost may be, we shall fight on the beaches."
 
 
-def slot(word: str, df: int) -> _Slot:
-    return _Slot(word, (word,), df)
+def slot(word: str, df: int) -> Slot:
+    return Slot(word, (word,), df)
 
 
 def test_anchor_slots_take_the_rarest_that_fit_the_budget() -> None:
