@@ -44,14 +44,23 @@ async def two_connections(tmp_path: Path) -> AsyncIterator[tuple[Database, Datab
             yield first, second
 
 
-async def test_a_held_search_does_not_stall_the_next(
+@pytest.fixture
+async def held_pool(
     two_connections: tuple[Database, Database],
-) -> None:
+) -> tuple[SearcherPool, HeldSearcher, asyncio.Task[SearchResult]]:
+    """A pool of two whose first searcher is held mid-search by a running search."""
     first, second = two_connections
     held = HeldSearcher(first)
     pool = SearcherPool([held, Searcher(second)], [first, second])
     slow = asyncio.create_task(pool.search("servant party"))
     await held.started.wait()
+    return pool, held, slow
+
+
+async def test_a_held_search_does_not_stall_the_next(
+    held_pool: tuple[SearcherPool, HeldSearcher, asyncio.Task[SearchResult]],
+) -> None:
+    pool, held, slow = held_pool
     # served by the other connection (a pool that queued it behind the held one would hang:
     # the bound turns that into a failure)
     fast = await asyncio.wait_for(pool.search("heart of a mother"), timeout=30)
@@ -62,13 +71,9 @@ async def test_a_held_search_does_not_stall_the_next(
 
 
 async def test_a_cancelled_search_gives_its_connection_back(
-    two_connections: tuple[Database, Database],
+    held_pool: tuple[SearcherPool, HeldSearcher, asyncio.Task[SearchResult]],
 ) -> None:
-    first, second = two_connections
-    held = HeldSearcher(first)
-    pool = SearcherPool([held, Searcher(second)], [first, second])
-    slow = asyncio.create_task(pool.search("servant party"))
-    await held.started.wait()
+    pool, held, slow = held_pool
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
         await slow
