@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class SettingsError(ValueError):
@@ -40,6 +41,7 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret_token: str | None = None
+    timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
 
     def require_token(self) -> str:
         """The bot token, or a :class:`SettingsError` telling the user how to provide it."""
@@ -118,6 +120,17 @@ def _int_setting(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
 
 
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA timezone this machine knows, else raise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise SettingsError(
+            f"VERBATIM_TIMEZONE={name!r} is not a known timezone (try UTC or Europe/Berlin)"
+        ) from None
+    return name
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -144,6 +157,7 @@ def load_settings(
         token=env.get("TELEGRAM_BOT_TOKEN") or None,
         base_url=env.get("TELEGRAM_BASE_URL") or None,
         log_level=level,
+        timezone=check_timezone(env.get("VERBATIM_TIMEZONE") or "UTC"),
     )
     return check_webhook(
         replace(
