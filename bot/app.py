@@ -26,9 +26,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers, inline, render, update_log
+from bot import handlers, inline, post_handlers, render, schedule, update_log
+from bot.posting import PostingService
 from bot.service import VerbatimService
-from store.db import open_database
+from store.db import PostingStore, open_database
 from store.ingest import ensure_sample_loaded
 from store.search_pool import SearcherPool
 
@@ -65,10 +66,12 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    timezone: str = "UTC",
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
     ``load_sample`` loads the bundled sample speech into an empty database at start.
+    ``timezone`` (an IANA name) is the zone of the times given to /schedule.
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
     """
     builder = (
@@ -90,6 +93,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
     app.bot_data[_CONFIG_KEY] = (db_path, load_sample)
+    app.bot_data[schedule.TIMEZONE_KEY] = timezone
     add_handlers(app)
     return app
 
@@ -103,6 +107,11 @@ def add_handlers(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("random", handlers.random_command, filters=new_messages))
     app.add_handler(CommandHandler("sources", handlers.sources, filters=new_messages))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new_messages))
+    app.add_handler(CommandHandler("channel", post_handlers.channel_command, filters=new_messages))
+    app.add_handler(CommandHandler("post", post_handlers.post_command, filters=new_messages))
+    app.add_handler(
+        CommandHandler("schedule", post_handlers.schedule_command, filters=new_messages)
+    )
     app.add_handler(MessageHandler(filters.COMMAND & new_messages, handlers.unknown_command))
     app.add_handler(
         MessageHandler(
@@ -130,7 +139,10 @@ async def _post_init(app: AnyApplication) -> None:
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
-    app.bot_data[handlers.SERVICE_KEY] = await VerbatimService.create(db, pool)
+    service = await VerbatimService.create(db, pool)
+    app.bot_data[handlers.SERVICE_KEY] = service
+    app.bot_data[schedule.POSTING_KEY] = PostingService(PostingStore(db), service)
+    await schedule.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
         await app.bot.set_my_commands(list(render.COMMANDS))
     except TelegramError as exc:
@@ -140,6 +152,7 @@ async def _post_init(app: AnyApplication) -> None:
 async def _post_shutdown(app: AnyApplication) -> None:
     stack: AsyncExitStack | None = app.bot_data.pop(_STACK_KEY, None)
     app.bot_data.pop(handlers.SERVICE_KEY, None)
+    app.bot_data.pop(schedule.POSTING_KEY, None)
     if stack is not None:
         await stack.aclose()
 

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         settings.db_path,
         load_sample=settings.db_path_is_default,
         base_url=base_url,
+        timezone=settings.timezone,
     )
     log.info("starting the bot with database %s", settings.db_path)
     try:

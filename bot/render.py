@@ -30,6 +30,9 @@ COMMANDS = (
     BotCommand("random", "A random passage"),
     BotCommand("sources", "The speeches I know"),
     BotCommand("stats", "How much I know"),
+    BotCommand("post", "Post a passage to your channel or group: /post @name words"),
+    BotCommand("schedule", "A passage of the day: /schedule @name daily 08:30"),
+    BotCommand("channel", "Link a channel or group to post to: /channel add @name"),
     BotCommand("help", "How to use me"),
 )
 
@@ -241,6 +244,11 @@ def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessag
     else:  # examples come from the corpus: none means there is nothing to search yet
         lines += ["", "The database is empty: load speeches with <code>verbatim ingest</code>."]
     lines += ["", "/random a random passage · /sources the speeches · /stats counts"]
+    lines.append(
+        "Channels and groups: <code>/channel add @name</code> links one you administer, "
+        "<code>/post @name words</code> posts a passage, "
+        "<code>/schedule @name daily 08:30</code> posts a passage of the day."
+    )
     if bot_username:
         lines.append(f"In any chat: <code>@{esc(bot_username)} words</code>")
     return RenderedMessage("\n".join(lines))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,24 @@ def sample_db(tmp_path: Path) -> Path:
         return path
 
     return asyncio.run(build())
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample speech in a database, built once per session (copy it to use it)."""
+
+    async def build(path: Path) -> Path:
+        async with open_database(path) as db:
+            await ingest_paths(db, [sample_path()], progress=False)
+        return path
+
+    return asyncio.run(build(tmp_path_factory.mktemp("template") / "sample.db"))
+
+
+@pytest.fixture
+def posting_db(sample_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the sample database in tmp_path (the posting tests)."""
+    return Path(shutil.copy(sample_template, tmp_path / "sample.db"))
 
 
 @pytest.fixture

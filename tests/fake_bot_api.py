@@ -49,6 +49,23 @@ _STRING_PARAMS = frozenset(
         "language_code",
     }
 )
+_RESTRICTED_RIGHTS = (
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_send_messages",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_manage_topics",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_edit_tag",
+)
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 
 
@@ -102,6 +119,9 @@ class FakeTelegram:
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
+        # channels and groups made with add_chat: who is a member, with what rights
+        self._members: dict[tuple[int, int], dict[str, Any]] = {}
+        self._members_can_send: dict[int, bool] = {}
 
     # ------------------------------------------------------------------ building updates
 
@@ -226,13 +246,17 @@ class FakeTelegram:
         chat = self._chats.get(int(params["chat_id"]))
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
+        self._check_bot_may_send(chat)
         msg = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
-            "from": self.bot_user,
             **self._content(params),
         }
+        if chat["type"] == "channel":  # channel posts have a sender_chat and no "from"
+            msg["sender_chat"] = chat
+        else:
+            msg["from"] = self.bot_user
         with self._cond:
             self._messages[(chat["id"], msg["message_id"])] = msg
             self.sent.append(dict(msg))
@@ -246,7 +270,7 @@ class FakeTelegram:
             msg = self._messages.get(key)
             if msg is None:
                 raise ApiError(400, "Bad Request: message to edit not found")
-            if msg["from"]["id"] != BOT_ID:
+            if msg.get("from", self.bot_user)["id"] != BOT_ID:
                 raise ApiError(400, "Bad Request: message can't be edited")
             content = self._content(params)
             if all(msg.get(k) == v for k, v in content.items()) and (
@@ -271,6 +295,119 @@ class FakeTelegram:
         if params.get("reply_markup"):
             out["reply_markup"] = params["reply_markup"]
         return out
+
+    # ------------------------------------------------------------------ channels and groups
+
+    def add_chat(
+        self,
+        chat_id: int,
+        chat_type: str = "channel",
+        *,
+        title: str = "Test channel",
+        username: str | None = None,
+        members_can_send: bool = True,
+    ) -> dict[str, Any]:
+        """A channel or group whose members and rights getChat/getChatMember report."""
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type, "title": title}
+        if username:
+            chat["username"] = username
+        with self._cond:
+            self._chats[chat_id] = chat
+            self._members_can_send[chat_id] = members_can_send
+        return chat
+
+    def set_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """Make ``user_id`` (BOT_ID for the bot) a member of a chat with ``status``
+        (creator, administrator, member, restricted, left, kicked); ``rights`` override
+        the can_* fields an administrator or restricted member gets by default."""
+        user = self.bot_user if user_id == BOT_ID else self.user(user_id)
+        member: dict[str, Any] = {"status": status, "user": user}
+        channel = self._chats[chat_id]["type"] == "channel"
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                can_be_edited=False,
+                is_anonymous=False,
+                can_manage_chat=True,
+                can_delete_messages=True,
+                can_manage_video_chats=True,
+                can_restrict_members=True,
+                can_promote_members=False,
+                can_change_info=True,
+                can_invite_users=True,
+                can_post_stories=True,
+                can_edit_stories=True,
+                can_delete_stories=True,
+            )
+            if channel:  # Telegram sends these for channels only
+                member.update(can_post_messages=True, can_edit_messages=True)
+            else:
+                member.update(can_pin_messages=True, can_manage_topics=False)
+        elif status == "restricted":
+            member.update({name: True for name in _RESTRICTED_RIGHTS}, is_member=True)
+            member["until_date"] = 0
+        elif status == "kicked":
+            member["until_date"] = 0
+        member.update(rights)
+        with self._cond:
+            self._members[(chat_id, user_id)] = member
+
+    def _find_chat(self, chat_id: Any) -> dict[str, Any]:
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            name = chat_id[1:].casefold()
+            found = [c for c in self._chats.values() if c.get("username", "").casefold() == name]
+        else:
+            found = [self._chats[int(chat_id)]] if int(chat_id) in self._chats else []
+        if not found or found[0]["type"] == "private":
+            raise ApiError(400, "Bad Request: chat not found")
+        chat = found[0]
+        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
+        if "username" not in chat and bot["status"] in ("left", "kicked"):
+            raise ApiError(400, "Bad Request: chat not found")  # private, and we are not in it
+        return chat
+
+    def _check_bot_may_send(self, chat: dict[str, Any]) -> None:
+        if chat["id"] not in self._members_can_send:
+            return  # a chat made by message(): the bot may always answer there
+        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
+        kind = "channel" if chat["type"] == "channel" else chat["type"]
+        if bot["status"] in ("left", "kicked"):
+            verb = "was kicked from" if bot["status"] == "kicked" else "is not a member of"
+            raise ApiError(403, f"Forbidden: bot {verb} the {kind} chat")
+        if chat["type"] == "channel" and not bot.get("can_post_messages"):
+            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
+        if bot["status"] == "restricted" and not bot.get("can_send_messages"):
+            raise ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
+
+    def _api_getChat(self, params: dict[str, Any]) -> Any:
+        chat = self._find_chat(params["chat_id"])
+        full = {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+        if chat["type"] != "channel":
+            full["permissions"] = {
+                "can_send_messages": self._members_can_send.get(chat["id"], True)
+            }
+        return full
+
+    def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        chat = self._find_chat(params["chat_id"])
+        user_id = int(params["user_id"])
+        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
+        if chat["type"] == "channel" and user_id != BOT_ID and bot["status"] != "administrator":
+            raise ApiError(400, "Bad Request: member list is inaccessible")
+        user = self.bot_user if user_id == BOT_ID else self.user(user_id)
+        return self._members.get((chat["id"], user_id), {"status": "left", "user": user})
 
     # ------------------------------------------------------------------ inspecting
 
