@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,11 +19,39 @@ from typing import Any
 import aiosqlite
 
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
-from store.textnorm import fold
+from store.textnorm import PAIR_MARK, index_text
 
-# Each entry is one migration, applied in order inside a transaction; never edit one
-# that has shipped: append a new one instead.
-MIGRATIONS: tuple[str, ...] = (
+_REINDEX_BATCH = 5_000
+
+
+async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
+    """Migration 7: index every stored paragraph again, now with its word-pair terms
+    (store.textnorm.index_text).  A one-off pass over all paragraphs: seconds for the
+    sample or a few thousand speeches, about four minutes for a million paragraphs."""
+    await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
+    last = 0
+    while True:
+        async with conn.execute(
+            "SELECT id, text FROM paragraphs WHERE id > ? ORDER BY id LIMIT ?",
+            (last, _REINDEX_BATCH),
+        ) as cur:
+            rows = list(await cur.fetchall())
+        if not rows:
+            break
+        await conn.executemany(
+            "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
+            [(row[0], index_text(row[1])) for row in rows],
+        )
+        last = rows[-1][0]
+    await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+
+
+Migration = str | Callable[[aiosqlite.Connection], Awaitable[None]]
+
+# Each entry is one migration, applied in order inside a transaction: an SQL script, or
+# a coroutine function for what SQL alone cannot do.  Never edit one that has shipped:
+# append a new one instead.
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: documents and their paragraphs
     """
     CREATE TABLE documents (
@@ -130,9 +158,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, paragraph_id)
     ) WITHOUT ROWID;
     """,
+    # 7: the full-text index also holds each paragraph's neighbouring word pairs
+    _index_word_pairs,
 )
 
 _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
+_AFTER_PAIR_MARK = chr(ord(PAIR_MARK) + 1)  # word-pair terms sort in [PAIR_MARK, this)
 
 KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
 _QUERY_ID_RANGE = 36**8  # bot: query ids are drawn at random below this
@@ -213,10 +244,20 @@ class Database:
                 f"program knows ({len(MIGRATIONS)}): upgrade verbatim-bot"
             )
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            script = MIGRATIONS[number - 1]
-            await self.conn.executescript(
-                f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
+            step = MIGRATIONS[number - 1]
+            if isinstance(step, str):
+                await self.conn.executescript(
+                    f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+                continue
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await step(self.conn)
+                await self.conn.execute(f"PRAGMA user_version = {number}")
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
         return len(MIGRATIONS)
 
     # ------------------------------------------------------------------ writes
@@ -354,11 +395,12 @@ class Database:
         """Add ``(paragraph id, displayed text)`` rows to the full-text index.
 
         The index gets the search-folded text (store.textnorm.fold: full-width digits,
-        curly quotes, diacritics, case), so index terms are exactly the query's words.
+        curly quotes, diacritics, case), so index terms are exactly the query's words,
+        and the paragraph's word-pair terms (store.textnorm.index_text).
         """
         await self.conn.executemany(
             "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
-            [(paragraph_id, fold(text)) for paragraph_id, text in rows],
+            [(paragraph_id, index_text(text)) for paragraph_id, text in rows],
         )
 
     # ------------------------------------------------------------------ reads
@@ -536,10 +578,13 @@ class Database:
         await self.conn.execute("BEGIN")
         try:
             await self.conn.execute("DELETE FROM search_vocab")
-            await self.conn.execute(
-                "INSERT INTO search_vocab (term, rterm, df) "
-                "SELECT term, verbatim_reverse(term), doc FROM temp.paragraphs_fts_terms"
-            )
+            for low, high in (("", PAIR_MARK), (_AFTER_PAIR_MARK, _MAX_CHAR)):  # not pairs
+                await self.conn.execute(
+                    "INSERT INTO search_vocab (term, rterm, df) "
+                    "SELECT term, verbatim_reverse(term), doc FROM temp.paragraphs_fts_terms "
+                    "WHERE term >= ? AND term < ?",
+                    (low, high),
+                )
             await self.conn.execute("COMMIT")
         except BaseException:
             await self.conn.execute("ROLLBACK")
@@ -598,6 +643,21 @@ class Database:
             (expression, max_id if max_id is not None else 2**63 - 1, limit),
         ) as cur:
             return [row[0] for row in await cur.fetchall()]
+
+    async def fts_counts(self, expressions: Sequence[str], cap: int) -> list[int]:
+        """:meth:`fts_count` of each of ``expressions``, in one statement."""
+        if not expressions:
+            return []
+        one = (
+            "(SELECT count(*) FROM "
+            "(SELECT 1 FROM paragraphs_fts WHERE paragraphs_fts MATCH ? LIMIT ?))"
+        )
+        async with self.conn.execute(
+            "SELECT " + ", ".join([one] * len(expressions)),
+            [v for e in expressions for v in (e, cap)],
+        ) as cur:
+            row = await cur.fetchone()
+        return [int(v) for v in row] if row else [0] * len(expressions)
 
     async def fts_count(self, expression: str, cap: int) -> int:
         """How many paragraphs match an FTS5 ``expression``, counting no further than ``cap``."""

@@ -17,17 +17,21 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 _SPECIAL: dict[str, str] = {
     **dict.fromkeys("‘’‚‛′`´ʼ", "'"),
     **dict.fromkeys("“”„‟″«»", '"'),
     **dict.fromkeys("‐‑‒–—―−－﹣", "-"),
     "…": "...",
+    "ǂ": " ",  # PAIR_MARK: never part of a word, so word-pair terms cannot be typed
 }
 _TOKEN = re.compile(r"[^\W_]+")
+# Starts the full-text index's word-pair terms ("ǂgeneralǂsecretary"): a letter to
+# SQLite's unicode61 tokenizer (so a pair is one term), folded out of every text.
+PAIR_MARK = "ǂ"
 # ASCII letters and digits kept, every other byte a space: fast word splitting of ASCII text
 _ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 
@@ -172,3 +176,37 @@ def joined_words(text: str) -> str:
     if folded.isascii():
         return " ".join(folded.encode("ascii").translate(_ASCII_WORD_BYTES).decode().split())
     return " ".join(_TOKEN.findall(folded))
+
+
+def pair_term(first: str, second: str) -> str:
+    """The index term for two folded words side by side (``ǂgeneralǂsecretary``)."""
+    return f"{PAIR_MARK}{first}{PAIR_MARK}{second}"
+
+
+def pair_terms(words: Sequence[str]) -> list[str]:
+    """Index terms for the neighbouring folded ``words``, in order, each once.
+
+    A pair term stands for two words side by side: much rarer than either word, so
+    common words that typically follow each other in a quotation still pick out few
+    paragraphs.  Pairs with Hangul are left out (Korean words are matched by prefix),
+    and so are a word and its repetition.
+    """
+    return list(
+        dict.fromkeys(
+            pair_term(a, b)
+            for a, b in pairwise(words)
+            if a != b and not (has_hangul(a) or has_hangul(b))
+        )
+    )
+
+
+def index_text(text: str) -> str:
+    """What the full-text index holds for a displayed paragraph: the folded text, then
+    its word-pair terms (see :func:`pair_terms`)."""
+    folded = fold(text)
+    if folded.isascii():
+        words = folded.encode("ascii").translate(_ASCII_WORD_BYTES).decode().split()
+        pairs = list(dict.fromkeys(pair_term(a, b) for a, b in pairwise(words) if a != b))
+    else:
+        pairs = pair_terms(_TOKEN.findall(folded))
+    return f"{folded}\n{' '.join(pairs)}" if pairs else folded

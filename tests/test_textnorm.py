@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from store.textnorm import document_frequencies, fold, fold_with_map, tokenize, tokens
+from store.textnorm import (
+    PAIR_MARK,
+    document_frequencies,
+    fold,
+    fold_with_map,
+    index_text,
+    pair_terms,
+    tokenize,
+    tokens,
+)
 
 
 def test_fold_quotes_dashes_case_and_diacritics() -> None:
@@ -40,3 +49,28 @@ def test_tokens_split_like_the_fts_tokenizer() -> None:
 def test_document_frequencies_count_paragraphs_not_occurrences() -> None:
     df = document_frequencies(["the the cat", "The dog", "a cat"])
     assert df == {"the": 2, "cat": 2, "dog": 1, "a": 1}
+
+
+def test_pair_terms_are_neighbouring_words_once_each_without_hangul() -> None:
+    words = ["the", "party", "the", "party", "very", "very", "우리", "party"]
+    assert pair_terms(words) == [
+        f"{PAIR_MARK}the{PAIR_MARK}party",
+        f"{PAIR_MARK}party{PAIR_MARK}the",
+        f"{PAIR_MARK}party{PAIR_MARK}very",
+    ]
+
+
+def test_index_text_is_the_folded_text_then_its_word_pairs() -> None:
+    text, pairs = index_text("Kim Jong Il’s Café—opened.").split("\n")
+    assert text == "kim jong il's cafe-opened."
+    assert pairs.split() == [
+        PAIR_MARK + f"{PAIR_MARK}".join(p)
+        for p in (("kim", "jong"), ("jong", "il"), ("il", "s"), ("s", "cafe"), ("cafe", "opened"))
+    ]
+    assert index_text("우리 인민") == "우리 인민"  # Hangul: no pairs
+
+
+def test_the_pair_mark_is_folded_out_of_any_text() -> None:
+    # nobody can type a word-pair term: the mark separates words like a space
+    assert tokens(f"kim{PAIR_MARK}jong") == ["kim", "jong"]
+    assert PAIR_MARK not in fold(f"{PAIR_MARK}a{PAIR_MARK}b")
