@@ -30,6 +30,7 @@ class Slot:
     alternatives: tuple[str, ...]
     df: int
     prefix: bool = False
+    pair: bool = False  # a word-pair term (two query words side by side)
 
     def expression(self) -> str:
         terms = [fts_term(a, self.prefix) for a in self.alternatives]

@@ -15,6 +15,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import heapq
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
@@ -41,7 +42,7 @@ from store.retrieval import (
     tier_expressions,
     word_pairs,
 )
-from store.textnorm import has_hangul
+from store.textnorm import has_hangul, pair_term
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
@@ -50,12 +51,15 @@ MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 4
 SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
-SCAN_SLOTS = 5  # further query words counted in each pooled paragraph
+SCAN_SLOTS = 8  # further query words counted in each pooled paragraph
 SCAN_TEXTS = 60  # best-counted paragraphs whose text is fetched for the word-pair check
 SCAN_TEXTS_TIED = 400  # ... or, from a pool of all the rarest words, as many as tie
 BM25_BUDGET = 20_000  # a retrieval expression with more matches is not ranked by bm25
 PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare word
 SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
+STOCK_PHRASE_PAIRS = 3  # all-common-word queries need this many word pairs in the index
+PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
+PAIR_COUNT_CAP = 10_001  # word pairs are counted no further (about 0.5 ms each at 1M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +206,13 @@ class Searcher:
         ordered = sorted((s for s in slots if s.df > 0 and not s.prefix), key=lambda s: s.df)
         if len(ordered) < len(slots) or not ordered:
             return None
-        common = ordered[0].df > max(1000, self._paragraphs * COMMON_SHARE)
+        # every word common and fewer than three of its pairs in the index (such as "of
+        # the"): nothing but a long-enough stock phrase can pick few paragraphs
+        common = (
+            min((s.df for s in ordered if not s.pair), default=0)
+            > max(1000, self._paragraphs * COMMON_SHARE)
+            and sum(s.pair for s in ordered) < STOCK_PHRASE_PAIRS
+        )
         ids: list[int] = []
         pool = Pool("")
         budget = self._pool_size()
@@ -215,7 +225,7 @@ class Searcher:
             return [], True
         ids = ids[:budget]
         if not ids:
-            return [], bool(pool.alone)
+            return [], self._covers_rare_words(pool, ordered, budget)
         weight = dict.fromkeys(ids, 0.0)
         telling = max(1000, self._paragraphs * BOOST_SHARE)
         for slot in ordered[:SCAN_SLOTS]:
@@ -240,7 +250,13 @@ class Searcher:
             texts,
             key=lambda c: (-(weight[c[0]] + PAIR_WEIGHT * pair_hits(pairs, c[1].lower())), c[0]),
         )
-        return order[:count], bool(pool.alone)
+        return order[:count], self._covers_rare_words(pool, ordered, budget)
+
+    @staticmethod
+    def _covers_rare_words(pool: Pool, ordered: list[Slot], budget: int) -> bool:
+        """Whether ``pool`` held every paragraph with any query word (or word pair) rare
+        enough to have been a pool's anchor: then bm25 would find nothing new."""
+        return bool(pool.alone) and all(s in pool.alone for s in ordered if s.df <= budget)
 
     def _pool_size(self) -> int:
         """How many paragraphs a scan's pool may hold (fewer in small collections)."""
@@ -248,23 +264,62 @@ class Searcher:
 
     async def _slots(self, parsed: ParsedQuery) -> list[Slot]:
         """The query's words (not those in quoted phrases) with the index words that may
-        stand for them (corrections of words not in the index)."""
+        stand for them (corrections of words not in the index), then its neighbouring
+        words as word pairs (see :meth:`_pair_slots`)."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
         slots: list[Slot] = []
+        spellings: dict[str, tuple[str, ...]] = {}
         for word in words:
-            if word in phrase_words:
-                continue
             if has_hangul(word):
-                slots.append(Slot(word, (word,), 1, prefix=True))
+                if word not in phrase_words:
+                    slots.append(Slot(word, (word,), 1, prefix=True))
             elif df.get(word, 0) > 0:
-                slots.append(Slot(word, (word,), df[word]))
-            else:
+                spellings[word] = (word,)
+                if word not in phrase_words:
+                    slots.append(Slot(word, (word,), df[word]))
+            elif word not in phrase_words:
                 fixes = await self.corrections(word)
                 if fixes:
-                    slots.append(Slot(word, tuple(t for t, _ in fixes), sum(d for _, d in fixes)))
-        return slots
+                    spellings[word] = tuple(t for t, _ in fixes)
+                    slots.append(Slot(word, spellings[word], sum(d for _, d in fixes)))
+        return slots + await self._pair_slots(parsed, spellings, phrase_words)
+
+    async def _pair_slots(
+        self, parsed: ParsedQuery, spellings: dict[str, tuple[str, ...]], phrase_words: set[str]
+    ) -> list[Slot]:
+        """Neighbouring query words as the index's word-pair terms, those it has (counted
+        up to ``PAIR_COUNT_CAP``).  A pair stands for its words in either order (two
+        words swapped) and for the likeliest corrections of a misspelt word; pairs inside
+        a quoted phrase are left to the phrase."""
+        pairs = [
+            (a, b)
+            for a, b in dict.fromkeys(itertools.pairwise(parsed.words))
+            if a != b
+            and a in spellings
+            and b in spellings
+            and not (a in phrase_words and b in phrase_words)
+        ]
+        if not pairs:
+            return []
+        alternatives: list[tuple[str, ...]] = []
+        for a, b in pairs:
+            terms = [
+                pair_term(x, y)
+                for x in spellings[a][:PAIR_SPELLINGS]
+                for y in spellings[b][:PAIR_SPELLINGS]
+            ]
+            if spellings[a] == (a,) and spellings[b] == (b,):
+                terms.append(pair_term(b, a))
+            alternatives.append(tuple(terms))
+        expressions = [" OR ".join(fts_term(t) for t in terms) for terms in alternatives]
+        counts = await self._db.fts_counts(expressions, PAIR_COUNT_CAP)
+        return [
+            Slot(f"{a} {b}", terms, n, pair=True)
+            for (a, b), terms, n in zip(pairs, alternatives, counts, strict=True)
+            if n > 0
+        ]
 
     async def expressions(
         self, parsed: ParsedQuery
@@ -336,7 +391,7 @@ class Searcher:
 
     async def _expand(self, slot: Slot) -> Slot:
         """``slot`` with the index words one or two edits away added as alternatives."""
-        if len(slot.word) < 4:
+        if len(slot.word) < 4 or slot.pair:
             return slot
         common = max(1000, int(self._paragraphs * COMMON_SHARE))
         extra = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from store.db import Database, open_database
 from store.models import ParsedDocument
 from store.retrieval import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
 from store.search import Searcher
+from store.textnorm import fold
 
 QUOTE = "We shall defend our island, whatever the cost may be, we shall fight on the beaches."
 
@@ -83,3 +86,80 @@ async def test_only_very_common_words_give_nothing_cheaply(big: Database) -> Non
     # a rarer word with them is still found
     result = await searcher.search("the archive lists item 700")
     assert result.hits and "item 700." in result.hits[0].paragraph.text
+
+
+COMMON_WORDS = [
+    "we",
+    "shall",
+    "go",
+    "on",
+    "to",
+    "the",
+    "end",
+    "and",
+    "fight",
+    "in",
+    "every",
+    "field",
+]
+STOCK = "and fight to the end we shall go on in every field"  # the one paragraph in this order
+
+
+@pytest.fixture
+async def shuffled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
+    """1,201 paragraphs of the same twelve words (each word in every paragraph, so
+    every word is common); only their order tells one paragraph from another."""
+    monkeypatch.setattr(search, "SCAN_FROM", 0)
+    rng = random.Random(5)
+    filler = []
+    for _ in range(1200):
+        words = COMMON_WORDS[:]
+        rng.shuffle(words)
+        filler.append(" ".join(words).capitalize() + ".")
+    async with open_database(tmp_path / "shuffled.db") as db:
+        doc = ParsedDocument("Orders", [*filler[:700], STOCK + ".", *filler[700:]], "o.txt", "text")
+        await db.insert_documents([(doc, "h1")])
+        await db.after_bulk_load()
+        yield db
+
+
+async def test_word_pairs_find_a_quote_made_only_of_common_words(shuffled: Database) -> None:
+    searcher = Searcher(shuffled)
+    for query in (
+        "and fight to the end we shall go",  # as said
+        "and fight to end we shall go on",  # a word dropped
+        "and fight the to end we shall go on",  # two words swapped
+        "and fihgt to the end we shall go on",  # a typo
+    ):
+        result = await searcher.search(query)
+        assert result.hits, query
+        assert result.hits[0].paragraph.text == STOCK + ".", query
+
+
+async def test_word_pair_terms_stay_out_of_the_search_vocabulary(shuffled: Database) -> None:
+    frequencies = await shuffled.term_frequencies(COMMON_WORDS)
+    assert frequencies["fight"] == 1201
+    async with shuffled.conn.execute("SELECT count(*) FROM search_vocab") as cur:
+        row = await cur.fetchone()
+    assert row is not None and row[0] == len(COMMON_WORDS)
+    assert await shuffled.fts_count('"ǂfightǂto"', 10) >= 1
+
+
+async def test_migration_7_indexes_the_word_pairs_of_an_older_database(tmp_path: Path) -> None:
+    path = tmp_path / "v6.db"
+    async with open_database(path) as db:
+        doc = ParsedDocument("Orders", [STOCK + ".", "Fight on."], "o.txt", "text")
+        await db.insert_documents([(doc, "h1")])
+    with sqlite3.connect(path) as conn:  # the index as version 6 made it: words only
+        conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
+        rows = conn.execute("SELECT id, text FROM paragraphs").fetchall()
+        conn.executemany(
+            "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
+            [(i, fold(t)) for i, t in rows],
+        )
+        conn.execute("PRAGMA user_version = 6")
+    async with open_database(path) as db:
+        assert await db.fts_count('"ǂfightǂto"', 10) == 1
+        assert await db.fts_count('"fight"', 10) == 2  # the words are still there
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 7
