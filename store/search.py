@@ -50,6 +50,7 @@ PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the close
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 MAX_CORRECTIONS = 4
 SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
+LOOSE_POOL_STRETCH = 2  # the loosest pool (see scan_pools) may hold this many times more
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
 SCAN_SLOTS = 8  # further query words counted in each pooled paragraph
 SCAN_TEXTS = 60  # best-counted paragraphs whose text is fetched for the word-pair check
@@ -201,10 +202,10 @@ class Searcher:
         When even the strictest pool is too large, its first :meth:`_pool_size` paragraphs
         (words that common together make a stock phrase, found in any of them), or no
         candidates when every query word is common and so are all of them together (a
-        query still being typed, such as "of the": nothing clear matches).  ``None`` for
-        Korean prefix words."""
-        ordered = sorted((s for s in slots if s.df > 0 and not s.prefix), key=lambda s: s.df)
-        if len(ordered) < len(slots) or not ordered:
+        query still being typed, such as "of the": nothing clear matches).  ``None`` when
+        no query word is in the index."""
+        ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
+        if not ordered:
             return None
         # every word common and fewer than three of its pairs in the index (such as "of
         # the"): nothing but a long-enough stock phrase can pick few paragraphs
@@ -217,13 +218,15 @@ class Searcher:
         pool = Pool("")
         budget = self._pool_size()
         pools = scan_pools(ordered, budget)
-        for pool in pools[-1:] if common else pools:
-            ids = await self._db.fts_rowids(pool.expression, budget + 1)
-            if len(ids) <= budget:
+        for n, pool in enumerate(pools[-1:] if common else pools):
+            # the loosest pool may be larger: it is the one that survives odd words
+            limit = budget * LOOSE_POOL_STRETCH if n == 0 and not common else budget
+            ids = await self._db.fts_rowids(pool.expression, limit + 1)
+            if len(ids) <= limit:
                 break
         if common and len(ids) > budget:
             return [], True
-        ids = ids[:budget]
+        ids = ids[:budget] if len(ids) > limit else ids
         if not ids:
             return [], self._covers_rare_words(pool, ordered, budget)
         weight = dict.fromkeys(ids, 0.0)
@@ -236,7 +239,7 @@ class Searcher:
             expression = (
                 slot.expression() if alone else f"({pool.expression}) AND {slot.expression()}"
             )
-            for pid in await self._db.fts_rowids(expression, budget, ids[-1]):
+            for pid in await self._db.fts_rowids(expression, len(ids), ids[-1]):
                 if pid in weight:
                     weight[pid] += w
         most = SCAN_TEXTS_TIED if pool.implied else SCAN_TEXTS
@@ -271,10 +274,15 @@ class Searcher:
         df = await self._db.term_frequencies(words)
         slots: list[Slot] = []
         spellings: dict[str, tuple[str, ...]] = {}
+        korean = [w for w in words if has_hangul(w) and w not in phrase_words]
+        # Korean words match as prefixes (particles and endings follow the stem)
+        prefix_df = await self._db.fts_counts([fts_term(w, True) for w in korean], PAIR_COUNT_CAP)
+        slots += [
+            Slot(w, (w,), n, prefix=True) for w, n in zip(korean, prefix_df, strict=True) if n
+        ]
         for word in words:
             if has_hangul(word):
-                if word not in phrase_words:
-                    slots.append(Slot(word, (word,), 1, prefix=True))
+                continue
             elif df.get(word, 0) > 0:
                 spellings[word] = (word,)
                 if word not in phrase_words:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import store.search as search_module
 from store.db import Database, open_database
 from store.models import ParsedDocument, PartialDate
 from store.search import Searcher, SearchFilters
@@ -211,3 +212,19 @@ async def test_vocabulary_is_rebuilt_for_an_old_database(db: Database) -> None:
     result = await Searcher(db).search("harmonsing actons")
     assert result.hits and result.hits[0].paragraph.text == ADDRESS[0]
     assert (await db.term_frequencies(["shall"]))["shall"] == 2
+
+
+async def test_korean_words_are_scanned_in_a_large_collection(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_module, "SCAN_FROM", 0)  # searched as a large collection
+
+    async def no_bm25(*args: object, **kwargs: object) -> list[tuple[int, str]]:
+        raise AssertionError("the scan should have found it without bm25")
+
+    monkeypatch.setattr(db, "fts_candidates", no_bm25)
+    searcher = Searcher(db)
+    result = await searcher.search("조국의 통일")  # prefixes: 통일 matches 통일을
+    assert result.hits and result.hits[0].paragraph.text == KOREAN[0]
+    result = await searcher.search("인민들의 행복을 위하여")
+    assert result.hits and result.hits[0].paragraph.text == KOREAN[1]
