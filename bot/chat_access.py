@@ -42,6 +42,8 @@ _LOST_RIGHTS = (
     "not a member",
     "channel_private",
     "chat_admin_required",
+    "chat_restricted",
+    "chat_send_plain_forbidden",
 )
 
 
@@ -70,10 +72,15 @@ def rights_of(member: ChatMember) -> MemberRights:
 
 
 async def fetch_chat(bot: Bot, ref: ChatRef) -> tuple[ChatInfo, bool | None]:
-    """The chat a user named, and whether its members may send messages (groups)."""
+    """The chat a user named, and whether its members may send messages (groups).
+
+    A group that became a supergroup is followed to its new id."""
     try:
-        full = await bot.get_chat(ref.api_id)
-    except (BadRequest, Forbidden) as exc:
+        try:
+            full = await bot.get_chat(ref.api_id)
+        except ChatMigrated as exc:
+            full = await bot.get_chat(exc.new_chat_id)
+    except (BadRequest, Forbidden, ChatMigrated) as exc:
         log.info("getChat %s refused: %s", ref.api_id, exc)
         raise PostingError(NOT_FOUND) from None
     permissions = full.permissions
@@ -81,10 +88,14 @@ async def fetch_chat(bot: Bot, ref: ChatRef) -> tuple[ChatInfo, bool | None]:
 
 
 async def member_rights(bot: Bot, chat_id: int, user_id: int) -> MemberRights | None:
-    """A member's rights in a chat; ``None`` when Telegram will not say."""
+    """A member's rights in a chat (followed to its new id if it became a supergroup);
+    ``None`` when Telegram will not say."""
     try:
-        return rights_of(await bot.get_chat_member(chat_id, user_id))
-    except (BadRequest, Forbidden) as exc:
+        try:
+            return rights_of(await bot.get_chat_member(chat_id, user_id))
+        except ChatMigrated as exc:
+            return rights_of(await bot.get_chat_member(exc.new_chat_id, user_id))
+    except (BadRequest, Forbidden, ChatMigrated) as exc:
         log.info("getChatMember %s/%s refused: %s", chat_id, user_id, exc)
         return None
 
@@ -113,7 +124,23 @@ async def publish(
     bot: Bot, chat_id: int, message: RenderedMessage, thread_id: int | None = None
 ) -> Message:
     """Send ``message`` to a channel or group as a post of its own (not a reply);
-    ``thread_id`` is the forum topic to post in."""
+    ``thread_id`` is the forum topic to post in.
+
+    When a group has become a supergroup, the post goes to the new chat: the returned
+    message's ``chat_id`` then differs from ``chat_id`` (the caller moves its records)."""
+    try:
+        return await _send(bot, chat_id, message, thread_id)
+    except ChatMigrated as exc:
+        log.info("chat %s became supergroup %s: posting there", chat_id, exc.new_chat_id)
+        new_chat_id = exc.new_chat_id
+    try:
+        return await _send(bot, new_chat_id, message, None)  # a basic group has no topics
+    except ChatMigrated:
+        raise PostFailed("the group moved twice", lost_rights=True) from None
+
+
+async def _send(bot: Bot, chat_id: int, message: RenderedMessage, thread_id: int | None) -> Message:
+    """One sendMessage; Telegram's refusals become :class:`PostFailed` (ChatMigrated passes)."""
     try:
         return await bot.send_message(
             chat_id=chat_id,
@@ -123,11 +150,8 @@ async def publish(
             reply_markup=message.reply_markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
-    except ChatMigrated as exc:
-        raise PostFailed(
-            f"the group became a supergroup (new id {exc.new_chat_id}): link it again",
-            lost_rights=True,
-        ) from None
+    except ChatMigrated:
+        raise
     except Forbidden as exc:
         raise PostFailed(str(exc), lost_rights=True) from None
     except BadRequest as exc:

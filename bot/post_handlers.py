@@ -50,12 +50,15 @@ def _this_group(chat: Chat) -> ChatInfo:
     return ChatInfo(chat.id, chat.type, chat.title or str(chat.id), chat.username)
 
 
-async def _require_group_admin(message: Message, chat: Chat, user: User, context: Context) -> None:
+async def _require_group_admin(message: Message, chat: Chat, user: User, context: Context) -> int:
+    """Refuse non-administrators; returns who acts: the user, or the group itself for an
+    anonymous administrator (who writes as the group, from the shared GroupAnonymousBot)."""
     if message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return  # an anonymous administrator, writing as the group
+        return chat.id
     problem = await chat_access.user_problem(context.bot, _this_group(chat), user.id)
     if problem is not None:
         raise PostingError(post_render.GROUP_ADMINS_ONLY.text)
+    return user.id
 
 
 # ---------------------------------------------------------------------- /channel
@@ -123,9 +126,11 @@ async def post_command(update: Update, context: Context) -> None:
         posted = await chat_access.publish(context.bot, where.chat_id, rendered, thread_id)
     except chat_access.PostFailed as exc:
         raise PostingError(f"I couldn't post to {where.title}: {exc.reason}") from None
-    await posting.record_post(where.chat_id, outcome.paragraph.id, posted.message_id)
+    if posted.chat_id != where.chat_id:  # the group became a supergroup
+        await posting.chat_moved(where.chat_id, posted.chat_id)
+    await posting.record_post(posted.chat_id, outcome.paragraph.id, posted.message_id)
     if chat.type == ChatType.PRIVATE:  # in a group the post itself is the answer
-        link = chat_access.message_link(where.chat_id, where.username, posted.message_id)
+        link = chat_access.message_link(posted.chat_id, where.username, posted.message_id)
         await send(update, context, post_render.render_posted(where.title, link, outcome))
 
 
@@ -140,6 +145,7 @@ async def schedule_command(update: Update, context: Context) -> None:
     posting = schedule.posting_of(context.bot_data)
     timezone = schedule.timezone_of(context.bot_data)
     private = chat.type == ChatType.PRIVATE
+    creator = user.id
     action = args[0].lower() if args else ""
     if action == "list" and len(args) == 1:
         found = (
@@ -160,13 +166,13 @@ async def schedule_command(update: Update, context: Context) -> None:
             raise PostingError(problem)
     elif not private and len(args) >= 2:
         spec = parse_schedule(args)
-        await _require_group_admin(message, chat, user, context)
+        creator = await _require_group_admin(message, chat, user, context)
         where = _this_group(chat)
     else:
         usage = post_render.SCHEDULE_USAGE if private else post_render.SCHEDULE_USAGE_GROUP
         await send(update, context, usage)
         return
-    created = await posting.add_schedule(user.id, where, spec)
+    created = await posting.add_schedule(creator, where, spec)
     schedule.start_job(context.job_queue, created, timezone)
     await send(update, context, post_render.render_schedule_added(created, timezone))
 

@@ -187,3 +187,12 @@ def render_schedule_stopped(schedule: PostSchedule, reason: str) -> RenderedMess
         f"(<i>{esc(clip(reason, 200))}</i>). Give me the right to post again, then create "
         "a new schedule."
     )
+
+
+def render_creator_demoted(schedule: PostSchedule) -> RenderedMessage:
+    """To the creator: a schedule was switched off because they no longer administer its chat."""
+    label = chat_label(schedule.chat_title, schedule.chat_username)
+    return RenderedMessage(
+        f"I stopped schedule #{schedule.id} ({label}): you are no longer an administrator "
+        "there who may post. An administrator of that chat can create a new schedule."
+    )

@@ -209,6 +209,10 @@ class PostingService:
         """The best passage for ``query`` (the same search as /q)."""
         return await self.service.search(query)
 
+    async def chat_moved(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: links, schedules and its posted log follow it."""
+        await self.store.move_chat(old_chat_id, new_chat_id, "supergroup")
+
     async def record_post(self, chat_id: int, paragraph_id: int, message_id: int | None) -> None:
         """Remember what was posted where, so that schedules do not repeat it."""
         await self.store.record_post(chat_id, paragraph_id, message_id)

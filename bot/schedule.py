@@ -19,7 +19,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import chat_access, post_render
-from bot.posting import PostingService
+from bot.posting import ChatInfo, PostingService
+from bot.render import RenderedMessage
 from store.db import PostSchedule
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,12 @@ async def post_scheduled(context: Context) -> None:
     if schedule is None or not schedule.enabled:
         job.schedule_removal()
         return
+    if (problem := await _creator_problem(context, schedule)) is not None:
+        log.warning("schedule %d: its creator may not post there any more, disabled", schedule.id)
+        await posting.finish_run(schedule.id, error=problem, disable=True)
+        job.schedule_removal()
+        await _tell_creator(context, schedule, post_render.render_creator_demoted(schedule))
+        return
     card = await posting.next_card(schedule)
     if card is None:
         log.info("schedule %d: nothing new to post", schedule.id)
@@ -113,14 +120,38 @@ async def post_scheduled(context: Context) -> None:
         )
         await posting.finish_run(schedule.id, error=exc.reason, disable=True)
         job.schedule_removal()
-        await _tell_creator(context, schedule, exc.reason)
+        await _tell_creator(
+            context, schedule, post_render.render_schedule_stopped(schedule, exc.reason)
+        )
         return
-    await posting.record_post(schedule.chat_id, card.paragraph.id, message.message_id)
+    if message.chat_id != schedule.chat_id:  # the group became a supergroup
+        await posting.chat_moved(schedule.chat_id, message.chat_id)
+    await posting.record_post(message.chat_id, card.paragraph.id, message.message_id)
     await posting.finish_run(schedule.id)
 
 
-async def _tell_creator(context: Context, schedule: PostSchedule, reason: str) -> None:
-    notice = post_render.render_schedule_stopped(schedule, reason)
+async def _creator_problem(context: Context, schedule: PostSchedule) -> str | None:
+    """Why the schedule's creator may no longer post in its chat (asked at every run, as
+    /post does), or ``None``.  A schedule of a group's anonymous administrators (made by
+    the group) has no one to ask; when Telegram will not answer, the post is tried."""
+    if schedule.creator_id == schedule.chat_id:
+        return None
+    where = ChatInfo(
+        schedule.chat_id, schedule.chat_type, schedule.chat_title, schedule.chat_username
+    )
+    try:
+        problem = await chat_access.user_problem(context.bot, where, schedule.creator_id)
+    except TelegramError as exc:
+        log.info("schedule %d: could not check its creator's rights: %s", schedule.id, exc)
+        return None
+    if problem is None or problem == chat_access.CANNOT_CHECK:
+        return None
+    return "its creator is no longer an administrator who may post there"
+
+
+async def _tell_creator(context: Context, schedule: PostSchedule, notice: RenderedMessage) -> None:
+    if schedule.creator_id == schedule.chat_id:
+        return  # the group's anonymous administrators: no one to write to
     try:
         await context.bot.send_message(
             schedule.creator_id, notice.text, parse_mode=notice.parse_mode

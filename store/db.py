@@ -937,6 +937,8 @@ class PostSchedule:
     """A daily post to ``chat_id`` at ``minute_of_day`` (0..1439, the bot's timezone).
 
     ``query`` ``None`` means a random passage; ``collection`` restricts either kind.
+    ``creator_id`` is a user, or the group itself (negative) when its anonymous
+    administrators made the schedule.
     """
 
     id: int
@@ -1121,6 +1123,28 @@ class PostingStore:
             "UPDATE post_schedules SET last_posted_at = CASE WHEN ? IS NULL THEN ? "
             "ELSE last_posted_at END, last_error = ?, enabled = enabled AND NOT ? WHERE id = ?",
             (error, _now(), error, disable, schedule_id),
+        )
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, chat_type: str) -> None:
+        """A group became a supergroup with a new id: its links, schedules and posted log
+        follow it.  Each statement leaves consistent rows, so no transaction is needed; a
+        link or log row the new id already has wins over the old one."""
+        for table in ("post_targets", "posted_paragraphs"):
+            await self.conn.execute(
+                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            await self.conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_chat_id,))
+        await self.conn.execute(
+            "UPDATE post_targets SET chat_type = ? WHERE chat_id = ?", (chat_type, new_chat_id)
+        )
+        await self.conn.execute(
+            "UPDATE post_schedules SET chat_id = ?, chat_type = ? WHERE chat_id = ?",
+            (new_chat_id, chat_type, old_chat_id),
+        )
+        await self.conn.execute(  # made by the group's anonymous administrators
+            "UPDATE post_schedules SET creator_id = ? WHERE creator_id = ?",
+            (new_chat_id, old_chat_id),
         )
 
     # ------------------------------------------------------------------ posted paragraphs

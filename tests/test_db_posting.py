@@ -105,3 +105,34 @@ async def test_random_unposted_paragraphs_never_repeat_per_chat(sample_db: Path)
         assert await store.random_unposted_paragraph(-1) is not None
         assert await store.random_unposted_paragraph(-1, collection="no such") is None
         assert await store.random_unposted_paragraph(-1, collection="sample") is not None
+
+
+async def test_moving_a_chat_keeps_links_schedules_and_the_posted_log(sample_db: Path) -> None:
+    old, new = -4001, -1004001
+    async with open_database(sample_db) as db:
+        store = PostingStore(db)
+        await store.link_target(1, old, "group", "Readers", None)
+        await store.link_target(2, old, "group", "Readers", None)
+        await store.link_target(2, new, "supergroup", "Readers", None)  # linked both already
+        made = await store.add_schedule(
+            chat_id=old,
+            chat_type="group",
+            chat_title="Readers",
+            chat_username=None,
+            creator_id=old,  # the group's anonymous administrators
+            minute_of_day=0,
+            query=None,
+            collection=None,
+        )
+        first = await store.random_unposted_paragraph(old)
+        assert first is not None
+        await store.record_post(old, first.id, 5)
+        await store.move_chat(old, new, "supergroup")
+        for owner in (1, 2):
+            (target,) = await store.list_targets(owner)
+            assert (target.chat_id, target.chat_type) == (new, "supergroup")
+        moved = await store.get_schedule(made.id)
+        assert moved is not None
+        assert (moved.chat_id, moved.chat_type, moved.creator_id) == (new, "supergroup", new)
+        assert await store.posted_among(new, [first.id]) == {first.id}
+        assert await store.posted_among(old, [first.id]) == set()

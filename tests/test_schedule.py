@@ -6,7 +6,6 @@ called with a context made for them, so nothing depends on the clock.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -228,4 +227,32 @@ def test_the_timezone_setting() -> None:
     for bad in ("Mars/Olympus", "../../etc/passwd", "Europe"):
         with pytest.raises(SettingsError, match="VERBATIM_TIMEZONE"):
             load_settings({"VERBATIM_TIMEZONE": bad})
-    assert dt.time(8, 30).hour == 8  # times are plain wall-clock times in that zone
+
+
+async def test_a_schedule_stops_when_its_creator_is_no_longer_an_admin(bot: Bot) -> None:
+    await bot.link_channel()
+    await bot.reply(f"/schedule @{NAME} daily 09:00")
+    bot.fake.set_member(CHANNEL, USER, "member")  # demoted after making the schedule
+    calls = await bot.run_job(1)
+    assert channel_posts(calls) == []
+    (notice,) = [c.params["text"] for c in calls if c.params.get("chat_id") == USER]
+    assert notice.startswith("I stopped schedule #1 (Quotes") and "no longer an admin" in notice
+    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    assert not state.enabled and "no longer an administrator" in state.last_error
+    assert "post-schedule-1" not in bot.jobs()
+
+
+async def test_a_schedule_of_anonymous_group_admins_belongs_to_the_group(bot: Bot) -> None:
+    bot.fake.add_chat(GROUP, "supergroup", title="Readers")
+    bot.fake.set_member(GROUP, BOT_ID, "member")
+    msg = bot.fake.message("/schedule daily 12:00", chat_id=GROUP, chat_type="supergroup")
+    msg["from"] = bot.fake.user(1087968824, "Group")  # GroupAnonymousBot, shared by all groups
+    msg["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Readers"}
+    calls = await bot.feed("message", msg)
+    assert calls[-1].params["text"].startswith("Schedule #1: every day at 12:00 UTC")
+    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    assert state.creator_id == GROUP  # not 1087968824: no shared per-user limit, no one to ask
+    calls = await bot.run_job(1)
+    assert [c.params["chat_id"] for c in calls if c.method == "sendMessage"] == [GROUP]
+    assert "getChatMember" not in [c.method for c in calls]
+    assert (await schedule.posting_of(bot.app.bot_data).schedule(1)).enabled
