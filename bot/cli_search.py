@@ -160,7 +160,9 @@ def register_bench(sub: Any) -> None:
             help=text,
             description=f"{text}. Generates (once, cached beside the database) a deterministic "
             "query set: spans of 5-15 words with variants exact, lower_nopunct, typo1-3, "
-            "drop_word, swap_words, synonym, plus negatives from held-out speeches; runs it "
+            "drop_word, swap_words, synonym, plus negatives from held-out speeches (those "
+            "with half their words, four or more, indexed side by side are reported apart as "
+            "near_quote); runs it "
             "through the search in a child process pinned to one CPU, and through brute-force "
             "rapidfuzz partial_ratio over every paragraph on the same queries.",
         )

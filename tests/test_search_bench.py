@@ -138,3 +138,37 @@ def test_brute_force_ranks_over_every_paragraph(tmp_path: Path) -> None:
     queries = [Query("typo1", "defend the center of the city whatevr the cost", source, 2)]
     ranks, times = asyncio.run(brute_force(tmp_path / "b.db", queries))
     assert ranks == [1] and len(times) == 1  # "Short one." does not win inside the query
+
+
+def test_negatives_that_largely_quote_an_indexed_paragraph_are_near_quotes(
+    tmp_path: Path,
+) -> None:
+    from store.bench.evaluate import mark_near_quotes, quoted_runs
+    from store.bench.queries import Query
+
+    assert quoted_runs(["a", "b", "c", "d", "e", "f", "g"]) == [
+        ["a", "b", "c", "d"],
+        ["b", "c", "d", "e"],
+        ["c", "d", "e", "f"],
+        ["d", "e", "f", "g"],
+    ]
+    assert quoted_runs(["a", "b", "c"]) == []
+
+    async def fill_and_mark() -> list[Query]:
+        async with open_database(tmp_path / "n.db") as db:
+            doc = ParsedDocument("T", ["And governors that have done a great job."], "t", "text")
+            await db.insert_documents([(doc, "h")])
+        return await mark_near_quotes(
+            tmp_path / "n.db",
+            [
+                Query("negative", "Governors have done a great job, said everyone.", None, None),
+                Query("negative", "Nobody has done that job in any great way.", None, None),
+                Query("typo1", "governors thta have done", "governors that have done", 1),
+            ],
+        )
+
+    assert [q.variant for q in asyncio.run(fill_and_mark())] == [
+        "near_quote",
+        "negative",
+        "typo1",
+    ]

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,20 @@ from rapidfuzz import fuzz, process
 
 from store.bench.build import WINDOW_COLLECTION, holdout_path
 from store.bench.engine_run import TOP_K, relevant
-from store.bench.queries import VARIANTS, Query, generate
+from store.bench.queries import (
+    NEAR_QUOTE,
+    NEGATIVE_VARIANTS,
+    POSITIVE_VARIANTS,
+    VARIANTS,
+    Query,
+    generate,
+)
 from store.db import open_database
 from store.query import fts_term
 from store.textnorm import tokens
 
 SAMPLED_PARAGRAPHS = 30_000
+NEAR_QUOTE_MIN_WORDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,8 @@ async def load_queries(db_path: Path, per_variant: int, seed: int) -> list[Query
     """The query set for ``db_path`` (cached beside it: same arguments, same queries)."""
     cache = db_path.with_name(f"{db_path.stem}.queries-{per_variant}-{seed}.json")
     if cache.exists():
-        return [Query(**q) for q in json.loads(cache.read_text("utf-8"))]
+        cached = [Query(**q) for q in json.loads(cache.read_text("utf-8"))]
+        return await mark_near_quotes(db_path, cached)
     holdout: list[str] = []
     if holdout_path(db_path).exists():
         for line in holdout_path(db_path).read_text("utf-8").splitlines():
@@ -105,7 +114,29 @@ async def load_queries(db_path: Path, per_variant: int, seed: int) -> list[Query
                     continue
             kept.append(q)
     cache.write_text(json.dumps([asdict(q) for q in kept], ensure_ascii=False), "utf-8")
-    return kept
+    return await mark_near_quotes(db_path, kept)
+
+
+def quoted_runs(words: list[str]) -> list[list[str]]:
+    """The runs of consecutive ``words`` that make a negative a near quote when one of
+    them is indexed as a phrase: half the words, at least four (none for fewer)."""
+    length = max(NEAR_QUOTE_MIN_WORDS, (len(words) + 1) // 2)
+    return [words[i : i + length] for i in range(len(words) - length + 1)]
+
+
+async def mark_near_quotes(db_path: Path, queries: list[Query]) -> list[Query]:
+    """``queries`` with each negative that largely quotes an indexed paragraph (see
+    :data:`store.bench.queries.NEAR_QUOTE`) turned into a ``near_quote``."""
+    marked: list[Query] = []
+    async with open_database(db_path) as db:
+        for q in queries:
+            if q.variant == "negative":
+                for run in quoted_runs(tokens(q.text)):
+                    if await db.fts_count(" + ".join(fts_term(w) for w in run), 1):
+                        q = replace(q, variant=NEAR_QUOTE)
+                        break
+            marked.append(q)
+    return marked
 
 
 def run_engine(db_path: Path, queries: list[Query]) -> dict[str, Any]:
@@ -169,7 +200,7 @@ def _row(variant: str, results: list[dict[str, Any]]) -> Row:
     ranks = [r["rank"] for r in results]
     times = [r["ms"] for r in results]
     n = len(results)
-    negative = variant == "negative"
+    negative = variant in NEGATIVE_VARIANTS
     return Row(
         variant,
         n,
@@ -194,7 +225,7 @@ async def evaluate(
         for v in VARIANTS
     ]
     positive = [r for q, r in zip(queries, results, strict=True) if q.source is not None]
-    rows.insert(len(rows) - 1, _row("all positive", positive))
+    rows.insert(len(POSITIVE_VARIANTS), _row("all positive", positive))
     all_ms = [r["ms"] for r in results]
     brute_ranks: list[int | None] = []
     brute_ms: list[float] = []
@@ -240,7 +271,7 @@ def format_quality(ev: Evaluation) -> str:
         fa = f"{r.false_accepts:.3f}" if r.false_accepts is not None else "-"
         quality = (
             ("-", "-", "-")
-            if r.variant == "negative"
+            if r.variant in NEGATIVE_VARIANTS
             else (f"{r.r_at_1:.3f}", f"{r.r_at_5:.3f}", f"{r.mrr:.3f}")
         )
         lines.append(

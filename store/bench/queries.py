@@ -4,8 +4,10 @@ From paragraphs of the database, sample spans of 5–15 consecutive words and de
 variants: ``exact``, ``lower_nopunct`` (lower case, punctuation removed), ``typo1`` …
 ``typo3`` (character edits in distinct words), ``drop_word``, ``swap_words`` (two
 neighbours swapped) and ``synonym`` (a US/UK spelling or near-synonym swapped in).
-``negative`` queries are real sentences of held-out documents that are not indexed.
-The same seed always gives the same queries.
+``negative`` queries are real sentences of held-out documents that are not indexed;
+the evaluation moves those that largely quote an indexed paragraph anyway (see
+:data:`NEAR_QUOTE`) to a variant of their own.  The same seed always gives the same
+queries.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ POSITIVE_VARIANTS = (
     "swap_words",
     "synonym",
 )
-VARIANTS = (*POSITIVE_VARIANTS, "negative")
+# a held-out sentence at least half of whose words (four or more) appear, in order and
+# side by side, in an indexed paragraph: speakers repeat themselves ("Governors have done
+# a great job" / "governors that have done a great job"), so finding that paragraph is
+# not wrong; its rate is reported apart from the negatives'
+NEAR_QUOTE = "near_quote"
+NEGATIVE_VARIANTS = ("negative", NEAR_QUOTE)
+VARIANTS = (*POSITIVE_VARIANTS, *NEGATIVE_VARIANTS)
 
 _PAIRS = """colour color|colours colors|honour honor|labour labor|favour favor|neighbour neighbor
 neighbours neighbors|behaviour behavior|endeavour endeavor|harbour harbor|vigour vigor
