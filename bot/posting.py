@@ -241,8 +241,13 @@ class PostingService:
             query=spec.query,
             collection=spec.collection,
         )
-        if await self.next_card(schedule) is None:
-            await self.store.remove_schedule(schedule.id)
+        card: Card | None = None
+        try:  # the row goes again if there is nothing to post or the search fails
+            card = await self.next_card(schedule)
+        finally:
+            if card is None:
+                await self.store.remove_schedule(schedule.id)
+        if card is None:
             raise PostingError("No passage matches those words, so there would be nothing to post.")
         return schedule
 

@@ -256,3 +256,19 @@ async def test_a_schedule_of_anonymous_group_admins_belongs_to_the_group(bot: Bo
     assert [c.params["chat_id"] for c in calls if c.method == "sendMessage"] == [GROUP]
     assert "getChatMember" not in [c.method for c in calls]
     assert (await schedule.posting_of(bot.app.bot_data).schedule(1)).enabled
+
+
+async def test_a_schedule_whose_first_search_fails_is_not_kept(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.link_channel()
+
+    async def broken(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("the search pool is gone")
+
+    monkeypatch.setattr(bot.service.searcher, "search", broken)
+    calls = await bot.feed("message", bot.fake.message(f"/schedule @{NAME} daily 08:30 heart"))
+    assert "went wrong" in calls[-1].params["text"]  # the error handler answered
+    posting = schedule.posting_of(bot.app.bot_data)
+    assert await posting.schedules_of_user(USER) == []  # nothing to restore at the next start
+    assert not [name for name in bot.jobs() if name.startswith(schedule.JOB_PREFIX)]
