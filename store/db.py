@@ -548,6 +548,19 @@ class Database:
         ) as cur:
             return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
+    async def prefix_frequencies(self, prefixes: Sequence[str]) -> dict[str, int]:
+        """For each of ``prefixes``, the summed paragraph counts of the vocabulary words
+        starting with it: an upper bound of how many paragraphs have such a word."""
+        found: dict[str, int] = {}
+        for prefix in dict.fromkeys(prefixes):
+            async with self.conn.execute(
+                "SELECT coalesce(sum(df), 0) FROM search_vocab WHERE term >= ? AND term < ?",
+                (prefix, prefix + _MAX_CHAR),
+            ) as cur:
+                row = await cur.fetchone()
+            found[prefix] = int(row[0]) if row else 0
+        return found
+
     async def vocab_neighbours(
         self, term: str, affix: int, min_len: int, max_len: int
     ) -> list[tuple[str, int]]:

@@ -60,7 +60,6 @@ PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare wor
 SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
 STOCK_PHRASE_PAIRS = 3  # all-common-word queries need this many word pairs in the index
 PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
-PAIR_COUNT_CAP = 10_001  # word pairs are counted no further (about 0.5 ms each at 1M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,17 +272,16 @@ class Searcher:
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
         slots: list[Slot] = []
-        spellings: dict[str, tuple[str, ...]] = {}
+        spellings: dict[str, tuple[str, ...]] = {}  # index words standing for a query word
         korean = [w for w in words if has_hangul(w) and w not in phrase_words]
-        # Korean words match as prefixes (particles and endings follow the stem)
-        prefix_df = await self._db.fts_counts([fts_term(w, True) for w in korean], PAIR_COUNT_CAP)
-        slots += [
-            Slot(w, (w,), n, prefix=True) for w, n in zip(korean, prefix_df, strict=True) if n
-        ]
+        # Korean words match as prefixes (particles and endings follow the stem); their
+        # counts are the vocabulary's words with that prefix (an upper bound, and cheap)
+        prefix_df = await self._db.prefix_frequencies(korean)
+        slots += [Slot(w, (w,), prefix_df[w], prefix=True) for w in korean if prefix_df[w]]
         for word in words:
             if has_hangul(word):
                 continue
-            elif df.get(word, 0) > 0:
+            if df.get(word, 0) > 0:
                 spellings[word] = (word,)
                 if word not in phrase_words:
                     slots.append(Slot(word, (word,), df[word]))
@@ -291,16 +289,22 @@ class Searcher:
                 fixes = await self.corrections(word)
                 if fixes:
                     spellings[word] = tuple(t for t, _ in fixes)
-                    slots.append(Slot(word, spellings[word], sum(d for _, d in fixes)))
-        return slots + await self._pair_slots(parsed, spellings, phrase_words)
+                    df[word] = sum(d for _, d in fixes)
+                    slots.append(Slot(word, spellings[word], df[word]))
+        return slots + await self._pair_slots(parsed, spellings, df, phrase_words)
 
     async def _pair_slots(
-        self, parsed: ParsedQuery, spellings: dict[str, tuple[str, ...]], phrase_words: set[str]
+        self,
+        parsed: ParsedQuery,
+        spellings: dict[str, tuple[str, ...]],
+        df: dict[str, int],
+        phrase_words: set[str],
     ) -> list[Slot]:
-        """Neighbouring query words as the index's word-pair terms, those it has (counted
-        up to ``PAIR_COUNT_CAP``).  A pair stands for its words in either order (two
-        words swapped) and for the likeliest corrections of a misspelt word; pairs inside
-        a quoted phrase are left to the phrase."""
+        """Neighbouring query words as the index's word-pair terms, those it has.  A pair
+        stands for its words in either order (two words swapped) and for the likeliest
+        corrections of a misspelt word; pairs inside a quoted phrase are left to the
+        phrase.  Pairs are counted up to twice the scan budget (all a scan needs to know);
+        beyond, the rarer of the two words' counts stands for the pair's."""
         pairs = [
             (a, b)
             for a, b in dict.fromkeys(itertools.pairwise(parsed.words))
@@ -322,9 +326,10 @@ class Searcher:
                 terms.append(pair_term(b, a))
             alternatives.append(tuple(terms))
         expressions = [" OR ".join(fts_term(t) for t in terms) for terms in alternatives]
-        counts = await self._db.fts_counts(expressions, PAIR_COUNT_CAP)
+        cap = LOOSE_POOL_STRETCH * self._pool_size() + 1
+        counts = await self._db.fts_counts(expressions, cap)
         return [
-            Slot(f"{a} {b}", terms, n, pair=True)
+            Slot(f"{a} {b}", terms, n if n < cap else max(cap, min(df[a], df[b])), pair=True)
             for (a, b), terms, n in zip(pairs, alternatives, counts, strict=True)
             if n > 0
         ]
