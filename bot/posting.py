@@ -252,8 +252,12 @@ class PostingService:
         return schedule
 
     async def schedules_of_user(self, user_id: int) -> list[PostSchedule]:
-        """The schedules a user created, anywhere."""
-        return await self.store.list_schedules(creator_id=user_id)
+        """The schedules a user created, anywhere, and those of the chats they linked (so
+        that a channel's administrators see, and may remove, each other's), by id."""
+        found = {s.id: s for s in await self.store.list_schedules(creator_id=user_id)}
+        for target in await self.store.list_targets(user_id):
+            found.update((s.id, s) for s in await self.store.list_schedules(chat_id=target.chat_id))
+        return [found[n] for n in sorted(found)]
 
     async def schedules_of_chat(self, chat_id: int) -> list[PostSchedule]:
         """The schedules that post to one chat."""

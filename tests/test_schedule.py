@@ -272,3 +272,17 @@ async def test_a_schedule_whose_first_search_fails_is_not_kept(
     posting = schedule.posting_of(bot.app.bot_data)
     assert await posting.schedules_of_user(USER) == []  # nothing to restore at the next start
     assert not [name for name in bot.jobs() if name.startswith(schedule.JOB_PREFIX)]
+
+
+async def test_a_channel_admin_sees_and_removes_another_admins_schedule(bot: Bot) -> None:
+    await bot.link_channel()
+    await bot.reply(f"/schedule @{NAME} daily 09:00")
+    bot.fake.chat(OTHER)
+    bot.fake.set_member(CHANNEL, OTHER, "administrator")
+    other = {"chat_id": OTHER, "user_id": OTHER}
+    assert await bot.reply("/schedule list", **other) == "No schedules."  # not linked yet
+    assert "Linked" in await bot.reply(f"/channel add @{NAME}", **other)
+    listed = await bot.reply("/schedule list", **other)
+    assert "#1 09:00 UTC · a random passage → Quotes" in listed
+    assert (await bot.reply("/schedule remove 1", **other)).startswith("Removed schedule #1")
+    assert await bot.reply("/schedule list") == "No schedules."
