@@ -10,6 +10,7 @@ talks to Telegram: :mod:`bot.chat_access` asks it, :mod:`bot.post_handlers` and
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -160,21 +161,23 @@ class PostingService:
     def __init__(self, store: PostingStore, service: VerbatimService) -> None:
         self.store = store
         self.service = service
+        self._limits = asyncio.Lock()  # updates run concurrently: count and insert as one
 
     # ------------------------------------------------------------------ links
 
     async def link(self, owner_id: int, chat: ChatInfo) -> tuple[PostTarget, bool]:
         """Link ``chat`` for ``owner_id``; returns (link, newly linked)."""
-        linked = await self.store.list_targets(owner_id)
-        is_new = all(target.chat_id != chat.chat_id for target in linked)
-        if is_new and len(linked) >= MAX_TARGETS_PER_USER:
-            raise PostingError(
-                f"You have {MAX_TARGETS_PER_USER} linked chats, the most I keep: "
-                "remove one with /channel remove first."
+        async with self._limits:
+            linked = await self.store.list_targets(owner_id)
+            is_new = all(target.chat_id != chat.chat_id for target in linked)
+            if is_new and len(linked) >= MAX_TARGETS_PER_USER:
+                raise PostingError(
+                    f"You have {MAX_TARGETS_PER_USER} linked chats, the most I keep: "
+                    "remove one with /channel remove first."
+                )
+            return await self.store.link_target(
+                owner_id, chat.chat_id, chat.chat_type, chat.title, chat.username
             )
-        return await self.store.link_target(
-            owner_id, chat.chat_id, chat.chat_type, chat.title, chat.username
-        )
 
     async def targets(self, owner_id: int) -> list[PostTarget]:
         """``owner_id``'s linked chats, numbered from 1 in this order."""
@@ -223,24 +226,28 @@ class PostingService:
         self, creator_id: int, chat: ChatInfo, spec: ScheduleSpec
     ) -> PostSchedule:
         """Store a daily schedule after checking limits and that it has something to post."""
-        if len(await self.store.list_schedules(chat_id=chat.chat_id)) >= MAX_SCHEDULES_PER_CHAT:
-            raise PostingError(
-                f"That chat already has {MAX_SCHEDULES_PER_CHAT} schedules, the most I keep."
-            )
-        if len(await self.store.list_schedules(creator_id=creator_id)) >= MAX_SCHEDULES_PER_USER:
-            raise PostingError(f"You have {MAX_SCHEDULES_PER_USER} schedules, the most I keep.")
         if spec.collection and not await self.service.db.count_documents(spec.collection):
             raise PostingError(f"There is no collection {spec.collection!r}: see /stats.")
-        schedule = await self.store.add_schedule(
-            chat_id=chat.chat_id,
-            chat_type=chat.chat_type,
-            chat_title=chat.title,
-            chat_username=chat.username,
-            creator_id=creator_id,
-            minute_of_day=spec.minute_of_day,
-            query=spec.query,
-            collection=spec.collection,
-        )
+        async with self._limits:
+            if len(await self.store.list_schedules(chat_id=chat.chat_id)) >= MAX_SCHEDULES_PER_CHAT:
+                raise PostingError(
+                    f"That chat already has {MAX_SCHEDULES_PER_CHAT} schedules, the most I keep."
+                )
+            if (
+                len(await self.store.list_schedules(creator_id=creator_id))
+                >= MAX_SCHEDULES_PER_USER
+            ):
+                raise PostingError(f"You have {MAX_SCHEDULES_PER_USER} schedules, the most I keep.")
+            schedule = await self.store.add_schedule(
+                chat_id=chat.chat_id,
+                chat_type=chat.chat_type,
+                chat_title=chat.title,
+                chat_username=chat.username,
+                creator_id=creator_id,
+                minute_of_day=spec.minute_of_day,
+                query=spec.query,
+                collection=spec.collection,
+            )
         card: Card | None = None
         try:  # the row goes again if there is nothing to post or the search fails
             card = await self.next_card(schedule)

@@ -6,6 +6,7 @@ the way Telegram does (see FakeTelegram.add_chat / set_member).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +16,16 @@ import pytest
 from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot import chat_access, post_render
+from bot import chat_access, post_render, schedule
 from bot.app import build_application, running
-from bot.posting import PostingError, parse_chat_ref
+from bot.posting import (
+    MAX_SCHEDULES_PER_CHAT,
+    MAX_TARGETS_PER_USER,
+    ChatInfo,
+    PostingError,
+    ScheduleSpec,
+    parse_chat_ref,
+)
 
 USER = 111  # the private chat of a user has the user's id
 OTHER = 222
@@ -238,3 +246,20 @@ async def test_group_admins_post_into_the_group(bot: Bot) -> None:
     anonymous = await bot.feed("message", msg)  # an anonymous admin writes as the group
     assert [c.method for c in anonymous] == ["sendMessage"] and posts_to(anonymous, GROUP)
     assert (await bot.reply("/post", **kw)).startswith("/post words")
+
+
+async def test_concurrent_requests_stay_within_the_limits(bot: Bot) -> None:
+    posting = schedule.posting_of(bot.app.bot_data)  # updates are handled concurrently
+    for n in range(MAX_TARGETS_PER_USER - 1):
+        await posting.link(USER, ChatInfo(-1000 - n, "channel", f"C{n}"))
+    links = [posting.link(USER, ChatInfo(-2000 - n, "channel", "X")) for n in range(3)]
+    results = await asyncio.gather(*links, return_exceptions=True)
+    assert [isinstance(r, PostingError) for r in results].count(True) == 2
+    assert len(await posting.targets(USER)) == MAX_TARGETS_PER_USER
+    chat, spec = ChatInfo(CHANNEL, "channel", "Q"), ScheduleSpec(60)
+    for _ in range(MAX_SCHEDULES_PER_CHAT - 1):
+        await posting.add_schedule(USER, chat, spec)
+    adds = [posting.add_schedule(OTHER + n, chat, spec) for n in range(3)]
+    results = await asyncio.gather(*adds, return_exceptions=True)
+    assert [isinstance(r, PostingError) for r in results].count(True) == 2
+    assert len(await posting.schedules_of_chat(CHANNEL)) == MAX_SCHEDULES_PER_CHAT
