@@ -15,16 +15,13 @@ import concurrent.futures
 import dataclasses
 import functools
 import heapq
-import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from store.db import Database
 from store.models import Hit
 from store.query import ParsedQuery, fts_term, parse_query
+from store.query_terms import QueryTerms
 from store.ranking import DETAILED_CANDIDATES, Scored, rank
 from store.retrieval import (
     BOOST_SHARE,
@@ -42,13 +39,12 @@ from store.retrieval import (
     tier_expressions,
     word_pairs,
 )
-from store.textnorm import has_hangul, pair_term
+from store.textnorm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
-MAX_CORRECTIONS = 4
 SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
 LOOSE_POOL_STRETCH = 2  # the loosest pool (see scan_pools) may hold this many times more
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
@@ -59,7 +55,6 @@ BM25_BUDGET = 20_000  # a retrieval expression with more matches is not ranked b
 PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare word
 SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
 STOCK_PHRASE_PAIRS = 3  # all-common-word queries need this many word pairs in the index
-PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +91,7 @@ class Searcher:
         self._executor = executor or concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="verbatim-search"
         )
-        self._vocab_checked = False
-        self._paragraphs = 0  # about how many paragraphs are stored (checked once)
+        self._terms = QueryTerms(db)
 
     async def search(
         self,
@@ -126,7 +120,7 @@ class Searcher:
 
     async def score(self, parsed: ParsedQuery, filters: SearchFilters, wanted: int) -> list[Scored]:
         """Retrieve and re-rank candidates for a parsed query: every match, best first."""
-        await self._ensure_vocab()
+        await self._terms.ensure_vocab()
         conditions = {k: v for k, v in asdict(filters).items() if v is not None and v != ""}
         cap = MAX_SCAN_PARAGRAPHS + 1
         if conditions and await self._db.count_filtered_paragraphs(cap, **conditions) < cap:
@@ -136,8 +130,8 @@ class Searcher:
         seen: set[int] = set()
         best: list[Scored] = []
         complete = False
-        slots = await self._slots(parsed)
-        large = self._paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
+        slots = await self._terms.slots(parsed, self._pair_cap())
+        large = self._terms.paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
         if large and not conditions and not parsed.phrases:
             scan = await self._scan(parsed, slots, count)
             if scan is not None:
@@ -210,12 +204,12 @@ class Searcher:
         # the"): nothing but a long-enough stock phrase can pick few paragraphs
         common = (
             min((s.df for s in ordered if not s.pair), default=0)
-            > max(1000, self._paragraphs * COMMON_SHARE)
+            > max(1000, self._terms.paragraphs * COMMON_SHARE)
             and sum(s.pair for s in ordered) < STOCK_PHRASE_PAIRS
         )
         ids: list[int] = []
         pool = Pool("")
-        budget = self._pool_size()
+        budget = limit = self._pool_size()
         pools = scan_pools(ordered, budget)
         for n, pool in enumerate(pools[-1:] if common else pools):
             # the loosest pool may be larger: it is the one that survives odd words
@@ -229,11 +223,11 @@ class Searcher:
         if not ids:
             return [], self._covers_rare_words(pool, ordered, budget)
         weight = dict.fromkeys(ids, 0.0)
-        telling = max(1000, self._paragraphs * BOOST_SHARE)
+        telling = max(1000, self._terms.paragraphs * BOOST_SHARE)
         for slot in ordered[:SCAN_SLOTS]:
             if slot in pool.implied or slot.df > telling:
                 continue
-            w = slot_weight(slot, self._paragraphs)
+            w = slot_weight(slot, self._terms.paragraphs)
             alone = slot in pool.alone
             expression = (
                 slot.expression() if alone else f"({pool.expression}) AND {slot.expression()}"
@@ -260,79 +254,17 @@ class Searcher:
         enough to have been a pool's anchor: then bm25 would find nothing new."""
         return bool(pool.alone) and all(s in pool.alone for s in ordered if s.df <= budget)
 
+    async def corrections(self, word: str) -> list[tuple[str, int]]:
+        """Index words within a small edit distance of ``word``, most frequent first."""
+        return await self._terms.corrections(word)
+
+    def _pair_cap(self) -> int:
+        """How far word pairs are counted: all a scan needs to know (its loosest pool)."""
+        return LOOSE_POOL_STRETCH * self._pool_size() + 1
+
     def _pool_size(self) -> int:
         """How many paragraphs a scan's pool may hold (fewer in small collections)."""
-        return max(500, min(SCAN_POOL, self._paragraphs // SCAN_POOL_SHARE))
-
-    async def _slots(self, parsed: ParsedQuery) -> list[Slot]:
-        """The query's words (not those in quoted phrases) with the index words that may
-        stand for them (corrections of words not in the index), then its neighbouring
-        words as word pairs (see :meth:`_pair_slots`)."""
-        words = list(dict.fromkeys(parsed.words))
-        phrase_words = {w for p in parsed.phrases for w in p}
-        df = await self._db.term_frequencies(words)
-        slots: list[Slot] = []
-        spellings: dict[str, tuple[str, ...]] = {}  # index words standing for a query word
-        korean = [w for w in words if has_hangul(w) and w not in phrase_words]
-        # Korean words match as prefixes (particles and endings follow the stem); their
-        # counts are the vocabulary's words with that prefix (an upper bound, and cheap)
-        prefix_df = await self._db.prefix_frequencies(korean)
-        slots += [Slot(w, (w,), prefix_df[w], prefix=True) for w in korean if prefix_df[w]]
-        for word in words:
-            if has_hangul(word):
-                continue
-            if df.get(word, 0) > 0:
-                spellings[word] = (word,)
-                if word not in phrase_words:
-                    slots.append(Slot(word, (word,), df[word]))
-            elif word not in phrase_words:
-                fixes = await self.corrections(word)
-                if fixes:
-                    spellings[word] = tuple(t for t, _ in fixes)
-                    df[word] = sum(d for _, d in fixes)
-                    slots.append(Slot(word, spellings[word], df[word]))
-        return slots + await self._pair_slots(parsed, spellings, df, phrase_words)
-
-    async def _pair_slots(
-        self,
-        parsed: ParsedQuery,
-        spellings: dict[str, tuple[str, ...]],
-        df: dict[str, int],
-        phrase_words: set[str],
-    ) -> list[Slot]:
-        """Neighbouring query words as the index's word-pair terms, those it has.  A pair
-        stands for its words in either order (two words swapped) and for the likeliest
-        corrections of a misspelt word; pairs inside a quoted phrase are left to the
-        phrase.  Pairs are counted up to twice the scan budget (all a scan needs to know);
-        beyond, the rarer of the two words' counts stands for the pair's."""
-        pairs = [
-            (a, b)
-            for a, b in dict.fromkeys(itertools.pairwise(parsed.words))
-            if a != b
-            and a in spellings
-            and b in spellings
-            and not (a in phrase_words and b in phrase_words)
-        ]
-        if not pairs:
-            return []
-        alternatives: list[tuple[str, ...]] = []
-        for a, b in pairs:
-            terms = [
-                pair_term(x, y)
-                for x in spellings[a][:PAIR_SPELLINGS]
-                for y in spellings[b][:PAIR_SPELLINGS]
-            ]
-            if spellings[a] == (a,) and spellings[b] == (b,):
-                terms.append(pair_term(b, a))
-            alternatives.append(tuple(terms))
-        expressions = [" OR ".join(fts_term(t) for t in terms) for terms in alternatives]
-        cap = LOOSE_POOL_STRETCH * self._pool_size() + 1
-        counts = await self._db.fts_counts(expressions, cap)
-        return [
-            Slot(f"{a} {b}", terms, n if n < cap else max(cap, min(df[a], df[b])), pair=True)
-            for (a, b), terms, n in zip(pairs, alternatives, counts, strict=True)
-            if n > 0
-        ]
+        return max(500, min(SCAN_POOL, self._terms.paragraphs // SCAN_POOL_SHARE))
 
     async def expressions(
         self, parsed: ParsedQuery
@@ -340,7 +272,7 @@ class Searcher:
         """FTS5 expressions for candidate retrieval, strictest first (see
         :func:`tier_expressions`), the last one made only when needed (a coroutine
         function); none when no query word is in the index."""
-        return self._tiers(parsed, await self._slots(parsed))
+        return self._tiers(parsed, await self._terms.slots(parsed, self._pair_cap()))
 
     def _tiers(
         self, parsed: ParsedQuery, slots: list[Slot]
@@ -349,7 +281,7 @@ class Searcher:
             "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
             for phrase in parsed.phrases
         )
-        chosen = choose_slots(slots, self._paragraphs)
+        chosen = choose_slots(slots, self._terms.paragraphs)
         if not chosen and slots:
             # only common words: paragraphs with all of the four rarest (few, and cheap
             # to rank: bm25 cost grows with the matches of every term in the expression)
@@ -358,7 +290,7 @@ class Searcher:
             return [f"{phrases} AND {c}" if phrases else c for c in common] or (
                 [phrases] if phrases else []
             )
-        boost = boost_slots(slots, chosen, self._paragraphs)
+        boost = boost_slots(slots, chosen, self._terms.paragraphs)
         tiers: list[str | Callable[[], Awaitable[str | None]]] = [*tier_expressions(chosen, boost)]
         if len(chosen) <= 2:  # with more, the pairs tier already survives one odd word
             tiers.append(functools.partial(self._variants_expression, chosen, boost))
@@ -369,62 +301,12 @@ class Searcher:
     async def _variants_expression(self, chosen: list[Slot], boost: list[Slot]) -> str | None:
         """Last resort: the rare words or their spelling variants (colour/color,
         realise/realize, programme/program); ``None`` if there are no variants."""
-        expanded = [await self._expand(s) for s in chosen if not s.prefix]
+        expanded = [await self._terms.expand(s) for s in chosen if not s.prefix]
         if not expanded or all(a == b for a, b in zip(expanded, chosen, strict=False)):
             return None
         anything = " OR ".join(s.expression() for s in expanded)
         ranked = " OR ".join(s.expression() for s in [*expanded, *boost])
         return f"({anything}) AND ({ranked})" if boost else anything
-
-    async def corrections(self, word: str) -> list[tuple[str, int]]:
-        """Index words within a small edit distance of ``word``, most frequent first."""
-        n = len(word)
-        if n < 3:
-            return []
-        await self._ensure_vocab()
-        max_edits = 1 if n <= 5 else 2
-        affix = 2 if n <= 5 else 3
-        neighbours = await self._db.vocab_neighbours(word, affix, n - max_edits, n + max_edits)
-        if not neighbours:
-            return []
-        frequency = dict(neighbours)
-        found = process.extract(
-            word,
-            list(frequency),
-            scorer=OSA.distance,
-            score_cutoff=max_edits,
-            limit=None,
-        )
-        # fewest edits, then the same first and last letters (typos are rarer at the
-        # ends of words), then the most frequent
-        found.sort(
-            key=lambda f: (f[1], f[0][:1] != word[:1], f[0][-1:] != word[-1:], -frequency[f[0]])
-        )
-        return [(term, frequency[term]) for term, _, _ in found[:MAX_CORRECTIONS]]
-
-    async def _expand(self, slot: Slot) -> Slot:
-        """``slot`` with the index words one or two edits away added as alternatives."""
-        if len(slot.word) < 4 or slot.pair:
-            return slot
-        common = max(1000, int(self._paragraphs * COMMON_SHARE))
-        extra = [
-            (t, df)
-            for t, df in await self.corrections(slot.word)
-            if t not in slot.alternatives and df <= common
-        ]
-        if not extra:
-            return slot
-        df = slot.df + sum(d for _, d in extra)
-        return Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
-
-    async def _ensure_vocab(self) -> None:
-        if self._vocab_checked and not self._db.search_vocab_stale:
-            return
-        stale = self._db.search_vocab_stale or await self._db.search_vocab_is_empty()
-        if stale and await self._db.has_paragraphs():
-            await self._db.rebuild_search_vocab()
-        self._paragraphs = await self._db.paragraph_id_span()
-        self._vocab_checked = True
 
     async def _hits(self, page: list[Scored]) -> list[Hit]:
         if not page:
