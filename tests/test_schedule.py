@@ -286,3 +286,15 @@ async def test_a_channel_admin_sees_and_removes_another_admins_schedule(bot: Bot
     assert "#1 09:00 UTC · a random passage → Quotes" in listed
     assert (await bot.reply("/schedule remove 1", **other)).startswith("Removed schedule #1")
     assert await bot.reply("/schedule list") == "No schedules."
+
+
+@pytest.mark.parametrize("refusal", ["CHAT_RESTRICTED", "CHAT_SEND_PLAIN_FORBIDDEN"])
+async def test_a_chat_that_refuses_text_posts_disables_the_schedule(bot: Bot, refusal: str) -> None:
+    await bot.link_channel()
+    await bot.reply(f"/schedule @{NAME} daily 09:00")
+    bot.fake.fail_methods["sendMessage"] = ApiError(400, f"Bad Request: {refusal}")
+    await bot.run_job(1)  # retrying tomorrow would not help
+    del bot.fake.fail_methods["sendMessage"]
+    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    assert not state.enabled and refusal.lower() in state.last_error.lower()
+    assert "post-schedule-1" not in bot.jobs()
