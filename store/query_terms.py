@@ -10,6 +10,7 @@ nearest vocabulary words; neighbouring words also make word-pair terms (see
 from __future__ import annotations
 
 import itertools
+import math
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -21,6 +22,12 @@ from store.textnorm import has_hangul, pair_term
 
 MAX_CORRECTIONS = 4
 PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
+
+
+def beyond_cap(cap: int, first_df: int, second_df: int) -> int:
+    """An estimate of the paragraph count of a word pair counted no further than ``cap``:
+    between ``cap`` and the rarer word's count (the geometric mean of the two)."""
+    return round(math.sqrt(cap * max(cap, min(first_df, second_df))))
 
 
 class QueryTerms:
@@ -71,8 +78,8 @@ class QueryTerms:
         """Neighbouring query words as the index's word-pair terms, those it has.  A pair
         stands for its words in either order (two words swapped) and for the likeliest
         corrections of a misspelt word; pairs inside a quoted phrase are left to the
-        phrase.  Pairs are counted up to ``cap`` (all a scan needs to know); beyond, the
-        rarer of the two words' counts stands for the pair's."""
+        phrase.  Pairs are counted up to ``cap`` (all a scan needs to know); beyond, see
+        :func:`beyond_cap`."""
         pairs = [
             (a, b)
             for a, b in dict.fromkeys(itertools.pairwise(parsed.words))
@@ -96,7 +103,7 @@ class QueryTerms:
         expressions = [" OR ".join(fts_term(t) for t in terms) for terms in alternatives]
         counts = await self._db.fts_counts(expressions, cap)
         return [
-            Slot(f"{a} {b}", terms, n if n < cap else max(cap, min(df[a], df[b])), pair=True)
+            Slot(f"{a} {b}", terms, n if n < cap else beyond_cap(cap, df[a], df[b]), pair=True)
             for (a, b), terms, n in zip(pairs, alternatives, counts, strict=True)
             if n > 0
         ]

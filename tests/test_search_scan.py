@@ -12,6 +12,7 @@ import pytest
 import store.search as search
 from store.db import Database, open_database
 from store.models import ParsedDocument
+from store.query_terms import beyond_cap
 from store.retrieval import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
 from store.search import Searcher
 from store.textnorm import fold
@@ -163,3 +164,8 @@ async def test_migration_7_indexes_the_word_pairs_of_an_older_database(tmp_path:
         assert await db.fts_count('"fight"', 10) == 2  # the words are still there
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] >= 7
+
+
+def test_a_pair_counted_up_to_the_cap_is_estimated_between_cap_and_its_rarer_word() -> None:
+    assert beyond_cap(100, 10_000, 40_000) == 1000
+    assert beyond_cap(100, 50, 40_000) == 100  # never below the cap it reached
