@@ -7,6 +7,7 @@ have been applied.  Connections use WAL journaling and enforce foreign keys.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,6 +22,8 @@ import aiosqlite
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
 from store.textnorm import PAIR_MARK, index_text
 
+log = logging.getLogger(__name__)
+
 _REINDEX_BATCH = 5_000
 
 
@@ -28,6 +31,14 @@ async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
     """Migration 7: index every stored paragraph again, now with its word-pair terms
     (store.textnorm.index_text).  A one-off pass over all paragraphs: seconds for the
     sample or a few thousand speeches, about four minutes for a million paragraphs."""
+    async with conn.execute("SELECT count(*) FROM paragraphs") as cur:
+        row = await cur.fetchone()
+    if row and row[0]:
+        log.info(
+            "indexing the word pairs of %d stored paragraphs (once, for this version; "
+            "about four minutes per million)",
+            row[0],
+        )
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
     last = 0
     while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 from collections.abc import AsyncIterator
@@ -146,7 +147,9 @@ async def test_word_pair_terms_stay_out_of_the_search_vocabulary(shuffled: Datab
     assert await shuffled.fts_count('"ǂfightǂto"', 10) >= 1
 
 
-async def test_migration_7_indexes_the_word_pairs_of_an_older_database(tmp_path: Path) -> None:
+async def test_migration_7_indexes_the_word_pairs_of_an_older_database(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "v6.db"
     async with open_database(path) as db:
         doc = ParsedDocument("Orders", [STOCK + ".", "Fight on."], "o.txt", "text")
@@ -159,6 +162,10 @@ async def test_migration_7_indexes_the_word_pairs_of_an_older_database(tmp_path:
             [(i, fold(t)) for i, t in rows],
         )
         conn.execute("PRAGMA user_version = 6")
+    with caplog.at_level(logging.INFO, logger="store.db"):
+        async with open_database(path) as db:
+            assert await db.fts_count('"ǂfightǂto"', 10) == 1
+    assert "indexing the word pairs of 2 stored paragraphs" in caplog.text
     async with open_database(path) as db:
         assert await db.fts_count('"ǂfightǂto"', 10) == 1
         assert await db.fts_count('"fight"', 10) == 2  # the words are still there
