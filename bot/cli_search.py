@@ -10,6 +10,7 @@ import re
 import sys
 from typing import Any
 
+from bot.citation import citation_text
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
 from store.models import Hit
@@ -74,15 +75,11 @@ def highlight(text: str, spans: tuple[tuple[int, int], ...], mark: tuple[str, st
 
 
 def _format_hit(n: int, hit: Hit, color: bool) -> str:
-    doc = hit.document
-    where = ", ".join(
-        x for x in (doc.speaker, doc.date.display() if doc.date else None, doc.place) if x
-    )
     mark = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
     return (
-        f"{n}. {hit.score:.0f} {hit.confidence} | {doc.title}"
-        f"{' (' + where + ')' if where else ''} | paragraph {hit.position} of {hit.total} "
-        f"| id {hit.paragraph.id}\n   {highlight(hit.paragraph.text, hit.spans, mark)}"
+        f"{n}. {hit.score:.0f} {hit.confidence} | {hit.document.title} | "
+        f"{citation_text(hit.document, hit.position)} | id {hit.paragraph.id}\n"
+        f"   {highlight(hit.paragraph.text, hit.spans, mark)}"
     )
 
 

@@ -89,7 +89,7 @@ def test_no_match_prints_empty_array_and_exits_zero(
 def test_text_output_marks_the_match(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["search", "fight on the beeches", "--db", db_path]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Flags" in out and "paragraph 2 of 2" in out and "[fight on the beaches]" in out
+    assert "Flags" in out and "¶ 2 of 2" in out and "[fight on the beaches]" in out
 
 
 def test_filters_and_bad_input(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
