@@ -21,17 +21,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate, pairwise
 
+# Starts the full-text index's word-pair terms ("ǂgeneralǂsecretary"): a letter to
+# SQLite's unicode61 tokenizer (so a pair is one term), folded out of every text.
+PAIR_MARK = "ǂ"
 _SPECIAL: dict[str, str] = {
     **dict.fromkeys("‘’‚‛′`´ʼ", "'"),
     **dict.fromkeys("“”„‟″«»", '"'),
     **dict.fromkeys("‐‑‒–—―−－﹣", "-"),
     "…": "...",
-    "ǂ": " ",  # PAIR_MARK: never part of a word, so word-pair terms cannot be typed
+    PAIR_MARK: " ",  # never part of a word, so word-pair terms cannot be typed
 }
 _TOKEN = re.compile(r"[^\W_]+")
-# Starts the full-text index's word-pair terms ("ǂgeneralǂsecretary"): a letter to
-# SQLite's unicode61 tokenizer (so a pair is one term), folded out of every text.
-PAIR_MARK = "ǂ"
 # ASCII letters and digits kept, every other byte a space: fast word splitting of ASCII text
 _ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 
