@@ -232,6 +232,24 @@ def _document_from_row(row: sqlite3.Row | tuple[Any, ...]) -> DocumentMeta:
     )
 
 
+_IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)
+
+
+async def _select_in(
+    conn: aiosqlite.Connection, sql: str, values: Sequence[Any], *leading: Any
+) -> list[Any]:
+    """The rows of ``sql + " IN (?, ?, …)"`` over the distinct ``values`` (in chunks),
+    with the ``leading`` parameters before them; none for no values."""
+    unique = tuple(dict.fromkeys(values))
+    rows: list[Any] = []
+    for start in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(f"{sql} IN ({marks})", (*leading, *chunk)) as cur:
+            rows += await cur.fetchall()
+    return rows
+
+
 class Database:
     """An open Verbatim database; create it with :func:`open_database`."""
 
@@ -307,15 +325,10 @@ class Database:
         return outcomes
 
     async def _stored_hashes(self, hashes: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = tuple(hashes[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            async with self.conn.execute(
-                f"SELECT content_hash, id FROM documents WHERE content_hash IN ({marks})", chunk
-            ) as cur:
-                found.update({row[0]: int(row[1]) for row in await cur.fetchall()})
-        return found
+        rows = await _select_in(
+            self.conn, "SELECT content_hash, id FROM documents WHERE content_hash", hashes
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     async def _max_id(self, table: str) -> int:
         async with self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}") as cur:
@@ -435,26 +448,18 @@ class Database:
 
     async def get_paragraphs(self, paragraph_ids: Sequence[int]) -> dict[int, Paragraph]:
         """Return the paragraphs with these ids that exist, keyed by id."""
-        if not paragraph_ids:
-            return {}
-        marks = ",".join("?" * len(paragraph_ids))
-        async with self.conn.execute(
-            f"SELECT id, document_id, position, text FROM paragraphs WHERE id IN ({marks})",
-            tuple(paragraph_ids),
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await _select_in(
+            self.conn,
+            "SELECT id, document_id, position, text FROM paragraphs WHERE id",
+            paragraph_ids,
+        )
         return {row[0]: Paragraph(*row) for row in rows}
 
     async def get_documents(self, document_ids: Sequence[int]) -> dict[int, DocumentMeta]:
         """Return the documents with these ids that exist, keyed by id."""
-        if not document_ids:
-            return {}
-        ids = tuple(set(document_ids))
-        marks = ",".join("?" * len(ids))
-        async with self.conn.execute(
-            f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id IN ({marks})", ids
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await _select_in(
+            self.conn, f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id", document_ids
+        )
         return {row[0]: _document_from_row(row) for row in rows}
 
     async def paragraph_window(
@@ -550,14 +555,8 @@ class Database:
 
     async def term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """Document frequency of each of ``terms`` found in the search vocabulary."""
-        if not terms:
-            return {}
-        unique = tuple(set(terms))
-        marks = ",".join("?" * len(unique))
-        async with self.conn.execute(
-            f"SELECT term, df FROM search_vocab WHERE term IN ({marks})", unique
-        ) as cur:
-            return {row[0]: int(row[1]) for row in await cur.fetchall()}
+        rows = await _select_in(self.conn, "SELECT term, df FROM search_vocab WHERE term", terms)
+        return {row[0]: int(row[1]) for row in rows}
 
     async def prefix_frequencies(self, prefixes: Sequence[str]) -> dict[str, int]:
         """For each of ``prefixes``, the summed paragraph counts of the vocabulary words
@@ -695,13 +694,10 @@ class Database:
 
     async def paragraph_texts(self, paragraph_ids: Sequence[int]) -> list[tuple[int, str]]:
         """``(id, text)`` of those of ``paragraph_ids`` that exist, in the order given."""
-        if not paragraph_ids:
-            return []
-        marks = ",".join("?" * len(paragraph_ids))
-        async with self.conn.execute(
-            f"SELECT id, text FROM paragraphs WHERE id IN ({marks})", tuple(paragraph_ids)
-        ) as cur:
-            texts = {row[0]: row[1] for row in await cur.fetchall()}
+        rows = await _select_in(
+            self.conn, "SELECT id, text FROM paragraphs WHERE id", paragraph_ids
+        )
+        texts = {row[0]: row[1] for row in rows}
         return [(i, texts[i]) for i in paragraph_ids if i in texts]
 
     async def filtered_paragraphs(
@@ -810,20 +806,16 @@ class Database:
         self, paragraph_ids: Sequence[int]
     ) -> dict[int, tuple[int | None, int | None]]:
         """For each paragraph id, the ids of the paragraphs before and after it (or None)."""
-        if not paragraph_ids:
-            return {}
-        ids = tuple(set(paragraph_ids))
-        marks = ",".join("?" * len(ids))
-        async with self.conn.execute(
+        rows = await _select_in(
+            self.conn,
             "SELECT p.id, "
             "(SELECT q.id FROM paragraphs q WHERE q.document_id = p.document_id "
             "AND q.position = p.position - 1), "
             "(SELECT q.id FROM paragraphs q WHERE q.document_id = p.document_id "
             "AND q.position = p.position + 1) "
-            f"FROM paragraphs p WHERE p.id IN ({marks})",
-            ids,
-        ) as cur:
-            rows = await cur.fetchall()
+            "FROM paragraphs p WHERE p.id",
+            paragraph_ids,
+        )
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def get_query(self, query_id: int) -> str | None:
@@ -1184,16 +1176,13 @@ class PostingStore:
 
     async def posted_among(self, chat_id: int, paragraph_ids: Sequence[int]) -> set[int]:
         """Which of ``paragraph_ids`` were already posted to ``chat_id``."""
-        if not paragraph_ids:
-            return set()
-        ids = tuple(set(paragraph_ids))
-        marks = ",".join("?" * len(ids))
-        async with self.conn.execute(
-            "SELECT paragraph_id FROM posted_paragraphs "
-            f"WHERE chat_id = ? AND paragraph_id IN ({marks})",
-            (chat_id, *ids),
-        ) as cur:
-            return {int(row[0]) for row in await cur.fetchall()}
+        rows = await _select_in(
+            self.conn,
+            "SELECT paragraph_id FROM posted_paragraphs WHERE chat_id = ? AND paragraph_id",
+            paragraph_ids,
+            chat_id,
+        )
+        return {int(row[0]) for row in rows}
 
     async def random_unposted_paragraph(
         self, chat_id: int, collection: str | None = None, min_chars: int = 80

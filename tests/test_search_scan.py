@@ -176,3 +176,11 @@ async def test_migration_7_indexes_the_word_pairs_of_an_older_database(
 def test_a_pair_counted_up_to_the_cap_is_estimated_between_cap_and_its_rarer_word() -> None:
     assert beyond_cap(100, 10_000, 40_000) == 1000
     assert beyond_cap(100, 50, 40_000) == 100  # never below the cap it reached
+
+
+async def test_lookups_of_many_ids_are_answered_whole(big: Database) -> None:
+    ids = list(range(1, 1202))  # more than one IN (...) list holds
+    assert len(await big.get_paragraphs(ids)) == 1201
+    texts = await big.paragraph_texts([*reversed(ids), 99_999])
+    assert [i for i, _ in texts] == list(reversed(ids))  # in the order asked, missing left out
+    assert len(await big.neighbour_ids(ids)) == 1201
