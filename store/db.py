@@ -31,13 +31,11 @@ async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
     """Migration 7: index every stored paragraph again, now with its word-pair terms
     (store.textnorm.index_text).  A one-off pass over all paragraphs: seconds for the
     sample or a few thousand speeches, about four minutes for a million paragraphs."""
-    async with conn.execute("SELECT count(*) FROM paragraphs") as cur:
-        row = await cur.fetchone()
-    if row and row[0]:
+    if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
         log.info(
             "indexing the word pairs of %d stored paragraphs (once, for this version; "
             "about four minutes per million)",
-            row[0],
+            stored,
         )
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
     last = 0
@@ -250,6 +248,13 @@ async def _select_in(
     return rows
 
 
+async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """The integer in the first column of ``sql``'s first row (0 for no row or NULL)."""
+    async with conn.execute(sql, tuple(params)) as cur:
+        row = await cur.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 class Database:
     """An open Verbatim database; create it with :func:`open_database`."""
 
@@ -264,9 +269,7 @@ class Database:
 
     async def migrate(self) -> int:
         """Apply pending migrations; return the schema version now in force."""
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
+        version = await _count(self.conn, "PRAGMA user_version")
         if version > len(MIGRATIONS):
             raise RuntimeError(
                 f"database {self.path} has schema version {version}, newer than this "
@@ -331,9 +334,7 @@ class Database:
         return {row[0]: int(row[1]) for row in rows}
 
     async def _max_id(self, table: str) -> int:
-        async with self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return await _count(self.conn, f"SELECT max(id) FROM {table}")
 
     async def _insert_batch(
         self, docs: Sequence[tuple[ParsedDocument, str]], now: str
@@ -524,9 +525,7 @@ class Database:
     async def count_documents(self, collection: str | None = None) -> int:
         """How many documents are stored (in one collection, if given)."""
         where, args = ("WHERE collection = ?", (collection,)) if collection else ("", ())
-        async with self.conn.execute(f"SELECT count(*) FROM documents {where}", args) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return await _count(self.conn, f"SELECT count(*) FROM documents {where}", args)
 
     async def stats(self) -> dict[str, Any]:
         """Counts per collection and overall, plus the schema version and file size."""
@@ -535,15 +534,13 @@ class Database:
             "FROM documents GROUP BY collection ORDER BY collection"
         ) as cur:
             rows = await cur.fetchall()
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            version_row = await cur.fetchone()
         collections = [
             {"collection": r[0], "documents": r[1], "paragraphs": r[2], "characters": r[3]}
             for r in rows
         ]
         return {
             "database": str(self.path),
-            "schema_version": int(version_row[0]) if version_row else 0,
+            "schema_version": await _count(self.conn, "PRAGMA user_version"),
             "documents": sum(c["documents"] for c in collections),
             "paragraphs": sum(c["paragraphs"] for c in collections),
             "characters": sum(c["characters"] for c in collections),
@@ -561,15 +558,14 @@ class Database:
     async def prefix_frequencies(self, prefixes: Sequence[str]) -> dict[str, int]:
         """For each of ``prefixes``, the summed paragraph counts of the vocabulary words
         starting with it: an upper bound of how many paragraphs have such a word."""
-        found: dict[str, int] = {}
-        for prefix in dict.fromkeys(prefixes):
-            async with self.conn.execute(
-                "SELECT coalesce(sum(df), 0) FROM search_vocab WHERE term >= ? AND term < ?",
+        return {
+            prefix: await _count(
+                self.conn,
+                "SELECT sum(df) FROM search_vocab WHERE term >= ? AND term < ?",
                 (prefix, prefix + _MAX_CHAR),
-            ) as cur:
-                row = await cur.fetchone()
-            found[prefix] = int(row[0]) if row else 0
-        return found
+            )
+            for prefix in dict.fromkeys(prefixes)
+        }
 
     async def vocab_neighbours(
         self, term: str, affix: int, min_len: int, max_len: int
@@ -613,9 +609,7 @@ class Database:
             await self.conn.execute("ROLLBACK")
             raise
         self.search_vocab_stale = False
-        async with self.conn.execute("SELECT count(*) FROM search_vocab") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return await _count(self.conn, "SELECT count(*) FROM search_vocab")
 
     async def search_vocab_is_empty(self) -> bool:
         """True when no word is in the search vocabulary."""
@@ -624,9 +618,7 @@ class Database:
 
     async def paragraph_id_span(self) -> int:
         """The largest paragraph id: a quick upper estimate of how many paragraphs exist."""
-        async with self.conn.execute("SELECT max(id) FROM paragraphs") as cur:
-            row = await cur.fetchone()
-        return int(row[0] or 0) if row else 0
+        return await _count(self.conn, "SELECT max(id) FROM paragraphs")
 
     async def has_paragraphs(self) -> bool:
         """True when at least one paragraph is stored."""
@@ -684,13 +676,12 @@ class Database:
 
     async def fts_count(self, expression: str, cap: int) -> int:
         """How many paragraphs match an FTS5 ``expression``, counting no further than ``cap``."""
-        async with self.conn.execute(
+        return await _count(
+            self.conn,
             "SELECT count(*) FROM (SELECT 1 FROM paragraphs_fts WHERE paragraphs_fts MATCH ? "
             "LIMIT ?)",
             (expression, cap),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        )
 
     async def paragraph_texts(self, paragraph_ids: Sequence[int]) -> list[tuple[int, str]]:
         """``(id, text)`` of those of ``paragraph_ids`` that exist, in the order given."""
@@ -715,13 +706,12 @@ class Database:
     async def count_filtered_paragraphs(self, cap: int, **filters: str | int | None) -> int:
         """How many paragraphs pass ``filters``, counting no further than ``cap``."""
         where, args = _filter_sql(filters)
-        async with self.conn.execute(
+        return await _count(
+            self.conn,
             "SELECT count(*) FROM (SELECT 1 FROM paragraphs p "
             f"JOIN documents d ON d.id = p.document_id WHERE {where or '1'} LIMIT ?)",
             (*args, cap),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        )
 
     async def paragraph_ids(self, exclude_collection: str | None = None) -> list[int]:
         """Ids of all paragraphs, except those of one collection (for benchmark sampling)."""
@@ -742,21 +732,16 @@ class Database:
 
     async def search_index_size(self) -> dict[str, int]:
         """Bytes of text, of the search index (FTS5 + vocabulary) and of the whole file."""
-        async with self.conn.execute(
-            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'paragraphs_fts%' "
-            "OR name LIKE 'search_vocab%'"
-        ) as cur:
-            index_row = await cur.fetchone()
-        async with self.conn.execute(
-            "SELECT sum(length(CAST(text AS BLOB))) FROM paragraphs"
-        ) as cur:
-            text_row = await cur.fetchone()
-        async with self.conn.execute("SELECT sum(pgsize) FROM dbstat") as cur:
-            total_row = await cur.fetchone()
         return {
-            "text_bytes": int(text_row[0] or 0) if text_row else 0,
-            "index_bytes": int(index_row[0] or 0) if index_row else 0,
-            "database_bytes": int(total_row[0] or 0) if total_row else 0,
+            "text_bytes": await _count(
+                self.conn, "SELECT sum(length(CAST(text AS BLOB))) FROM paragraphs"
+            ),
+            "index_bytes": await _count(
+                self.conn,
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'paragraphs_fts%' "
+                "OR name LIKE 'search_vocab%'",
+            ),
+            "database_bytes": await _count(self.conn, "SELECT sum(pgsize) FROM dbstat"),
         }
 
     # ---- end search
