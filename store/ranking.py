@@ -14,7 +14,7 @@ that match a query word, merged when consecutive.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
@@ -158,22 +158,31 @@ def score_paragraph(
 
 def _anchor_windows(query: str, query_words: Sequence[str], joined: str) -> list[tuple[int, int]]:
     """Stretches of a long ``joined`` text around occurrences of the query's longest words."""
-    reach = len(query) + 8
-    windows: list[tuple[int, int]] = []
     padded = f" {joined} "
+    found = _anchor_stretches(query_words, len(query) + 8, lambda w, i: padded.find(f" {w} ", i))
+    return [(a, min(b, len(joined))) for a, b in found]
+
+
+def _anchor_stretches(
+    query_words: Sequence[str], reach: int, find: Callable[[str, int], int]
+) -> list[tuple[int, int]]:
+    """Stretches ``reach`` characters either side of the first ``ANCHOR_HITS`` places
+    where ``find`` sees each of the query's ``ANCHOR_WORDS`` longest words, merged
+    where they overlap, in order."""
+    stretches: list[tuple[int, int]] = []
     for word in sorted(set(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
         if len(word) < 3:
             continue
         start = 0
         for _ in range(ANCHOR_HITS):
-            pos = padded.find(f" {word} ", start)
+            pos = find(word, start)
             if pos < 0:
                 break
-            windows.append((max(0, pos - reach), min(len(joined), pos + len(word) + reach)))
+            stretches.append((max(0, pos - reach), pos + len(word) + reach))
             start = pos + 1
-    windows.sort()
+    stretches.sort()
     merged: list[tuple[int, int]] = []
-    for a, b in windows:
+    for a, b in stretches:
         if merged and a <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
@@ -216,25 +225,7 @@ def _long_text_words(query: str, query_words: Sequence[str], text: str) -> str |
     if len(text) <= max(LONG_TEXT, 6 * len(query)):
         return None
     folded = fold(text)
-    reach = 2 * len(query) + 16
-    pieces: list[tuple[int, int]] = []
-    for word in sorted(set(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
-        if len(word) < 3:
-            continue
-        start = 0
-        for _ in range(ANCHOR_HITS):
-            pos = folded.find(word, start)
-            if pos < 0:
-                break
-            pieces.append((max(0, pos - reach), pos + len(word) + reach))
-            start = pos + 1
-    pieces.sort()
-    merged: list[tuple[int, int]] = []
-    for a, b in pieces:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
+    merged = _anchor_stretches(query_words, 2 * len(query) + 16, folded.find)
     # " | " keeps words of separate stretches from joining into one phrase
     return " | ".join(joined_words(folded[a:b]) for a, b in merged)
 

@@ -81,3 +81,16 @@ def test_korean_prefix_words_match() -> None:
     assert s is not None and s.score >= MATCH_THRESHOLD
     text = "우리는 조국의 통일을 위하여 모두 힘차게 나아가자."
     assert [text[a:b] for a, b in s.spans] == ["조국의 통일을"]
+
+
+def test_a_quote_deep_inside_a_very_long_paragraph_is_found_around_its_rare_words() -> None:
+    # over LONG_TEXT characters: alignment looks only around the query's longest words
+    filler = "The report lists the harvest of every county in some detail. " * 700
+    long_text = f"{filler}We shall fight with growing confidence in the air. {filler}"
+    assert len(long_text) > 40_000
+    q = parse_query("we shall fihgt with growing confidense in the air")
+    hits = rank(q.words, [(1, long_text), (2, PARA), (3, filler)])
+    assert [h.paragraph_id for h in hits][:1] == [1] and hits[0].score >= 90
+    assert 3 not in [h.paragraph_id for h in hits]
+    start, end = hits[0].spans[0][0], hits[0].spans[-1][1]
+    assert long_text[start:end] == "We shall fight with growing confidence in the air"
