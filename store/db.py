@@ -20,7 +20,7 @@ from typing import Any
 import aiosqlite
 
 from store.models import DocumentMeta, Paragraph, ParsedDocument, PartialDate
-from store.textnorm import PAIR_MARK, index_text
+from store.text.norm import PAIR_MARK, index_text
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _REINDEX_BATCH = 5_000
 
 async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
     """Migration 7: index every stored paragraph again, now with its word-pair terms
-    (store.textnorm.index_text).  A one-off pass over all paragraphs: seconds for the
+    (store.text.norm.index_text).  A one-off pass over all paragraphs: seconds for the
     sample or a few thousand speeches, about four minutes for a million paragraphs."""
     if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
         log.info(
@@ -419,9 +419,9 @@ class Database:
     async def _index_paragraphs(self, rows: Sequence[tuple[int, str]]) -> None:
         """Add ``(paragraph id, displayed text)`` rows to the full-text index.
 
-        The index gets the search-folded text (store.textnorm.fold: full-width digits,
+        The index gets the search-folded text (store.text.norm.fold: full-width digits,
         curly quotes, diacritics, case), so index terms are exactly the query's words,
-        and the paragraph's word-pair terms (store.textnorm.index_text).
+        and the paragraph's word-pair terms (store.text.norm.index_text).
         """
         await self.conn.executemany(
             "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",

@@ -87,7 +87,7 @@ class PartialDate:
 class ParsedDocument:
     """One document as a parser produced it, before it is stored.
 
-    ``paragraphs`` hold the displayed text, already cleaned (see ``store.textclean``)
+    ``paragraphs`` hold the displayed text, already cleaned (see ``store.text.clean``)
     but otherwise as published: curly quotes and dashes stay.
     """
 

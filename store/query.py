@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from store.textnorm import tokens
+from store.text.norm import tokens
 
 MAX_QUERY_CHARS = 300
 MAX_WORD_CHARS = 40  # longer "words" (runs of letters pasted by accident) are ignored

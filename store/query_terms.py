@@ -2,7 +2,7 @@
 
 A query word in the index stands for itself; a word not in it (misspelt) for its
 nearest vocabulary words; neighbouring words also make word-pair terms (see
-:func:`store.textnorm.pair_terms`); Korean words match as prefixes.  Each becomes a
+:func:`store.text.norm.pair_terms`); Korean words match as prefixes.  Each becomes a
 :class:`~store.retrieval.Slot` with the number of paragraphs it matches, from which
 :mod:`store.retrieval` plans what to ask the full-text index.
 """
@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA
 from store.db import Database
 from store.query import ParsedQuery, fts_term
 from store.retrieval import COMMON_SHARE, Slot
-from store.textnorm import has_hangul, pair_term
+from store.text.norm import has_hangul, pair_term
 
 MAX_CORRECTIONS = 4
 PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from store.models import Confidence
-from store.textnorm import TokenizedText, fold, has_hangul, joined_words, tokenize
+from store.text.norm import TokenizedText, fold, has_hangul, joined_words, tokenize
 
 MATCH_THRESHOLD = 80.0  # below this a paragraph is "no match"
 CLOSE_THRESHOLD = 90.0

@@ -39,7 +39,7 @@ from store.retrieval import (
     tier_expressions,
     word_pairs,
 )
-from store.textnorm import has_hangul
+from store.text.norm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval

@@ -16,7 +16,7 @@ from store.bench.evaluate import percentile
 from store.bench.queries import POSITIVE_VARIANTS, SYNONYMS, add_typos, generate
 from store.db import open_database
 from store.models import ParsedDocument
-from store.textnorm import tokens
+from store.text.norm import tokens
 
 PARAGRAPHS = [
     (1, "The colour of our flag is the colour of the revolution and of the people, comrades."),

@@ -16,7 +16,7 @@ from store.models import ParsedDocument
 from store.query_terms import beyond_cap
 from store.retrieval import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
 from store.search import Searcher
-from store.textnorm import fold
+from store.text.norm import fold
 
 QUOTE = "We shall defend our island, whatever the cost may be, we shall fight on the beaches."
 

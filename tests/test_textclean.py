@@ -1,4 +1,4 @@
-"""Tests for store.textclean: decoding and display cleaning, one quirk per test."""
+"""Tests for store.text.clean: decoding and display cleaning, one quirk per test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from store.models import ParseError
-from store.textclean import (
+from store.text.clean import (
     clean_paragraph,
     decode_bytes,
     join_wrapped_lines,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.textnorm import (
+from store.text.norm import (
     PAIR_MARK,
     document_frequencies,
     fold,

@@ -19,7 +19,7 @@ from typing import Any
 
 from store.db import open_database
 from store.search import Searcher
-from store.textnorm import tokens
+from store.text.norm import tokens
 
 TOP_K = 5
 

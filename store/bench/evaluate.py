@@ -35,7 +35,7 @@ from store.bench.queries import (
 )
 from store.db import open_database
 from store.query import fts_term
-from store.textnorm import tokens
+from store.text.norm import tokens
 
 SAMPLED_PARAGRAPHS = 30_000
 NEAR_QUOTE_MIN_WORDS = 4

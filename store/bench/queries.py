@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from store.textnorm import has_hangul, tokens
+from store.text.norm import has_hangul, tokens
 
 POSITIVE_VARIANTS = (
     "exact",

@@ -22,7 +22,7 @@ from store.parsers import (
     un_debate,
 )
 from store.parsers.common import FormatSpec
-from store.textclean import decode_bytes
+from store.text.clean import decode_bytes
 
 _SPECS: tuple[FormatSpec, ...] = (
     kcna_text.SPEC,

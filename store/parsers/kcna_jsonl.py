@@ -29,7 +29,7 @@ from store.parsers.common import (
     json_line_documents,
     text_field,
 )
-from store.textclean import clean_paragraph
+from store.text.clean import clean_paragraph
 
 FORMAT = "kcna-jsonl"
 COLLECTION = "kcna_xmarquez_2011_2012"

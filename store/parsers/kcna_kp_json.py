@@ -17,7 +17,7 @@ from typing import Any
 
 from store.models import ParsedDocument, ParseError, PartialDate, RecordError
 from store.parsers.common import FormatSpec, Item, iso_date, split_dateline, strip_end_mark
-from store.textclean import clean_paragraph
+from store.text.clean import clean_paragraph
 
 FORMAT = "kcna-kp-json"
 COLLECTION = "kcna_stiles_2024"

@@ -27,7 +27,7 @@ from store.parsers.common import (
     split_dateline,
     strip_end_mark,
 )
-from store.textclean import (
+from store.text.clean import (
     clean_paragraph,
     has_blank_lines,
     rejoin_broken_paragraphs,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument, RecordError
 from store.parsers.common import FormatSpec, Item
-from store.textclean import clean_paragraph
+from store.text.clean import clean_paragraph
 
 FORMAT = "kjv"
 COLLECTION = "kjv"

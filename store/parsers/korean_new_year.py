@@ -20,7 +20,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument, PartialDate
 from store.parsers.common import FormatSpec, Item
-from store.textclean import (
+from store.text.clean import (
     clean_paragraph,
     has_blank_lines,
     split_blank_line_blocks,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument
 from store.parsers.common import FormatSpec, Item, iso_date
-from store.textclean import clean_paragraph, split_blank_line_blocks
+from store.text.clean import clean_paragraph, split_blank_line_blocks
 
 FORMAT = "miller"
 COLLECTION = "us_presidential_speeches_miller"

@@ -28,7 +28,7 @@ from store.parsers.common import (
     json_line_documents,
     text_field,
 )
-from store.textclean import clean_paragraph
+from store.text.clean import clean_paragraph
 
 FORMAT = "rodong"
 COLLECTION = "rodong_sinmun_frontpage_2021_2022"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument, PartialDate
 from store.parsers.common import FormatSpec, Item
-from store.textclean import clean_paragraph, join_wrapped_lines
+from store.text.clean import clean_paragraph, join_wrapped_lines
 
 FORMAT = "un-debate"
 COLLECTION = "un_general_debate"
