@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import store.db
+import store.db.app_state
 from bot import service as svc
 from bot.service import Card, CardPage, NoMatch, Problem, VerbatimService
 from store.db import open_database
@@ -118,8 +118,8 @@ async def test_examples_and_sources_and_stats(service: VerbatimService) -> None:
 async def test_old_queries_are_forgotten(
     service: VerbatimService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store.db, "KEEP_BOT_QUERIES", 10)
-    monkeypatch.setattr(store.db.secrets, "randbelow", lambda n: 0)  # prune on every call
+    monkeypatch.setattr(store.db.app_state, "KEEP_BOT_QUERIES", 10)
+    monkeypatch.setattr(store.db.app_state.secrets, "randbelow", lambda n: 0)  # prune on every call
     ids = [await service.db.remember_query(f"query {n}") for n in range(30)]
     assert await service.db.get_query(ids[19]) is None
     assert await service.db.get_query(ids[20]) == "query 20"

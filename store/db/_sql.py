@@ -1,0 +1,82 @@
+"""Helpers shared by the modules of :mod:`store.db` (private to the package).
+
+:class:`Base` is the state every part of :class:`~store.db.database.Database` works
+on; :func:`_select_in` runs ``… IN (…)`` lookups in chunks, :func:`_count` reads one
+number and :func:`_filter_sql` turns search filters into a condition on ``documents``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+
+class Base:
+    """What every part of :class:`~store.db.database.Database` works on (set by
+    ``Database.__init__``)."""
+
+    conn: aiosqlite.Connection
+    path: Path
+    # True once this connection stored documents that the search vocabulary does not
+    # count yet; ``rebuild_search_vocab`` (run by ``after_bulk_load``) clears it.
+    search_vocab_stale: bool
+
+
+_IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)
+
+
+async def _select_in(
+    conn: aiosqlite.Connection, sql: str, values: Sequence[Any], *leading: Any
+) -> list[Any]:
+    """The rows of ``sql + " IN (?, ?, …)"`` over the distinct ``values`` (in chunks),
+    with the ``leading`` parameters before them; none for no values."""
+    unique = tuple(dict.fromkeys(values))
+    rows: list[Any] = []
+    for start in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(f"{sql} IN ({marks})", (*leading, *chunk)) as cur:
+            rows += await cur.fetchall()
+    return rows
+
+
+async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """The integer in the first column of ``sql``'s first row (0 for no row or NULL)."""
+    async with conn.execute(sql, tuple(params)) as cur:
+        row = await cur.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | int]]:
+    """SQL condition (on ``d`` = documents) and arguments for search filters.
+
+    Keys: ``collection``, ``document_id``, ``speaker`` (case-insensitive substring),
+    ``language``, ``date_from`` / ``date_to`` (ISO dates, partial allowed, inclusive:
+    ``date_to="2024-03"`` keeps all of March).  Unknown keys are a programming error.
+    """
+    clauses: list[str] = []
+    args: list[str | int] = []
+    for key, value in filters.items():
+        if value is None or value == "":
+            continue
+        if key == "collection":
+            clauses.append("d.collection = ?")
+        elif key == "document_id":
+            clauses.append("d.id = ?")
+        elif key == "speaker":
+            clauses.append("instr(lower(d.speaker), lower(?)) > 0")
+        elif key == "language":
+            clauses.append("lower(d.language) = lower(?)")
+        elif key == "date_from":
+            clauses.append("d.date GLOB '[0-9]*' AND substr(d.date, 1, length(?)) >= ?")
+            args.append(value)
+        elif key == "date_to":
+            clauses.append("d.date GLOB '[0-9]*' AND substr(d.date, 1, length(?)) <= ?")
+            args.append(value)
+        else:
+            raise ValueError(f"unknown search filter: {key}")
+        args.append(value)
+    return " AND ".join(clauses), args

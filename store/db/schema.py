@@ -1,0 +1,221 @@
+"""The schema: connection set-up and the numbered migrations.
+
+The schema is created and upgraded by the numbered migrations in ``MIGRATIONS``;
+``PRAGMA user_version`` records how many have been applied.  Connections use WAL
+journaling and enforce foreign keys (:func:`connect`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from store.db._sql import Base, _count
+from store.text.norm import index_text
+
+log = logging.getLogger(__name__)
+
+_REINDEX_BATCH = 5_000
+
+
+async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
+    """Migration 7: index every stored paragraph again, now with its word-pair terms
+    (store.text.norm.index_text).  A one-off pass over all paragraphs: seconds for the
+    sample or a few thousand speeches, about four minutes for a million paragraphs."""
+    if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
+        log.info(
+            "indexing the word pairs of %d stored paragraphs (once, for this version; "
+            "about four minutes per million)",
+            stored,
+        )
+    await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
+    last = 0
+    while True:
+        async with conn.execute(
+            "SELECT id, text FROM paragraphs WHERE id > ? ORDER BY id LIMIT ?",
+            (last, _REINDEX_BATCH),
+        ) as cur:
+            rows = list(await cur.fetchall())
+        if not rows:
+            break
+        await conn.executemany(
+            "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
+            [(row[0], index_text(row[1])) for row in rows],
+        )
+        last = rows[-1][0]
+    await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+
+
+Migration = str | Callable[[aiosqlite.Connection], Awaitable[None]]
+
+# Each entry is one migration, applied in order inside a transaction: an SQL script, or
+# a coroutine function for what SQL alone cannot do.  Never edit one that has shipped:
+# append a new one instead.
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: documents and their paragraphs
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        speaker TEXT,
+        date TEXT,
+        place TEXT,
+        agency TEXT,
+        language TEXT,
+        collection TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        source_format TEXT NOT NULL,
+        content_hash TEXT NOT NULL UNIQUE,
+        paragraph_count INTEGER NOT NULL,
+        char_count INTEGER NOT NULL,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_collection ON documents(collection);
+    CREATE INDEX documents_date ON documents(date);
+    CREATE TABLE paragraphs (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        UNIQUE (document_id, position)
+    );
+    """,
+    # 2: full-text index over paragraphs (rowid = paragraphs.id).  It indexes the
+    # search-folded text (see Database._index_paragraphs), not the displayed text in
+    # the content table: never run FTS5 'rebuild' on it
+    """
+    CREATE VIRTUAL TABLE paragraphs_fts USING fts5(
+        text, content='paragraphs', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    """,
+    # 3: bot: queries that buttons refer to by id, and this database's epoch (a random
+    # tag carried in callback data so buttons made against another database are refused)
+    """
+    CREATE TABLE bot_queries (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL UNIQUE,
+        last_used TEXT NOT NULL
+    );
+    CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO bot_meta (key, value) VALUES ('epoch', lower(hex(randomblob(3))));
+    """,
+    # 4: search vocabulary: in how many paragraphs each folded word occurs (df), to pick
+    # the discriminating query words and correct misspelt ones; rterm is the word
+    # reversed, so words can be looked up by their ending as well as their beginning
+    """
+    CREATE TABLE search_vocab (
+        term TEXT PRIMARY KEY,
+        rterm TEXT NOT NULL,
+        df INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX search_vocab_rterm ON search_vocab(rterm);
+    """,
+    # 5: inline mode: how often each paragraph was chosen from inline results (feeds the
+    # list shown for an empty inline query)
+    """
+    CREATE TABLE inline_chosen (
+        paragraph_id INTEGER PRIMARY KEY REFERENCES paragraphs(id) ON DELETE CASCADE,
+        chosen INTEGER NOT NULL,
+        last_chosen TEXT NOT NULL
+    );
+    CREATE INDEX inline_chosen_rank ON inline_chosen(chosen DESC, last_chosen DESC);
+    """,
+    # 6: posting to channels and groups: the chats a user linked as post targets, daily
+    # "passage of the day" schedules, and which paragraphs each chat already received
+    """
+    CREATE TABLE post_targets (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        chat_type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        username TEXT,
+        added_at TEXT NOT NULL,
+        UNIQUE (owner_id, chat_id)
+    );
+    CREATE TABLE post_schedules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: /schedule remove N
+        chat_id INTEGER NOT NULL,
+        chat_type TEXT NOT NULL,
+        chat_title TEXT NOT NULL,
+        chat_username TEXT,
+        creator_id INTEGER NOT NULL,
+        minute_of_day INTEGER NOT NULL CHECK (minute_of_day BETWEEN 0 AND 1439),
+        query TEXT,
+        collection TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        last_posted_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX post_schedules_chat ON post_schedules(chat_id);
+    CREATE INDEX post_schedules_creator ON post_schedules(creator_id);
+    CREATE TABLE posted_paragraphs (
+        chat_id INTEGER NOT NULL,
+        paragraph_id INTEGER NOT NULL REFERENCES paragraphs(id) ON DELETE CASCADE,
+        message_id INTEGER,
+        posted_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, paragraph_id)
+    ) WITHOUT ROWID;
+    """,
+    # 7: the full-text index also holds each paragraph's neighbouring word pairs
+    _index_word_pairs,
+)
+
+
+@asynccontextmanager
+async def connect(path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A connection to the database at ``path`` (its folder made if needed), set up for
+    the store: autocommit (transactions are explicit), WAL, foreign keys, busy timeout."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        yield conn
+    finally:
+        await conn.close()
+
+
+class Schema(Base):
+    """The schema and the connection itself: part of :class:`~store.db.database.Database`."""
+
+    async def migrate(self) -> int:
+        """Apply pending migrations; return the schema version now in force."""
+        version = await _count(self.conn, "PRAGMA user_version")
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"database {self.path} has schema version {version}, newer than this "
+                f"program knows ({len(MIGRATIONS)}): upgrade verbatim-bot"
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            step = MIGRATIONS[number - 1]
+            if isinstance(step, str):
+                await self.conn.executescript(
+                    f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+                continue
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await step(self.conn)
+                await self.conn.execute(f"PRAGMA user_version = {number}")
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+        return len(MIGRATIONS)
+
+    async def ping(self) -> None:
+        """A trivial round trip: returns once the connection has finished earlier work."""
+        async with self.conn.execute("SELECT 1") as cur:
+            await cur.fetchone()
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it."""
+        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
