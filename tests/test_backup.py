@@ -12,8 +12,8 @@ import pytest
 
 from bot import cli_ops
 from bot.settings import load_settings
-from store.backup import BackupError, BackupTargetError, backup_database, integrity_problems
 from store.db import open_database
+from store.db.backup import BackupError, BackupTargetError, backup_database, integrity_problems
 from store.ingest import ensure_sample_loaded
 
 
