@@ -31,7 +31,7 @@ from bot.posting import PostingService
 from bot.service import VerbatimService
 from store.db import PostingStore, open_database
 from store.ingest import ensure_sample_loaded
-from store.search_pool import SearcherPool
+from store.search.pool import SearcherPool
 
 log = logging.getLogger(__name__)
 

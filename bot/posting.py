@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.service import Card, SearchOutcome, VerbatimService, normalize_query
 from store.db import PostingStore, PostSchedule, PostTarget
-from store.search import SearchFilters
+from store.search.engine import SearchFilters
 
 MAX_TARGETS_PER_USER = 20
 MAX_SCHEDULES_PER_CHAT = 5

@@ -30,10 +30,10 @@ from bot.views import (
 )
 from store.db import Database
 from store.models import Hit
-from store.query import parse_query
-from store.ranking import match_spans
-from store.search import Searcher
-from store.search_pool import QuoteSearch
+from store.search.engine import Searcher
+from store.search.pool import QuoteSearch
+from store.search.query import parse_query
+from store.search.ranking import match_spans
 
 __all__ = [  # the views are re-exported: callers may import them from here
     "EMPTY_QUERY",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.query import MAX_QUERY_CHARS, fts_term, parse_query
+from store.search.query import MAX_QUERY_CHARS, fts_term, parse_query
 
 
 def test_plain_words_are_folded_in_order() -> None:

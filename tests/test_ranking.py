@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from store.query import parse_query
-from store.ranking import MATCH_THRESHOLD, confidence_label, rank, score_paragraph
+from store.search.query import parse_query
+from store.search.ranking import MATCH_THRESHOLD, confidence_label, rank, score_paragraph
 
 PARA = (
     "We shall go on to the end, we shall fight in France, we shall fight on the seas "

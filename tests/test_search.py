@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import store.search as search_module
+import store.search.engine as search_module
 from store.db import Database, open_database
 from store.models import ParsedDocument, PartialDate
-from store.search import Searcher, SearchFilters
+from store.search.engine import Searcher, SearchFilters
 
 SPEECH = [
     "We shall go on to the end, we shall fight in France, we shall fight on the seas and "

@@ -10,8 +10,8 @@ import pytest
 
 from store.db import Database, open_database
 from store.ingest import ingest_paths, sample_path
-from store.search import Searcher, SearchFilters, SearchResult
-from store.search_pool import SearcherPool
+from store.search.engine import Searcher, SearchFilters, SearchResult
+from store.search.pool import SearcherPool
 
 
 class HeldSearcher(Searcher):

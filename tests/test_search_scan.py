@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import store.search as search
+import store.search.engine as search
 from store.db import Database, open_database
 from store.models import ParsedDocument
-from store.query_terms import beyond_cap
-from store.retrieval import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
-from store.search import Searcher
+from store.search.engine import Searcher
+from store.search.plan import Slot, anchor_slots, pair_hits, scan_pools, slot_weight, word_pairs
+from store.search.terms import beyond_cap
 from store.text.norm import fold
 
 QUOTE = "We shall defend our island, whatever the cost may be, we shall fight on the beaches."

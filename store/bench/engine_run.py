@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from store.db import open_database
-from store.search import Searcher
+from store.search.engine import Searcher
 from store.text.norm import tokens
 
 TOP_K = 5

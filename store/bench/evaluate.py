@@ -34,7 +34,7 @@ from store.bench.queries import (
     generate,
 )
 from store.db import open_database
-from store.query import fts_term
+from store.search.query import fts_term
 from store.text.norm import tokens
 
 SAMPLED_PARAGRAPHS = 30_000

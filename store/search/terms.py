@@ -3,8 +3,8 @@
 A query word in the index stands for itself; a word not in it (misspelt) for its
 nearest vocabulary words; neighbouring words also make word-pair terms (see
 :func:`store.text.norm.pair_terms`); Korean words match as prefixes.  Each becomes a
-:class:`~store.retrieval.Slot` with the number of paragraphs it matches, from which
-:mod:`store.retrieval` plans what to ask the full-text index.
+:class:`~store.search.plan.Slot` with the number of paragraphs it matches, from which
+:mod:`store.search.plan` plans what to ask the full-text index.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from store.db import Database
-from store.query import ParsedQuery, fts_term
-from store.retrieval import COMMON_SHARE, Slot
+from store.search.plan import COMMON_SHARE, Slot
+from store.search.query import ParsedQuery, fts_term
 from store.text.norm import has_hangul, pair_term
 
 MAX_CORRECTIONS = 4

@@ -1,11 +1,11 @@
-"""Search: find the paragraph a half-remembered quotation comes from.
+"""The search engine: :class:`Searcher` finds the paragraphs a quotation comes from.
 
 Two stages.  *Candidate retrieval* asks SQLite's FTS5 index for the best-matching
 paragraphs (bm25) on the query's most discriminating words only (the rarest, by
 document frequency from the ``search_vocab`` table); words not in the index are
 replaced by their nearest vocabulary words (misspellings).  *Re-ranking* scores
-the candidates with rapidfuzz (:mod:`store.ranking`) off the event loop and keeps
-those clearing the "no match" threshold.
+the candidates with rapidfuzz (:mod:`store.search.ranking`) off the event loop and
+keeps those clearing the "no match" threshold.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from dataclasses import asdict, dataclass
 
 from store.db import Database
 from store.models import Hit
-from store.query import ParsedQuery, fts_term, parse_query
-from store.query_terms import QueryTerms
-from store.ranking import DETAILED_CANDIDATES, Scored, rank
-from store.retrieval import (
+from store.search.plan import (
     BOOST_SHARE,
     COMMON_SHARE,
     RARE_TERMS,
@@ -39,6 +36,9 @@ from store.retrieval import (
     tier_expressions,
     word_pairs,
 )
+from store.search.query import ParsedQuery, fts_term, parse_query
+from store.search.ranking import DETAILED_CANDIDATES, Scored, rank
+from store.search.terms import QueryTerms
 from store.text.norm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking

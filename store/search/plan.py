@@ -1,8 +1,8 @@
 """Planning candidate retrieval: which query words to ask the full-text index for.
 
 Pure functions over :class:`Slot` values (a query word, the index words that may
-stand for it, and how many paragraphs contain them); :mod:`store.search` runs the
-plans against SQLite.  Nothing here touches the database.
+stand for it, and how many paragraphs contain them); :mod:`store.search.engine` runs
+the plans against SQLite.  Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from store.query import fts_term
+from store.search.query import fts_term
 
 RARE_TERMS = 4  # retrieval uses this many of the query's rarest words
 COMMON_SHARE = 0.03  # words in more than this share of paragraphs are left to re-ranking

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from store.db import Database, open_database
-from store.search import Searcher, SearchFilters, SearchResult
+from store.search.engine import Searcher, SearchFilters, SearchResult
 
 DEFAULT_CONNECTIONS = 3
 
@@ -32,7 +32,7 @@ class QuoteSearch(Protocol):
         offset: int = 0,
         filters: SearchFilters | None = None,
     ) -> SearchResult:
-        """See :meth:`store.search.Searcher.search`."""
+        """See :meth:`store.search.engine.Searcher.search`."""
         ...
 
 
