@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -304,8 +303,3 @@ def format_speed(ev: Evaluation) -> str:
             f"({ev.brute_queries} queries)"
         )
     return "\n".join(lines)
-
-
-def cpu_note() -> str:
-    """How many CPUs this process may use (the engine run is pinned to one)."""
-    return f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} CPUs"

@@ -266,14 +266,6 @@ class Searcher:
         """How many paragraphs a scan's pool may hold (fewer in small collections)."""
         return max(500, min(SCAN_POOL, self._terms.paragraphs // SCAN_POOL_SHARE))
 
-    async def expressions(
-        self, parsed: ParsedQuery
-    ) -> list[str | Callable[[], Awaitable[str | None]]]:
-        """FTS5 expressions for candidate retrieval, strictest first (see
-        :func:`tier_expressions`), the last one made only when needed (a coroutine
-        function); none when no query word is in the index."""
-        return self._tiers(parsed, await self._terms.slots(parsed, self._pair_cap()))
-
     def _tiers(
         self, parsed: ParsedQuery, slots: list[Slot]
     ) -> list[str | Callable[[], Awaitable[str | None]]]:

@@ -100,8 +100,3 @@ def fts_term(word: str, prefix: bool = False) -> str:
     """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query."""
     quoted = '"' + word.replace('"', '""') + '"'
     return quoted + "*" if prefix else quoted
-
-
-def folded_query(parsed: ParsedQuery) -> str:
-    """The fuzzy-matched words joined by spaces, as scoring compares them."""
-    return " ".join(parsed.words)
