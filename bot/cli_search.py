@@ -180,7 +180,7 @@ def register_bench(sub: Any) -> None:
 def _bench_build(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from store.bench.build import build_scale_database
+    from bench.build import build_scale_database
 
     out, corpora = Path(args.out), Path(args.corpora)
     if out.exists():
@@ -202,7 +202,7 @@ def _bench_build(args: argparse.Namespace, settings: Settings) -> int:
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from store.bench.evaluate import evaluate, format_quality, format_speed
+    from bench.evaluate import evaluate, format_quality, format_speed
 
     db = Path(args.db)
     if not db.is_file():

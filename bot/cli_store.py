@@ -148,7 +148,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from store.ingest_bench import run_ingest_benchmark
+    from bench.ingest import run_ingest_benchmark
 
     target = Path(args.db) if args.db else None
     if target is not None and target.exists():

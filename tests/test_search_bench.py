@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bench import build
+from bench.engine_run import relevant
+from bench.evaluate import percentile
+from bench.queries import POSITIVE_VARIANTS, SYNONYMS, add_typos, generate
 from bot import cli_search
-from store.bench import build
-from store.bench.engine_run import relevant
-from store.bench.evaluate import percentile
-from store.bench.queries import POSITIVE_VARIANTS, SYNONYMS, add_typos, generate
 from store.db import open_database
 from store.models import ParsedDocument
 from store.text.norm import tokens
@@ -125,8 +125,8 @@ def test_bench_commands_are_registered_with_help(capsys: pytest.CaptureFixture[s
 
 
 def test_brute_force_ranks_over_every_paragraph(tmp_path: Path) -> None:
-    from store.bench.evaluate import brute_force
-    from store.bench.queries import Query
+    from bench.evaluate import brute_force
+    from bench.queries import Query
 
     async def fill() -> None:
         async with open_database(tmp_path / "b.db") as db:
@@ -143,8 +143,8 @@ def test_brute_force_ranks_over_every_paragraph(tmp_path: Path) -> None:
 def test_negatives_that_largely_quote_an_indexed_paragraph_are_near_quotes(
     tmp_path: Path,
 ) -> None:
-    from store.bench.evaluate import mark_near_quotes, quoted_runs
-    from store.bench.queries import Query
+    from bench.evaluate import mark_near_quotes, quoted_runs
+    from bench.queries import Query
 
     assert quoted_runs(["a", "b", "c", "d", "e", "f", "g"]) == [
         ["a", "b", "c", "d"],

@@ -2,7 +2,7 @@
 
 A separate process, pinned to one CPU, so latency is single-core and the peak
 memory reported is that of searching alone (not of query generation or the
-brute-force comparison).  ``python -m store.bench.engine_run DB QUERIES OUT``.
+brute-force comparison).  ``python -m bench.engine_run DB QUERIES OUT``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Search evaluation: quality per variant, latency, memory, index size, brute force.
 
 ``evaluate`` generates (or reuses) the query set of a scale database, runs it
-through the engine in a single-core child process (:mod:`store.bench.engine_run`)
+through the engine in a single-core child process (:mod:`bench.engine_run`)
 and through brute-force rapidfuzz ``partial_ratio`` over every paragraph (on every
 ``brute_every``-th positive query, to bound the time at 1M), and returns the numbers.
 """
@@ -22,9 +22,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from store.bench.build import WINDOW_COLLECTION, holdout_path
-from store.bench.engine_run import TOP_K, relevant
-from store.bench.queries import (
+from bench.build import WINDOW_COLLECTION, holdout_path
+from bench.engine_run import TOP_K, relevant
+from bench.queries import (
     NEAR_QUOTE,
     NEGATIVE_VARIANTS,
     POSITIVE_VARIANTS,
@@ -125,7 +125,7 @@ def quoted_runs(words: list[str]) -> list[list[str]]:
 
 async def mark_near_quotes(db_path: Path, queries: list[Query]) -> list[Query]:
     """``queries`` with each negative that largely quotes an indexed paragraph (see
-    :data:`store.bench.queries.NEAR_QUOTE`) turned into a ``near_quote``."""
+    :data:`bench.queries.NEAR_QUOTE`) turned into a ``near_quote``."""
     marked: list[Query] = []
     async with open_database(db_path) as db:
         for q in queries:
@@ -144,7 +144,7 @@ def run_engine(db_path: Path, queries: list[Query]) -> dict[str, Any]:
         qfile, out = Path(tmp) / "queries.json", Path(tmp) / "out.json"
         qfile.write_text(json.dumps([asdict(q) for q in queries]), "utf-8")
         subprocess.run(
-            [sys.executable, "-m", "store.bench.engine_run", str(db_path), str(qfile), str(out)],
+            [sys.executable, "-m", "bench.engine_run", str(db_path), str(qfile), str(out)],
             check=True,
         )
         result: dict[str, Any] = json.loads(out.read_text("utf-8"))
