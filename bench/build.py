@@ -1,7 +1,7 @@
 """Build the scale databases for search evaluation from real text only.
 
-Documents come from every folder of the shared corpora (through the project's own
-parsers) and from the KJV (``bible -f "Gen1:1-Rev22:21"``, one document per chapter).
+Documents come from every folder of the shared corpora and from the KJV (``bible -f
+"Gen1:1-Rev22:21"``, one document per chapter), all through the project's own parsers.
 A deterministic ~5% of the UN and Miller Center speeches is *held out*: never
 indexed, written to ``holdout.jsonl`` beside the database, the source of negative
 queries.  A smaller scale takes whole documents in a fixed pseudo-random order until
@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import random
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -27,13 +26,12 @@ from tqdm import tqdm
 from store.db import open_database
 from store.ingest import content_hash, expand_paths
 from store.models import ParsedDocument, ParseError, RecordError
-from store.parsers import parse_file
+from store.parsers import kjv, parse_file
 
 HOLDOUT_FOLDERS = ("un_general_debate", "us_presidential_speeches_miller")
 HOLDOUT_PERCENT = 5
 WINDOW_COLLECTION = "windows"
 LONGER_WINDOWS = (5, 6, 7, 8)
-_VERSE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,38 +66,16 @@ def corpus_documents(corpora: Path) -> Iterator[ParsedDocument]:
 
 
 def kjv_documents() -> Iterator[ParsedDocument]:
-    """The KJV from Debian's ``bible`` program, one document per chapter."""
+    """The KJV from Debian's ``bible`` program, read by the project's own ``kjv`` parser
+    (:mod:`store.parsers.kjv`): one document per chapter, titled as the parser titles it."""
     if shutil.which("bible") is None:
         return
     out = subprocess.run(
         ["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True, text=True, check=True
     ).stdout
-    chapter: tuple[str, str] | None = None
-    verses: list[str] = []
-    for line in out.splitlines():
-        m = _VERSE.match(line.strip())
-        if not m:
-            continue
-        key = (m.group(1), m.group(2))
-        if key != chapter and verses and chapter:
-            yield _chapter(chapter, verses)
-            verses = []
-        chapter = key
-        verses.append(m.group(4))
-    if verses and chapter:
-        yield _chapter(chapter, verses)
-
-
-def _chapter(chapter: tuple[str, str], verses: list[str]) -> ParsedDocument:
-    title = f"KJV {chapter[0]} {chapter[1]}"
-    return ParsedDocument(
-        title,
-        list(verses),
-        f"bible-kjv:{chapter[0]}{chapter[1]}",
-        "kjv",
-        language="en",
-        collection="kjv",
-    )
+    for parsed in kjv.parse(Path("bible-kjv"), out):
+        if isinstance(parsed, ParsedDocument):
+            yield parsed
 
 
 def _is_holdout(doc: ParsedDocument) -> bool:

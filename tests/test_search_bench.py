@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,15 @@ def test_scale_builder_holds_exact_target_and_adds_windows(
     assert windows and all(2 <= t.count("Paragraph") <= 4 for t in windows)
     with pytest.raises(FileExistsError):
         asyncio.run(build.build_scale_database(out, tmp_path, 50, progress=False))
+
+
+def test_the_kjv_comes_through_the_kjv_parser() -> None:
+    if shutil.which("bible") is None:
+        pytest.skip("bible (Debian package bible-kjv) not installed")
+    chapters = list(build.kjv_documents())
+    assert len(chapters) == 1189 and sum(len(d.paragraphs) for d in chapters) == 31102
+    assert chapters[0].title == "Genesis 1" and chapters[-1].title == "Revelation 22"
+    assert {d.source_format for d in chapters} == {"kjv"}
 
 
 def test_bench_commands_are_registered_with_help(capsys: pytest.CaptureFixture[str]) -> None:
