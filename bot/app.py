@@ -29,9 +29,7 @@ from telegram.request import BaseRequest
 from bot import handlers, inline, post_handlers, render, schedule, update_log
 from bot.posting import PostingService
 from bot.service import VerbatimService
-from store.db import PostingStore, open_database
-from store.ingest import ensure_sample_loaded
-from store.search.pool import SearcherPool
+from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
-from store.db import MIGRATIONS
-from store.db.backup import BackupError, BackupTargetError, backup_database, schema_version
+from store import MIGRATIONS, BackupError, BackupTargetError, backup_database, schema_version
 
 
 def register(sub: Any) -> None:

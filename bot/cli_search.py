@@ -13,8 +13,7 @@ from typing import Any
 from bot.citation import citation_text
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
-from store.models import Hit
-from store.search.engine import Searcher, SearchFilters
+from store import Hit, Searcher, SearchFilters
 
 _ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 

@@ -14,10 +14,16 @@ from typing import Any
 from bot.citation import citation_text
 from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
-from store.db import Database, open_database
-from store.ingest import ensure_sample_loaded, ingest_paths
-from store.models import DocumentMeta, Paragraph, ParseError
-from store.parsers import FORMATS
+from store import (
+    FORMATS,
+    Database,
+    DocumentMeta,
+    Paragraph,
+    ParseError,
+    ensure_sample_loaded,
+    ingest_paths,
+    open_database,
+)
 
 MAX_ERRORS_SHOWN = 20
 

@@ -26,7 +26,7 @@ from bot.render import (
     tg_len,
 )
 from bot.service import Card
-from store.db import PostSchedule, PostTarget
+from store import PostSchedule, PostTarget
 
 PASSAGE_OF_THE_DAY = "📜 Passage of the day"
 OPEN_BUTTON = "📖 Open in Verbatim"

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.service import Card, SearchOutcome, VerbatimService, normalize_query
-from store.db import PostingStore, PostSchedule, PostTarget
-from store.search.engine import SearchFilters
+from store import PostingStore, PostSchedule, PostTarget, SearchFilters
 
 MAX_TARGETS_PER_USER = 20
 MAX_SCHEDULES_PER_CHAT = 5

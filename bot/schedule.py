@@ -21,7 +21,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 from bot import chat_access, post_render
 from bot.posting import ChatInfo, PostingService
 from bot.render import RenderedMessage
-from store.db import PostSchedule
+from store import PostSchedule
 
 log = logging.getLogger(__name__)
 

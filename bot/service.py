@@ -28,12 +28,7 @@ from bot.views import (
     SourcesView,
     StatsView,
 )
-from store.db import Database
-from store.models import Hit
-from store.search.engine import Searcher
-from store.search.pool import QuoteSearch
-from store.search.query import parse_query
-from store.search.ranking import match_spans
+from store import Database, Hit, QuoteSearch, Searcher, match_spans, parse_query
 
 __all__ = [  # the views are re-exported: callers may import them from here
     "EMPTY_QUERY",

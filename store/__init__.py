@@ -1,1 +1,96 @@
-"""Verbatim storage: SQLite schema, ingest of corpora and search. Never imports telegram."""
+"""Verbatim's storage and search: the SQLite database, ingest of corpora, search.
+
+Never imports ``telegram`` or ``bot``.  The names exported here are the public API;
+where the rest lives:
+
+- :mod:`store.models` — the plain data types that flow between the parts.
+- :mod:`store.parsers` — one module per corpus format (add a format there).
+- :mod:`store.ingest` — files → parsers → content hash → database.
+- :mod:`store.text` — cleaning text for display, folding it for search.
+- :mod:`store.db` — every SQL statement: schema and migrations, documents, paragraphs,
+  the full-text index and vocabulary, the bot's state, posting, backups.
+- :mod:`store.search` — query parsing, vocabulary lookups, retrieval planning, ranking
+  (scoring happens in :mod:`store.search.ranking`) and the :class:`Searcher`.
+"""
+
+from store.db import (
+    MIGRATIONS,
+    Database,
+    InsertOutcome,
+    PostingStore,
+    PostSchedule,
+    PostTarget,
+    open_database,
+)
+from store.db.backup import (
+    BackupError,
+    BackupResult,
+    BackupTargetError,
+    backup_database,
+    integrity_problems,
+    schema_version,
+)
+from store.ingest import (
+    IngestSummary,
+    content_hash,
+    ensure_sample_loaded,
+    expand_paths,
+    ingest_paths,
+    sample_path,
+)
+from store.models import (
+    Confidence,
+    DocumentMeta,
+    Hit,
+    Paragraph,
+    ParsedDocument,
+    ParseError,
+    PartialDate,
+    RecordError,
+)
+from store.parsers import FORMATS, detect_format, parse_file
+from store.search.engine import Searcher, SearchFilters, SearchResult
+from store.search.pool import QuoteSearch, SearcherPool
+from store.search.query import ParsedQuery, parse_query
+from store.search.ranking import match_spans
+
+__all__ = [
+    "FORMATS",
+    "MIGRATIONS",
+    "BackupError",
+    "BackupResult",
+    "BackupTargetError",
+    "Confidence",
+    "Database",
+    "DocumentMeta",
+    "Hit",
+    "IngestSummary",
+    "InsertOutcome",
+    "Paragraph",
+    "ParseError",
+    "ParsedDocument",
+    "ParsedQuery",
+    "PartialDate",
+    "PostSchedule",
+    "PostTarget",
+    "PostingStore",
+    "QuoteSearch",
+    "RecordError",
+    "SearchFilters",
+    "SearchResult",
+    "Searcher",
+    "SearcherPool",
+    "backup_database",
+    "content_hash",
+    "detect_format",
+    "ensure_sample_loaded",
+    "expand_paths",
+    "ingest_paths",
+    "integrity_problems",
+    "match_spans",
+    "open_database",
+    "parse_file",
+    "parse_query",
+    "sample_path",
+    "schema_version",
+]
