@@ -20,9 +20,7 @@ class Base:
 
     conn: aiosqlite.Connection
     path: Path
-    # True once this connection stored documents that the search vocabulary does not
-    # count yet; ``rebuild_search_vocab`` (run by ``after_bulk_load``) clears it.
-    search_vocab_stale: bool
+    search_vocab_stale: bool  # see Database.__init__
 
 
 _IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)
