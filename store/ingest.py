@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from store.db import Database, InsertOutcome
+from store.db.lock import ingest_lock
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import FORMATS, detect_format, parse_file
 
@@ -185,24 +186,31 @@ async def ingest_paths(
     for raw in missing:
         summary.fail(raw, "no such file or folder")
     total = sum(i.path.stat().st_size for i in items if i.path.exists())
-    await db.before_bulk_load()
-    try:
-        with tqdm(
-            total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress, leave=False
-        ) as bar:
-            batch: list[tuple[ParsedDocument, str]] = []
-            for doc in _documents(items, fmt, collection, summary, bar):
-                if not doc.paragraphs:
-                    summary.fail(doc.origin, "no paragraphs of text")
-                    continue
-                batch.append((doc, content_hash(doc.paragraphs)))
-                if len(batch) >= BATCH_DOCUMENTS:
-                    await _flush(db, batch, summary)
-            await _flush(db, batch, summary)
-    finally:
-        # the batches already committed are searchable even when the run stops early
-        if summary.new:
-            await db.after_bulk_load()
+    with ingest_lock(db.path):
+        await db.before_bulk_load()
+        try:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc="ingest",
+                disable=not progress,
+                leave=False,
+            ) as bar:
+                batch: list[tuple[ParsedDocument, str]] = []
+                for doc in _documents(items, fmt, collection, summary, bar):
+                    if not doc.paragraphs:
+                        summary.fail(doc.origin, "no paragraphs of text")
+                        continue
+                    batch.append((doc, content_hash(doc.paragraphs)))
+                    if len(batch) >= BATCH_DOCUMENTS:
+                        await _flush(db, batch, summary)
+                await _flush(db, batch, summary)
+        finally:
+            # the batches already committed are searchable even when the run stops early;
+            # a vocabulary left stale by an earlier run that crashed is rebuilt too
+            if summary.new or await db.search_vocab_stale_since() is not None:
+                await db.after_bulk_load()
     return summary
 
 

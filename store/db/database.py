@@ -10,17 +10,22 @@ queries, epoch and inline choices).  Posting has a class of its own,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from store.db.app_state import AppState
 from store.db.documents import Documents
 from store.db.index import SearchIndex
+from store.db.lock import ingest_running
 from store.db.paragraphs import Paragraphs
 from store.db.schema import Schema, connect
+
+log = logging.getLogger(__name__)
 
 
 class Database(Schema, Documents, Paragraphs, SearchIndex, AppState):
@@ -33,12 +38,42 @@ class Database(Schema, Documents, Paragraphs, SearchIndex, AppState):
         # count yet; :meth:`rebuild_search_vocab` (run by ``after_bulk_load``) clears it.
         self.search_vocab_stale = False
 
+    async def stats(self) -> dict[str, Any]:
+        """Counts per collection and overall, the schema version and file size (see
+        :meth:`Documents.stats`), and whether the search vocabulary is up to date."""
+        out = await Documents.stats(self)
+        out["search_vocab_stale_since"] = await self.search_vocab_stale_since()
+        out["ingest_running"] = ingest_running(self.path)
+        return out
+
+    async def repair_derived_data(self) -> bool:
+        """Rebuild the search vocabulary if the database records it as stale (a crash
+        between storing documents and the rebuild at the end of an ingest, or a copy
+        taken meanwhile) and no ingest is running that will rebuild it; True if it did."""
+        if await self.search_vocab_stale_since() is None or ingest_running(self.path):
+            return False
+        log.warning(
+            "the search vocabulary of %s is marked stale (documents were stored after "
+            "its last rebuild): rebuilding it",
+            self.path,
+        )
+        words = await self.rebuild_search_vocab()
+        log.warning("search vocabulary rebuilt: %d words", words)
+        return True
+
 
 @asynccontextmanager
-async def open_database(path: Path | str) -> AsyncIterator[Database]:
-    """Open (creating if needed) the database at ``path``, migrated to the current schema."""
+async def open_database(path: Path | str, *, repair: bool = True) -> AsyncIterator[Database]:
+    """Open (creating if needed) the database at ``path``, migrated to the current schema.
+
+    With ``repair`` (the default), derived data recorded as stale is rebuilt first (see
+    :meth:`Database.repair_derived_data`); read-only reports such as ``stats`` pass
+    ``False`` and report the state instead.
+    """
     path = Path(path)
     async with connect(path) as conn:
         db = Database(conn, path)
         await db.migrate()
+        if repair:
+            await db.repair_derived_data()
         yield db

@@ -91,9 +91,11 @@ class Documents(Base):
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
             outcomes = await self._insert_batch(docs, now)
+            await self._mark_derived_stale(outcomes, now)
             await self.conn.execute("COMMIT")
         except sqlite3.Error:
             await self.conn.execute("ROLLBACK")
+            outcomes = None
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
@@ -101,6 +103,7 @@ class Documents(Base):
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 outcomes = [await self._insert_one(doc, h, now) for doc, h in docs]
+                await self._mark_derived_stale(outcomes, now)
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self.conn.execute("ROLLBACK")
@@ -108,6 +111,16 @@ class Documents(Base):
         if any(o.status == "new" for o in outcomes):
             self.search_vocab_stale = True
         return outcomes
+
+    async def _mark_derived_stale(self, outcomes: Sequence[InsertOutcome], now: str) -> None:
+        """Inside the storing transaction: when it added documents, record that the search
+        vocabulary no longer counts every paragraph (cleared by its rebuild)."""
+        if any(o.status == "new" for o in outcomes):
+            await self.conn.execute(
+                "UPDATE derived_state SET stale_since = coalesce(stale_since, ?) "
+                "WHERE name = 'search_vocab'",
+                (now,),
+            )
 
     async def _stored_hashes(self, hashes: Sequence[str]) -> dict[str, int]:
         rows = await _select_in(

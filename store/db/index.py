@@ -83,7 +83,7 @@ class SearchIndex(Base):
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_fts_terms "
             "USING fts5vocab(main, paragraphs_fts, 'row')"
         )
-        await self.conn.execute("BEGIN")
+        await self.conn.execute("BEGIN IMMEDIATE")  # no document can be stored meanwhile
         try:
             await self.conn.execute("DELETE FROM search_vocab")
             for low, high in (("", PAIR_MARK), (_AFTER_PAIR_MARK, _MAX_CHAR)):  # not pairs
@@ -93,12 +93,25 @@ class SearchIndex(Base):
                     "WHERE term >= ? AND term < ?",
                     (low, high),
                 )
+            await self.conn.execute(
+                "UPDATE derived_state SET stale_since = NULL WHERE name = 'search_vocab'"
+            )
             await self.conn.execute("COMMIT")
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
         self.search_vocab_stale = False
         return await _count(self.conn, "SELECT count(*) FROM search_vocab")
+
+    async def search_vocab_stale_since(self) -> str | None:
+        """When documents were stored that the search vocabulary does not count yet
+        (UTC, ISO 8601), or ``None`` when it is up to date.  Recorded in the database, in
+        the transaction that stored them, so a crash cannot hide it."""
+        async with self.conn.execute(
+            "SELECT stale_since FROM derived_state WHERE name = 'search_vocab'"
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row and row[0] is not None else None
 
     async def search_vocab_is_empty(self) -> bool:
         """True when no word is in the search vocabulary."""

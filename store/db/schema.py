@@ -8,6 +8,8 @@ journaling and enforce foreign keys (:func:`connect`).
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from store.text.norm import index_text
 log = logging.getLogger(__name__)
 
 _REINDEX_BATCH = 5_000
+PROGRESS_STEPS = 20_000  # SQLite VM steps between two looks at a time limit (well under 1 ms)
 
 
 async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
@@ -48,6 +51,14 @@ async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
         )
         last = rows[-1][0]
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+
+
+class WorkLimitExceeded(RuntimeError):
+    """A statement ran past the time allowed (see :meth:`Schema.time_limit`)."""
+
+
+class NewerSchemaError(RuntimeError):
+    """The database was written by a newer version of Verbatim."""
 
 
 Migration = str | Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -164,7 +175,34 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 7: the full-text index also holds each paragraph's neighbouring word pairs
     _index_word_pairs,
+    # 8: derived data that can fall behind the documents (the search vocabulary): marked
+    # stale in the same transaction that stores documents, cleared by the rebuild, so a
+    # crash between the two is repaired by whichever process opens the database next.
+    # Marked stale here when it holds paragraphs: one an older version left stale is repaired
+    """
+    CREATE TABLE derived_state (
+        name TEXT PRIMARY KEY,
+        stale_since TEXT
+    );
+    INSERT INTO derived_state (name, stale_since)
+    VALUES ('search_vocab', CASE WHEN EXISTS (SELECT 1 FROM paragraphs) THEN datetime('now') END);
+    """,
 )
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, one by one."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
 
 
 @asynccontextmanager
@@ -174,10 +212,10 @@ async def connect(path: Path) -> AsyncIterator[aiosqlite.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
+        await conn.execute("PRAGMA busy_timeout = 5000")  # first: WAL set-up may wait too
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
         yield conn
     finally:
         await conn.close()
@@ -187,29 +225,63 @@ class Schema(Base):
     """The schema and the connection itself: part of :class:`~store.db.database.Database`."""
 
     async def migrate(self) -> int:
-        """Apply pending migrations; return the schema version now in force."""
-        version = await _count(self.conn, "PRAGMA user_version")
-        if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"database {self.path} has schema version {version}, newer than this "
-                f"program knows ({len(MIGRATIONS)}): upgrade verbatim-bot"
-            )
+        """Apply pending migrations; return the schema version now in force.
+
+        Safe when several processes open a new or old database at once: each migration
+        runs in a write transaction that first reads the version again, so a migration
+        another process applied meanwhile is skipped, never run twice.
+        """
+        version = await self.schema_version()
+        self._check_version(version)
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            step = MIGRATIONS[number - 1]
-            if isinstance(step, str):
-                await self.conn.executescript(
-                    f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-                continue
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                await step(self.conn)
-                await self.conn.execute(f"PRAGMA user_version = {number}")
+                current = await self.schema_version()
+                self._check_version(current)
+                if current < number:
+                    step = MIGRATIONS[number - 1]
+                    if isinstance(step, str):
+                        for statement in _statements(step):
+                            await self.conn.execute(statement)
+                    else:
+                        await step(self.conn)
+                    await self.conn.execute(f"PRAGMA user_version = {number}")
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
         return len(MIGRATIONS)
+
+    async def schema_version(self) -> int:
+        """The schema version recorded in the file (``PRAGMA user_version``)."""
+        return await _count(self.conn, "PRAGMA user_version")
+
+    def _check_version(self, version: int) -> None:
+        if version > len(MIGRATIONS):
+            raise NewerSchemaError(
+                f"database {self.path} has schema version {version}, newer than this "
+                f"program knows ({len(MIGRATIONS)}): upgrade verbatim-bot"
+            )
+
+    @asynccontextmanager
+    async def time_limit(self, seconds: float) -> AsyncIterator[None]:
+        """Interrupt any statement of this connection still running ``seconds`` from now
+        (it raises :class:`WorkLimitExceeded`): one search cannot hold a connection, nor
+        the other users waiting for it, for long."""
+        deadline = time.monotonic() + seconds
+
+        def past_deadline() -> int:
+            return int(time.monotonic() > deadline)
+
+        await self.conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                raise WorkLimitExceeded(f"stopped after {seconds:g} s") from exc
+            raise
+        finally:
+            await self.conn.set_progress_handler(None, 0)  # type: ignore[arg-type]  # None removes it
 
     async def ping(self) -> None:
         """A trivial round trip: returns once the connection has finished earlier work."""

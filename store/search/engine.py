@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from store.db import Database
+from store.db.schema import WorkLimitExceeded
 from store.models import Hit
 from store.search.plan import (
     BOOST_SHARE,
@@ -43,6 +44,11 @@ from store.text.norm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
+SEARCH_SECONDS = 2.0  # the database work one search may do before it is stopped
+TOO_MUCH_WORK = (
+    "That search asked for too much work (very common words or many phrases): "
+    "try fewer words, or rarer ones."
+)
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
 SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
@@ -108,13 +114,17 @@ class Searcher:
         limit, offset = max(limit, 0), max(offset, 0)
         filters = filters or SearchFilters()
         notice = parsed.notice
-        scored = await self.score(parsed, filters, offset + limit)
-        if not scored and parsed.phrases:
-            scored = await self.score(
-                dataclasses.replace(parsed, phrases=()), filters, offset + limit
-            )
-            if scored:
-                notice = " ".join(n for n in (notice, PHRASE_NOTICE) if n)
+        try:
+            async with self._db.time_limit(SEARCH_SECONDS):
+                scored = await self.score(parsed, filters, offset + limit)
+                if not scored and parsed.phrases:
+                    scored = await self.score(
+                        dataclasses.replace(parsed, phrases=()), filters, offset + limit
+                    )
+                    if scored:
+                        notice = " ".join(n for n in (notice, PHRASE_NOTICE) if n)
+        except WorkLimitExceeded:
+            return SearchResult(parsed.text, [], notice, TOO_MUCH_WORK)
         page = scored[offset : offset + limit]
         return SearchResult(parsed.text, await self._hits(page), notice)
 

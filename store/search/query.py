@@ -17,6 +17,8 @@ from store.text.norm import tokens
 
 MAX_QUERY_CHARS = 300
 MAX_WORD_CHARS = 40  # longer "words" (runs of letters pasted by accident) are ignored
+MAX_PHRASES = 4  # quoted phrases that must appear; the same phrase twice counts once
+MAX_EXCLUDED = 8  # -words
 
 _EXCLUDE = re.compile(r"(?:^|(?<=\s))-(\S+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -63,6 +65,7 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
     phrases: list[tuple[str, ...]] = []
     excluded: set[str] = set()
     words: list[str] = []
+    dropped = False
     segments = _split_phrases(normal)
     for n, segment in enumerate(segments):
         if n % 2:  # inside quotes; -"..." excludes its words
@@ -70,6 +73,11 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
                 excluded.update(tokens(segment))
                 continue
             phrase = tuple(_words(segment))
+            if phrase in phrases:
+                continue  # the same phrase again asks for nothing more
+            if phrase and len(phrases) >= MAX_PHRASES:
+                dropped = True
+                continue
             if phrase:
                 phrases.append(phrase)
             words.extend(phrase)
@@ -77,6 +85,12 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
         for m in _EXCLUDE.finditer(segment):
             excluded.update(tokens(m.group(1)))
         words.extend(_words(_EXCLUDE.sub(" ", segment)))
+    if len(excluded) > MAX_EXCLUDED:
+        excluded = set(sorted(excluded)[:MAX_EXCLUDED])
+        dropped = True
+    if dropped:
+        limits = f"Only the first {MAX_PHRASES} quoted phrases and {MAX_EXCLUDED} -words count."
+        notice = f"{notice} {limits}" if notice else limits
     if not words:
         error = (
             "Only excluded words were given: add some words to look for."

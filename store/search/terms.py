@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from store.db import Database
+from store.db.lock import ingest_running
 from store.search.plan import COMMON_SHARE, Slot
 from store.search.query import ParsedQuery, fts_term
 from store.text.norm import has_hangul, pair_term
 
 MAX_CORRECTIONS = 4
+VOCAB_RECHECK_SECONDS = 60.0  # how often a long-running process looks at the vocabulary again
 PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
 
 
@@ -36,6 +39,7 @@ class QueryTerms:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._vocab_checked = False
+        self._checked_at = 0.0
         self.paragraphs = 0  # about how many paragraphs are stored (see ensure_vocab)
 
     async def slots(self, parsed: ParsedQuery, pair_cap: int) -> list[Slot]:
@@ -150,11 +154,24 @@ class QueryTerms:
         return Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
 
     async def ensure_vocab(self) -> None:
-        """Rebuild the search vocabulary if it is missing or stale; note the collection size."""
-        if self._vocab_checked and not self._db.search_vocab_stale:
+        """Rebuild the search vocabulary if it is missing or stale; note the collection size.
+
+        A long-running process looks again every ``VOCAB_RECHECK_SECONDS``: another
+        process may have stored documents meanwhile (the size grows) or crashed before
+        its rebuild (the database records the vocabulary as stale; repaired here once no
+        ingest is running)."""
+        now = time.monotonic()
+        if (
+            self._vocab_checked
+            and not self._db.search_vocab_stale
+            and now - self._checked_at < VOCAB_RECHECK_SECONDS
+        ):
             return
         stale = self._db.search_vocab_stale or await self._db.search_vocab_is_empty()
-        if stale and await self._db.has_paragraphs():
+        if stale and await self._db.has_paragraphs() and not ingest_running(self._db.path):
             await self._db.rebuild_search_vocab()
+        else:
+            await self._db.repair_derived_data()
         self.paragraphs = await self._db.paragraph_id_span()
         self._vocab_checked = True
+        self._checked_at = now
