@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import api_urls
-from bot.cli_bot import RedactToken, check_base_url, check_token
+from bot.cli.bot import RedactToken, check_base_url, check_token
 from bot.settings import Settings, SettingsError
 
 TOKEN = "123456:AAsecret-token_value"

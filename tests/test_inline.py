@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
-from bot import cli, inline, inline_render, render
+from bot import inline, inline_render, render
 from bot.app import build_application, running
+from bot.cli import main as cli
 from bot.inline_bench import format_report, run_bench
 from bot.service import CardPage
 from store.db import open_database

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_search
+from bot.cli import bench as cli_bench
 from store.bench import build
 from store.bench.engine_run import relevant
 from store.bench.evaluate import percentile
@@ -117,7 +117,7 @@ def test_scale_builder_holds_exact_target_and_adds_windows(
 
 def test_bench_commands_are_registered_with_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="verbatim")
-    cli_search.register(parser.add_subparsers(dest="command"))
+    cli_bench.register(parser.add_subparsers(dest="command"))
     for command in ("eval", "bench", "bench-build"):
         with pytest.raises(SystemExit):
             parser.parse_args([command, "--help"])

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.cli import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
+from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
 from bot.settings import Settings, SettingsError
 from bot.webhook import add_webhook_arguments, plan_webhook, run_webhook, webhook_settings
 

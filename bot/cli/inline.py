@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
+from bot.cli.common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
 
 

@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
+from bot.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    EXIT_USAGE,
+    add_db_argument,
+)
 from bot.settings import Settings
 from store.backup import BackupError, BackupTargetError, backup_database, schema_version
 from store.db import MIGRATIONS
