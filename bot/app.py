@@ -1,7 +1,7 @@
 """Build the python-telegram-bot Application: handlers, error handler, start-up, shutdown.
 
 The database is opened in ``post_init`` (inside the Application's event loop) and the
-:class:`~bot.service.VerbatimService` is put in ``bot_data``; ``post_shutdown`` closes
+:class:`~bot.core.service.VerbatimService` is put in ``bot_data``; ``post_shutdown`` closes
 it.  ``run_polling`` calls both; code that drives the Application itself (tests, the
 terminal chat) uses :func:`running`.
 """
@@ -27,8 +27,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import handlers, inline, post_handlers, render, schedule, update_log
-from bot.posting import PostingService
-from bot.service import VerbatimService
+from bot.core.posting import PostingService
+from bot.core.service import VerbatimService
 from store.db import PostingStore, open_database
 from store.ingest import ensure_sample_loaded
 from store.search_pool import SearcherPool

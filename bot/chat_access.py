@@ -1,7 +1,7 @@
 """Ask Telegram about chats and post to them: getChat, getChatMember, sendMessage.
 
-Turns Telegram's answers into :mod:`bot.posting`'s plain values and its errors into
-:class:`~bot.posting.PostingError` (a short message for the user) or
+Turns Telegram's answers into :mod:`bot.core.posting`'s plain values and its errors into
+:class:`~bot.core.posting.PostingError` (a short message for the user) or
 :class:`PostFailed` (a post that did not go out, and whether the bot lost its rights).
 """
 
@@ -12,7 +12,7 @@ import logging
 from telegram import Bot, ChatFullInfo, ChatMember, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.posting import (
+from bot.core.posting import (
     ChatInfo,
     ChatRef,
     MemberRights,

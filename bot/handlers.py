@@ -17,7 +17,8 @@ from telegram.ext import ContextTypes
 
 from bot import callback_data as cb
 from bot import render
-from bot.service import STALE, Card, Gone, NoMatch, Problem, SearchOutcome, VerbatimService
+from bot.core.service import VerbatimService
+from bot.core.views import STALE, Card, Gone, NoMatch, Problem, SearchOutcome
 
 log = logging.getLogger(__name__)
 

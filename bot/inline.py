@@ -26,9 +26,11 @@ from telegram.constants import InlineQueryLimit
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
 from bot import inline_render
+from bot.core.digits import parse_digits
+from bot.core.service import VerbatimService
+from bot.core.views import CardPage
 from bot.handlers import Context, service_of
 from bot.inline_render import InlineAnswer
-from bot.service import CardPage, VerbatimService
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,9 @@ T = TypeVar("T")
 
 def parse_offset(raw: str | None, depth: int) -> int:
     """The offset a client sent back: a number we could have given, else 0 (first page)."""
-    if not raw or len(raw) > 6 or not raw.isascii() or not raw.isdigit():
+    value = parse_digits(raw or "", 6)
+    if value is None:
         return 0
-    value = int(raw)
     return value if value < depth else 0
 
 

@@ -19,7 +19,8 @@ from telegram import (
 )
 
 from bot import render
-from bot.service import Card, CardPage, NoMatch, Problem
+from bot.core.digits import parse_digits
+from bot.core.views import INLINE_NO_MATCH_TIPS, Card, CardPage, NoMatch, Problem
 
 TITLE_CHARS = 100
 DESCRIPTION_CHARS = 160
@@ -33,10 +34,6 @@ PROBLEM_ID = "problem"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PRIVATE_CHAT_BUTTON = InlineQueryResultsButton(
     "Search in a private chat with me", start_parameter=START_PARAMETER
-)
-NO_MATCH_TIPS = (
-    "Try fewer words: the few you are surest of.",
-    "Leave out punctuation and quote marks.",
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+")
@@ -60,9 +57,7 @@ def result_id(paragraph_id: int) -> str:
 def parse_result_id(value: str) -> int | None:
     """The paragraph id of a card's result id, or ``None`` for any other id."""
     digits = value[len(RESULT_PREFIX) :] if value.startswith(RESULT_PREFIX) else ""
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
-        return None
-    return int(digits)
+    return parse_digits(digits, 15)
 
 
 def matched_sentence(
@@ -123,11 +118,11 @@ def page_answer(
 
 def no_match_answer(query: str) -> InlineAnswer:
     """Nothing matches: one explanatory result, and the button to the private chat."""
-    message = render.render_no_match(NoMatch(query, NO_MATCH_TIPS))
+    message = render.render_no_match(NoMatch(query, INLINE_NO_MATCH_TIPS))
     article = InlineQueryResultArticle(
         id=NO_MATCH_ID,
         title=render.clip(f"No passage matches “{query}”", TITLE_CHARS),
-        description=" ".join(NO_MATCH_TIPS),
+        description=" ".join(INLINE_NO_MATCH_TIPS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
         ),

@@ -4,7 +4,7 @@ In a private chat the user names a linked chat (``@name``, id, or number in /cha
 list).  In a group, /post and /schedule act on the group itself and only its
 administrators may use them (an anonymous administrator, posting as the group, counts);
 /post there posts a card without editing buttons, as a post of its own.  Every refusal is
-a :class:`~bot.posting.PostingError` whose message is sent back as is (escaped).
+a :class:`~bot.core.posting.PostingError` whose message is sent back as is (escaped).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 
 from bot import chat_access, post_render, schedule
+from bot.core.digits import parse_digits
+from bot.core.posting import ChatInfo, PostingError, parse_chat_ref, parse_schedule
+from bot.core.views import Card
 from bot.handlers import Context, render_outcome, send
-from bot.posting import ChatInfo, PostingError, parse_chat_ref, parse_schedule
 from bot.render import render_text
-from bot.service import Card
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 NO_SCHEDULE = "There is no schedule #{} that you can remove here. See /schedule list."
@@ -180,13 +181,14 @@ async def schedule_command(update: Update, context: Context) -> None:
 async def _remove_schedule(update: Update, context: Context, number: str) -> None:
     """Remove schedule #N: its creator may, and so may an administrator of its chat."""
     message, chat, user = _parts(update)
-    if not number.isascii() or not number.isdigit() or len(number) > 12:
+    schedule_id = parse_digits(number, 12)
+    if schedule_id is None:
         raise PostingError("Say which: /schedule remove N, with N from /schedule list.")
     posting = schedule.posting_of(context.bot_data)
-    found = await posting.schedule(int(number))
+    found = await posting.schedule(schedule_id)
     private = chat.type == ChatType.PRIVATE
     if found is None or (not private and found.chat_id != chat.id):
-        raise PostingError(NO_SCHEDULE.format(int(number)))
+        raise PostingError(NO_SCHEDULE.format(schedule_id))
     if found.creator_id != user.id:
         if not private:
             await _require_group_admin(message, chat, user, context)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.citation import citation_text
+from bot.core.citation import citation_text
+from bot.core.views import Card
 from bot.render import (
     MAX_MESSAGE,
     MAX_TITLE_CHARS,
@@ -25,7 +26,6 @@ from bot.render import (
     render_text,
     tg_len,
 )
-from bot.service import Card
 from store.db import PostSchedule, PostTarget
 
 PASSAGE_OF_THE_DAY = "📜 Passage of the day"

@@ -15,8 +15,8 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot import callback_data as cb
-from bot.citation import citation_text, short_citation
-from bot.service import Card, NoMatch, SourcesView, StatsView, deep_link_payload
+from bot.core.citation import citation_text, deep_link_payload, short_citation
+from bot.core.views import Card, NoMatch, SourcesView, StatsView
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut

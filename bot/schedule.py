@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import chat_access, post_render
-from bot.posting import ChatInfo, PostingService
+from bot.core.posting import ChatInfo, PostingService
 from bot.render import RenderedMessage
 from store.db import PostSchedule
 

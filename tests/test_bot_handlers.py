@@ -28,8 +28,8 @@ from telegram import Update
 from bot import callback_data as cb
 from bot import render
 from bot.app import build_application, running
+from bot.core.views import PARAGRAPH_GONE, STALE, Card
 from bot.handlers import BAD_BUTTON, CANNOT_EDIT
-from bot.service import PARAGRAPH_GONE, STALE, Card
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 

@@ -21,8 +21,8 @@ from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot,
 from bot import inline, inline_render, render
 from bot.app import build_application, running
 from bot.cli import main as cli
+from bot.core.views import CardPage
 from bot.inline_bench import format_report, run_bench
-from bot.service import CardPage
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
 from store.models import ParsedDocument, PartialDate

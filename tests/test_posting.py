@@ -18,7 +18,7 @@ from fake_bot_api import RecordingRequest as Recording
 
 from bot import chat_access, post_render, schedule
 from bot.app import build_application, running
-from bot.posting import (
+from bot.core.posting import (
     MAX_SCHEDULES_PER_CHAT,
     MAX_TARGETS_PER_USER,
     ChatInfo,

@@ -8,7 +8,7 @@ import pytest
 
 from bot import callback_data as cb
 from bot import render
-from bot.service import Card, NoMatch, SourcesView, StatsView
+from bot.core.views import Card, NoMatch, SourcesView, StatsView
 from store.models import DocumentMeta, Paragraph, PartialDate
 
 EPOCH = "abc123"

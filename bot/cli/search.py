@@ -13,8 +13,8 @@ import re
 import sys
 from typing import Any
 
-from bot.citation import citation_text
 from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
+from bot.core.citation import citation_text
 from bot.settings import Settings
 from store.models import Hit
 from store.search import Searcher, SearchFilters

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.citation import citation_text
 from bot.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -18,6 +17,8 @@ from bot.cli.common import (
     add_db_argument,
     open_for_reading,
 )
+from bot.core.citation import citation_text
+from bot.core.digits import parse_digits
 from bot.settings import Settings
 from store.db import open_database
 from store.ingest import ingest_paths
@@ -29,9 +30,10 @@ MAX_ERRORS_SHOWN = 20
 
 def paragraph_id(text: str) -> int:
     """argparse type: a paragraph id (a positive whole number SQLite can hold)."""
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+    value = parse_digits(text, None)
+    if value is None or not 0 < value < 2**63:
         raise argparse.ArgumentTypeError(f"not a paragraph id: {text!r}")
-    return int(text)
+    return value
 
 
 def register(sub: Any) -> None:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.service import Card, SearchOutcome, VerbatimService, normalize_query
+from bot.core.service import VerbatimService, normalize_query
+from bot.core.views import Card, SearchOutcome
 from store.db import PostingStore, PostSchedule, PostTarget
 from store.search import SearchFilters
 
