@@ -27,8 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.inprocess_request import BotApiError, InProcessRequest
 from bot.settings import Settings
+from bot.telegram.inprocess_request import BotApiError, InProcessRequest
 from bot.terminal_render import html_to_terminal, keyboard_lines
 
 TOKEN = "1:terminal-chat"  # never sent anywhere: every request is answered in-process

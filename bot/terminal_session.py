@@ -1,6 +1,6 @@
 """The conversation loop of ``verbatim chat``: typed lines in, updates to the bot out.
 
-Builds the bot's Application exactly as ``verbatim run`` does (``bot.app``), with the
+Builds the bot's Application exactly as ``verbatim run`` does (``bot.telegram.app``), with the
 Bot API answered by :class:`~bot.terminal_chat.TerminalBotApi`, and feeds it updates
 with ``process_update``: messages for typed lines, callback queries for button presses,
 inline queries for ``@ words``, and the chosen result of an inline query.
@@ -13,9 +13,9 @@ import functools
 import sys
 from typing import Any, TextIO
 
-from bot.app import build_application, running
-from bot.render import plural
 from bot.settings import Settings
+from bot.telegram.app import build_application, running
+from bot.telegram.render.chat import plural
 from bot.terminal_chat import (
     BOT_USERNAME,
     TOKEN,
@@ -73,7 +73,7 @@ class ChatSession:
         return 0
 
     async def _banner(self) -> None:
-        from bot.handlers import SERVICE_KEY
+        from bot.telegram.handlers.chat import SERVICE_KEY
 
         stats = await self.app.bot_data[SERVICE_KEY].stats()
         print(HELP, file=sys.stderr)

@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.handlers import SERVICE_KEY
-from bot.inprocess_request import BotApiError, InProcessRequest
+from bot.telegram.handlers.chat import SERVICE_KEY
+from bot.telegram.inprocess_request import BotApiError, InProcessRequest
 
 TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
 BOT_ID = 7000001
@@ -521,7 +521,7 @@ class OfflineBot:
     """The bot's Application driven with ``process_update``, its Bot API answered by a
     :class:`FakeTelegram` through :class:`RecordingRequest` (no network)."""
 
-    app: Any  # bot.app.AnyApplication
+    app: Any  # bot.telegram.app.AnyApplication
     fake: FakeTelegram
 
     @property

@@ -25,11 +25,11 @@ from fake_bot_api import (
 )
 from telegram import Update
 
-from bot import callback_data as cb
-from bot import render
-from bot.app import build_application, running
 from bot.core.views import PARAGRAPH_GONE, STALE, Card
-from bot.handlers import BAD_BUTTON, CANNOT_EDIT
+from bot.telegram import callback_data as cb
+from bot.telegram.app import build_application, running
+from bot.telegram.handlers.chat import BAD_BUTTON, CANNOT_EDIT
+from bot.telegram.render import chat as render
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 

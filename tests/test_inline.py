@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
-from bot import inline, inline_render, render
-from bot.app import build_application, running
 from bot.cli import main as cli
 from bot.core.views import CardPage
-from bot.inline_bench import format_report, run_bench
+from bot.telegram.app import build_application, running
+from bot.telegram.handlers import inline
+from bot.telegram.inline_bench import format_report, run_bench
+from bot.telegram.render import chat as render
+from bot.telegram.render import inline as inline_render
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
 from store.models import ParsedDocument, PartialDate

@@ -16,8 +16,6 @@ import pytest
 from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot import chat_access, post_render, schedule
-from bot.app import build_application, running
 from bot.core.posting import (
     MAX_SCHEDULES_PER_CHAT,
     MAX_TARGETS_PER_USER,
@@ -26,6 +24,10 @@ from bot.core.posting import (
     ScheduleSpec,
     parse_chat_ref,
 )
+from bot.telegram import chat_access
+from bot.telegram import jobs as schedule
+from bot.telegram.app import build_application, running
+from bot.telegram.render import posting as post_render
 
 USER = 111  # the private chat of a user has the user's id
 OTHER = 222

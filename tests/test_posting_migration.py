@@ -13,8 +13,8 @@ from fake_bot_api import BOT_ID, TOKEN, ApiCall, FakeTelegram, OfflineBot, decod
 from fake_bot_api import RecordingRequest as Recording
 from telegram.request import RequestData
 
-from bot import schedule
-from bot.app import build_application, running
+from bot.telegram import jobs as schedule
+from bot.telegram.app import build_application, running
 
 USER = 111
 OLD = -4001  # the basic group

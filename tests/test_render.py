@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import callback_data as cb
-from bot import render
 from bot.core.views import Card, NoMatch, SourcesView, StatsView
+from bot.telegram import callback_data as cb
+from bot.telegram.render import chat as render
 from store.models import DocumentMeta, Paragraph, PartialDate
 
 EPOCH = "abc123"

@@ -15,9 +15,9 @@ import pytest
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot import schedule
-from bot.app import AnyApplication, build_application, running
 from bot.settings import SettingsError, load_settings
+from bot.telegram import jobs as schedule
+from bot.telegram.app import AnyApplication, build_application, running
 
 USER = 111
 OTHER = 222

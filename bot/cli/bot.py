@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
 from bot.settings import Settings, check_token
-from bot.webhook import plan_webhook, run_webhook
+from bot.telegram.webhook import plan_webhook, run_webhook
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import build_application
+    from bot.telegram.app import build_application
 
     app = build_application(
         token,

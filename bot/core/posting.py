@@ -4,8 +4,9 @@ Pure parts take plain values: :func:`parse_chat_ref` and :func:`parse_schedule` 
 command arguments, :func:`bot_post_problem` and :func:`user_manage_problem` decide rights
 from :class:`MemberRights`.  :class:`PostingService` keeps links, schedules and what was
 posted where (through :class:`store.db.PostingStore`) and picks passages.  Nothing here
-talks to Telegram: :mod:`bot.chat_access` asks it, :mod:`bot.post_handlers` and
-:mod:`bot.schedule` drive it, :mod:`bot.post_render` renders.
+talks to Telegram: :mod:`bot.telegram.chat_access` asks it,
+:mod:`bot.telegram.handlers.posting` and :mod:`bot.telegram.jobs` drive it,
+:mod:`bot.telegram.render.posting` renders.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Handlers (chat commands, inline mode, the terminal ``verbatim chat``) call these
 methods and get plain values back (the :mod:`bot.core.views` types :class:`Card`,
 :class:`NoMatch`, :class:`Problem`, :class:`Gone`, ...), which renderers import from
-there; :mod:`bot.render` turns them into Telegram HTML.  Nothing here knows about
-Telegram updates, so the same behaviour is shared by every surface.
+there; :mod:`bot.telegram.render` turns them into Telegram HTML.  Nothing here knows
+about Telegram updates, so the same behaviour is shared by every surface.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bot.core.posting import (
     bot_post_problem,
     user_manage_problem,
 )
-from bot.render import RenderedMessage
+from bot.telegram.render.chat import RenderedMessage
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,11 @@
 """Telegram handlers for chats: parse the update, ask the service, render, send once.
 
-Registered by :func:`bot.app.build_application`.  In groups the bot answers only
-commands (``/q@botname`` with privacy mode on) and replies to the command message;
-plain text is searched in private chats only.
+``/q`` (and ``/quote``, ``/find``) is :func:`quote`; plain text in a private chat is
+:func:`plain_text`; the result card's buttons are :func:`button`.  Registered by
+:func:`bot.telegram.app.build_application`.  In groups the bot answers only commands
+(``/q@botname`` with privacy mode on) and replies to the command message; plain text is
+searched in private chats only.  :func:`send` and :func:`render_outcome` serve the
+other handler modules too.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import callback_data as cb
-from bot import render
 from bot.core.service import VerbatimService
 from bot.core.views import STALE, Card, Gone, NoMatch, Problem, SearchOutcome
+from bot.telegram import callback_data as cb
+from bot.telegram.render import chat as render
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 def service_of(context: Context) -> VerbatimService:
-    """The service that :func:`bot.app.build_application`'s post_init put in bot_data."""
+    """The service that :func:`bot.telegram.app.build_application`'s post_init put in bot_data."""
     return cast(VerbatimService, context.bot_data[SERVICE_KEY])
 
 

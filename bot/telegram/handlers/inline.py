@@ -1,12 +1,13 @@
 """Inline mode: ``@bot words`` in any chat, and counting the results people choose.
 
 The inline-query handler is thin: parse the query and offset, ask the service (the
-same search as ``/q``), build the answer (:mod:`bot.inline_render`) and answer once.
+same search as ``/q``), build the answer (:mod:`bot.telegram.render.inline`) and answer once.
 An empty query gets the default list: the most chosen passages, then the opening
 passages of the latest speeches.  Inline queries arrive as the user types, so a newer
 query from the same user cancels an older one still running: the stale one is never
 answered.  Messages sent through inline mode carry the card's ◀ ▶ buttons; their
-presses arrive with ``inline_message_id`` and are served by :func:`bot.handlers.button`.
+presses arrive with ``inline_message_id`` and are served by
+:func:`bot.telegram.handlers.chat.button`.
 
 Counting chosen results needs inline feedback switched on with @BotFather
 (``/setinlinefeedback``); without it the default list still has the opening passages.
@@ -25,12 +26,12 @@ from telegram import Update
 from telegram.constants import InlineQueryLimit
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
-from bot import inline_render
 from bot.core.digits import parse_digits
 from bot.core.service import VerbatimService
 from bot.core.views import CardPage
-from bot.handlers import Context, service_of
-from bot.inline_render import InlineAnswer
+from bot.telegram.handlers.chat import Context, service_of
+from bot.telegram.render import inline as inline_render
+from bot.telegram.render.inline import InlineAnswer
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,14 @@ from typing import Any
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 
-from bot import chat_access, post_render, schedule
 from bot.core.digits import parse_digits
 from bot.core.posting import ChatInfo, PostingError, parse_chat_ref, parse_schedule
 from bot.core.views import Card
-from bot.handlers import Context, render_outcome, send
-from bot.render import render_text
+from bot.telegram import chat_access
+from bot.telegram import jobs as schedule
+from bot.telegram.handlers.chat import Context, render_outcome, send
+from bot.telegram.render import posting as post_render
+from bot.telegram.render.chat import render_text
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 NO_SCHEDULE = "There is no schedule #{} that you can remove here. See /schedule list."

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
-from bot import callback_data as cb
 from bot.core.citation import citation_text, deep_link_payload, short_citation
 from bot.core.views import Card, NoMatch, SourcesView, StatsView
+from bot.telegram import callback_data as cb
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut

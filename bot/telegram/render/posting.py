@@ -1,9 +1,8 @@
 """Telegram HTML for posting to channels and groups (/channel, /post, /schedule).
 
-Kept apart from :mod:`bot.render` so that module stays small; imported only by the
-posting code (:mod:`bot.post_handlers`, :mod:`bot.schedule`).  It reuses render's
-escaping and paragraph helpers: every string from users or the corpus goes through
-:func:`bot.render.esc`.
+Imported only by the posting code (:mod:`bot.telegram.handlers.posting`,
+:mod:`bot.telegram.jobs`).  It reuses the escaping and paragraph helpers of the chat
+renderer: every string from users or the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
 everyone), only a URL button that opens the passage in a private chat with the bot.
@@ -15,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.citation import citation_text
 from bot.core.views import Card
-from bot.render import (
+from bot.telegram.render.chat import (
     MAX_MESSAGE,
     MAX_TITLE_CHARS,
     RenderedMessage,

@@ -26,9 +26,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers, inline, post_handlers, render, schedule, update_log
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.telegram import jobs as schedule
+from bot.telegram import update_log
+from bot.telegram.handlers import chat as handlers
+from bot.telegram.handlers import inline
+from bot.telegram.handlers import posting as post_handlers
+from bot.telegram.render import chat as render
 from store.db import PostingStore, open_database
 from store.ingest import ensure_sample_loaded
 from store.search_pool import SearcherPool

@@ -1,7 +1,7 @@
 """Scheduled posts on PTB's JobQueue: one daily job per enabled schedule.
 
 Schedules live in SQLite (:class:`store.db.PostingStore`); :func:`restore` puts them in
-the job queue when the bot starts (``bot.app._post_init``), :func:`start_job` /
+the job queue when the bot starts (``bot.telegram.app._post_init``), :func:`start_job` /
 :func:`stop_job` follow /schedule.  :func:`post_scheduled` is the job: it reads the
 schedule afresh, picks a passage never posted to that chat, posts it, and records it.
 When the bot may not post there any more, it switches the schedule off and tells its
@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot import chat_access, post_render
 from bot.core.posting import ChatInfo, PostingService
-from bot.render import RenderedMessage
+from bot.telegram import chat_access
+from bot.telegram.render import posting as post_render
+from bot.telegram.render.chat import RenderedMessage
 from store.db import PostSchedule
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ AnyJobQueue = JobQueue[Any]
 
 
 def posting_of(bot_data: dict[Any, Any]) -> PostingService:
-    """The PostingService that ``bot.app._post_init`` put in bot_data."""
+    """The PostingService that ``bot.telegram.app._post_init`` put in bot_data."""
     return cast(PostingService, bot_data[POSTING_KEY])
 
 

@@ -32,10 +32,10 @@ from typing import Any
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.app import AnyApplication, build_application, running
 from bot.core.service import VerbatimService
-from bot.handlers import SERVICE_KEY
-from bot.inprocess_request import InProcessRequest
+from bot.telegram.app import AnyApplication, build_application, running
+from bot.telegram.handlers.chat import SERVICE_KEY
+from bot.telegram.inprocess_request import InProcessRequest
 from store.bench.queries import add_typos, sample_span, variants_of
 
 TOKEN = "1000001:InlineBenchTokenNotReal_0123456789abc"

@@ -1,9 +1,9 @@
 """Inline results: result cards as inline articles, and the answers built around them.
 
 The message an inline result sends is the very same result card as in a chat
-(:func:`bot.render.render_card`: HTML, highlight, citation, ◀ ▶ and permalink
-buttons); all HTML comes from :mod:`bot.render`.  What is added here is plain text
-for the result list (title, description) and the answer's paging and caching.
+(:func:`bot.telegram.render.chat.render_card`: HTML, highlight, citation, ◀ ▶ and
+permalink buttons), whose HTML comes from there.  What is added here is plain text for the
+result list (title, description) and the answer's paging and caching.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from telegram import (
     LinkPreviewOptions,
 )
 
-from bot import render
 from bot.core.digits import parse_digits
 from bot.core.views import INLINE_NO_MATCH_TIPS, Card, CardPage, NoMatch, Problem
+from bot.telegram.render import chat as render
 
 TITLE_CHARS = 100
 DESCRIPTION_CHARS = 160
