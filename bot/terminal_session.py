@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from bot.settings import Settings
 from bot.telegram.app import build_application, running
-from bot.telegram.render.chat import plural
+from bot.telegram.render.common import plural
 from bot.terminal_chat import (
     BOT_USERNAME,
     TOKEN,

@@ -20,7 +20,7 @@ from bot.core.posting import (
     bot_post_problem,
     user_manage_problem,
 )
-from bot.telegram.render.chat import RenderedMessage
+from bot.telegram.render.common import RenderedMessage
 
 log = logging.getLogger(__name__)
 

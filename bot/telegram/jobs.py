@@ -21,7 +21,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 from bot.core.posting import ChatInfo, PostingService
 from bot.telegram import chat_access
 from bot.telegram.render import posting as post_render
-from bot.telegram.render.chat import RenderedMessage
+from bot.telegram.render.common import RenderedMessage
 from store.db import PostSchedule
 
 log = logging.getLogger(__name__)

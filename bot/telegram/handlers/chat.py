@@ -22,6 +22,7 @@ from bot.core.service import VerbatimService
 from bot.core.views import STALE, Card, Gone, NoMatch, Problem, SearchOutcome
 from bot.telegram import callback_data as cb
 from bot.telegram.render import chat as render
+from bot.telegram.render.common import RenderedMessage, render_text
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def service_of(context: Context) -> VerbatimService:
     return cast(VerbatimService, context.bot_data[SERVICE_KEY])
 
 
-async def send(update: Update, context: Context, message: render.RenderedMessage) -> None:
+async def send(update: Update, context: Context, message: RenderedMessage) -> None:
     """Send ``message`` to the update's chat; in groups as a reply to the command."""
     msg = update.effective_message
     chat = update.effective_chat
@@ -58,15 +59,13 @@ async def send(update: Update, context: Context, message: render.RenderedMessage
     )
 
 
-def render_outcome(
-    outcome: SearchOutcome | Gone, bot_username: str | None
-) -> render.RenderedMessage:
+def render_outcome(outcome: SearchOutcome | Gone, bot_username: str | None) -> RenderedMessage:
     """The message for whatever a search or a paragraph lookup returned."""
     if isinstance(outcome, Card):
         return render.render_card(outcome, bot_username)
     if isinstance(outcome, NoMatch):
         return render.render_no_match(outcome)
-    return render.render_text(outcome.message)
+    return render_text(outcome.message)
 
 
 # ---------------------------------------------------------------------- commands
@@ -120,7 +119,7 @@ async def random_command(update: Update, context: Context) -> None:
     """/random: a random passage."""
     card = await service_of(context).random()
     if card is None:
-        await send(update, context, render.render_text("The database is empty."))
+        await send(update, context, render_text("The database is empty."))
         return
     await send(update, context, render.render_card(card, context.bot.username))
 

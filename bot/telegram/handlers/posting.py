@@ -23,7 +23,7 @@ from bot.telegram import chat_access
 from bot.telegram import jobs as schedule
 from bot.telegram.handlers.chat import Context, render_outcome, send
 from bot.telegram.render import posting as post_render
-from bot.telegram.render.chat import render_text
+from bot.telegram.render.common import render_text
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 NO_SCHEDULE = "There is no schedule #{} that you can remove here. See /schedule list."

@@ -21,6 +21,7 @@ from telegram import (
 from bot.core.digits import parse_digits
 from bot.core.views import INLINE_NO_MATCH_TIPS, Card, CardPage, NoMatch, Problem
 from bot.telegram.render import chat as render
+from bot.telegram.render import common
 
 TITLE_CHARS = 100
 DESCRIPTION_CHARS = 160
@@ -74,9 +75,9 @@ def matched_sentence(
     s, e = max(bounds, key=lambda b: sum(1 for a, _ in spans if b[0] <= a < b[1]))
     local = tuple((max(a, s) - s, min(b, e) - s) for a, b in spans if s <= a < e)
     sentence = text[s:e]
-    lo, hi = render.window(sentence, local, size - 2)
-    lead = render.ELLIPSIS if lo > 0 or s > 0 else ""
-    tail = render.ELLIPSIS if hi < len(sentence) else ""
+    lo, hi = common.window(sentence, local, size - 2)
+    lead = common.ELLIPSIS if lo > 0 or s > 0 else ""
+    tail = common.ELLIPSIS if hi < len(sentence) else ""
     return " ".join(f"{lead}{sentence[lo:hi]}{tail}".split())
 
 
@@ -85,7 +86,7 @@ def result_title(card: Card) -> str:
     document = card.document
     tail = f" · {document.date.display()}" if document.date else ""
     tail += f" · ¶ {card.paragraph.position}"
-    return render.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
+    return common.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
 
 
 def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticle:
@@ -121,7 +122,7 @@ def no_match_answer(query: str) -> InlineAnswer:
     message = render.render_no_match(NoMatch(query, INLINE_NO_MATCH_TIPS))
     article = InlineQueryResultArticle(
         id=NO_MATCH_ID,
-        title=render.clip(f"No passage matches “{query}”", TITLE_CHARS),
+        title=common.clip(f"No passage matches “{query}”", TITLE_CHARS),
         description=" ".join(INLINE_NO_MATCH_TIPS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
@@ -132,11 +133,11 @@ def no_match_answer(query: str) -> InlineAnswer:
 
 def problem_answer(problem: Problem) -> InlineAnswer:
     """The query cannot be searched: say why in one result."""
-    message = render.render_text(problem.message)
+    message = common.render_text(problem.message)
     article = InlineQueryResultArticle(
         id=PROBLEM_ID,
         title="I can't search for that",
-        description=render.clip(problem.message, DESCRIPTION_CHARS),
+        description=common.clip(problem.message, DESCRIPTION_CHARS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
         ),
