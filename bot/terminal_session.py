@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from bot.settings import Settings
 from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
 from bot.telegram.render.common import plural
 from bot.terminal_chat import (
     BOT_USERNAME,
@@ -73,9 +74,7 @@ class ChatSession:
         return 0
 
     async def _banner(self) -> None:
-        from bot.telegram.handlers.chat import SERVICE_KEY
-
-        stats = await self.app.bot_data[SERVICE_KEY].stats()
+        stats = await bot_data_of(self.app.bot_data).service.stats()
         print(HELP, file=sys.stderr)
         print(
             f"Database: {self.settings.db_path} ({plural(stats.documents, 'document')}, "

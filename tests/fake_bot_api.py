@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.telegram.handlers.chat import SERVICE_KEY
+from bot.telegram.bot_data import bot_data_of
 from bot.telegram.inprocess_request import BotApiError, InProcessRequest
 
 TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
@@ -527,7 +527,7 @@ class OfflineBot:
     @property
     def service(self) -> Any:
         """The application's VerbatimService."""
-        return self.app.bot_data[SERVICE_KEY]
+        return bot_data_of(self.app.bot_data).service
 
     async def feed(self, kind: str, payload: dict[str, Any]) -> list[ApiCall]:
         """Process one update; return the API calls it caused."""

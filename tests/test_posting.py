@@ -25,8 +25,8 @@ from bot.core.posting import (
     parse_chat_ref,
 )
 from bot.telegram import chat_access
-from bot.telegram import jobs as schedule
 from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
 from bot.telegram.render import posting as post_render
 
 USER = 111  # the private chat of a user has the user's id
@@ -251,7 +251,7 @@ async def test_group_admins_post_into_the_group(bot: Bot) -> None:
 
 
 async def test_concurrent_requests_stay_within_the_limits(bot: Bot) -> None:
-    posting = schedule.posting_of(bot.app.bot_data)  # updates are handled concurrently
+    posting = bot_data_of(bot.app.bot_data).posting  # updates are handled concurrently
     for n in range(MAX_TARGETS_PER_USER - 1):
         await posting.link(USER, ChatInfo(-1000 - n, "channel", f"C{n}"))
     links = [posting.link(USER, ChatInfo(-2000 - n, "channel", "X")) for n in range(3)]

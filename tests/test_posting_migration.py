@@ -15,6 +15,7 @@ from telegram.request import RequestData
 
 from bot.telegram import jobs as schedule
 from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
 
 USER = 111
 OLD = -4001  # the basic group
@@ -101,7 +102,7 @@ async def test_linking_by_the_old_id_links_the_supergroup(bot: Bot) -> None:
 async def test_a_schedule_follows_the_group_and_never_repeats_a_paragraph(bot: Bot) -> None:
     await bot.reply(f"/channel add {OLD}")
     assert "Schedule #1" in await bot.reply("/schedule 1 daily 08:00")
-    posting = schedule.posting_of(bot.app.bot_data)
+    posting = bot_data_of(bot.app.bot_data).posting
     (job,) = bot.app.job_queue.get_jobs_by_name(schedule.job_name(1))
     context = bot.app.context_types.context.from_job(job, bot.app)
     before = len(bot.fake.calls)

@@ -1,9 +1,11 @@
 """Build the python-telegram-bot Application: handlers, error handler, start-up, shutdown.
 
 The database is opened in ``post_init`` (inside the Application's event loop) and the
-:class:`~bot.core.service.VerbatimService` is put in ``bot_data``; ``post_shutdown`` closes
-it.  ``run_polling`` calls both; code that drives the Application itself (tests, the
-terminal chat) uses :func:`running`.
+services over it (:class:`~bot.core.service.VerbatimService`,
+:class:`~bot.core.posting.PostingService`) are started in the Application's
+:class:`~bot.telegram.bot_data.BotData`; ``post_shutdown`` closes them.
+``run_polling`` calls both; code that drives the Application itself (tests, the terminal
+chat) uses :func:`running`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
 from bot.telegram import jobs as schedule
 from bot.telegram import update_log
+from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.handlers import chat as handlers
 from bot.telegram.handlers import inline
 from bot.telegram.handlers import posting as post_handlers
@@ -42,8 +45,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
 SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
-_STACK_KEY = "exit_stack"
-_CONFIG_KEY = "config"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -97,8 +98,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
-    app.bot_data[_CONFIG_KEY] = (db_path, load_sample)
-    app.bot_data[schedule.TIMEZONE_KEY] = timezone
+    put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone))
     add_handlers(app)
     return app
 
@@ -135,18 +135,18 @@ def add_handlers(app: AnyApplication) -> None:
 
 
 async def _post_init(app: AnyApplication) -> None:
-    db_path, load_sample = app.bot_data[_CONFIG_KEY]
+    data = bot_data_of(app.bot_data)
+    db_path = data.db_path
     stack = AsyncExitStack()
     db = await stack.enter_async_context(open_database(db_path))
-    app.bot_data[_STACK_KEY] = stack
-    if load_sample and await ensure_sample_loaded(db):
+    data.opened(stack)
+    if data.load_sample and await ensure_sample_loaded(db):
         log.info("loaded the bundled sample speech into the empty database")
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     service = await VerbatimService.create(db, pool)
-    app.bot_data[handlers.SERVICE_KEY] = service
-    app.bot_data[schedule.POSTING_KEY] = PostingService(PostingStore(db), service)
+    data.start(service, PostingService(PostingStore(db), service))
     await schedule.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
         await app.bot.set_my_commands(list(render.COMMANDS))
@@ -155,9 +155,7 @@ async def _post_init(app: AnyApplication) -> None:
 
 
 async def _post_shutdown(app: AnyApplication) -> None:
-    stack: AsyncExitStack | None = app.bot_data.pop(_STACK_KEY, None)
-    app.bot_data.pop(handlers.SERVICE_KEY, None)
-    app.bot_data.pop(schedule.POSTING_KEY, None)
+    stack = bot_data_of(app.bot_data).stop()
     if stack is not None:
         await stack.aclose()
 

@@ -12,37 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, JobQueue
+from telegram.ext import Application, JobQueue
 
-from bot.core.posting import ChatInfo, PostingService
+from bot.core.posting import ChatInfo
 from bot.telegram import chat_access
+from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.render import posting as post_render
 from bot.telegram.render.common import RenderedMessage
 from store.db import PostSchedule
 
 log = logging.getLogger(__name__)
 
-POSTING_KEY = "posting"
-TIMEZONE_KEY = "timezone"
 JOB_PREFIX = "post-schedule-"
 MISFIRE_GRACE_SECONDS = 600  # a post due while the loop was busy still goes out this late
 
-Context = ContextTypes.DEFAULT_TYPE
 AnyJobQueue = JobQueue[Any]
-
-
-def posting_of(bot_data: dict[Any, Any]) -> PostingService:
-    """The PostingService that ``bot.telegram.app._post_init`` put in bot_data."""
-    return cast(PostingService, bot_data[POSTING_KEY])
-
-
-def timezone_of(bot_data: dict[Any, Any]) -> str:
-    """The IANA name of the timezone schedule times are in (``VERBATIM_TIMEZONE``)."""
-    return str(bot_data.get(TIMEZONE_KEY) or "UTC")
 
 
 def job_name(schedule_id: int) -> str:
@@ -76,8 +64,9 @@ def stop_job(job_queue: AnyJobQueue | None, schedule_id: int) -> None:
 
 async def restore(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     """Put every enabled schedule in the job queue; returns how many."""
-    schedules = await posting_of(app.bot_data).enabled_schedules()
-    timezone = timezone_of(app.bot_data)
+    data = bot_data_of(app.bot_data)
+    schedules = await data.posting.enabled_schedules()
+    timezone = data.timezone
     for schedule in schedules:
         start_job(app.job_queue, schedule, timezone)
     if schedules:
@@ -90,7 +79,7 @@ async def post_scheduled(context: Context) -> None:
     job = context.job
     if job is None or not isinstance(job.data, int):
         return
-    posting = posting_of(context.bot_data)
+    posting = bot_data_of(context.bot_data).posting
     schedule = await posting.schedule(job.data)
     if schedule is None or not schedule.enabled:
         job.schedule_removal()

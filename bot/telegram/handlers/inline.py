@@ -29,7 +29,7 @@ from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHand
 from bot.core.digits import parse_digits
 from bot.core.service import VerbatimService
 from bot.core.views import CardPage
-from bot.telegram.handlers.chat import Context, service_of
+from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.render import inline as inline_render
 from bot.telegram.render.inline import InlineAnswer
 
@@ -135,9 +135,8 @@ class InlineMode:
         inline_query = update.inline_query
         if inline_query is None:
             return
-        work = self.answer(
-            service_of(context), inline_query.query, inline_query.offset, context.bot.username
-        )
+        service = bot_data_of(context.bot_data).service
+        work = self.answer(service, inline_query.query, inline_query.offset, context.bot.username)
         answer = await self.latest_only(inline_query.from_user.id, work)
         if answer is None:
             log.debug("inline query superseded by a newer one from the same user")
@@ -158,7 +157,7 @@ class InlineMode:
         paragraph_id = inline_render.parse_result_id(chosen.result_id)
         if paragraph_id is None:
             return
-        if await service_of(context).record_choice(paragraph_id):
+        if await bot_data_of(context.bot_data).service.record_choice(paragraph_id):
             self._defaults.clear()  # the order of the empty-query list may have changed
         else:
             log.info("a chosen inline result names a paragraph that is gone")

@@ -21,7 +21,8 @@ from bot.core.posting import ChatInfo, PostingError, parse_chat_ref, parse_sched
 from bot.core.views import Card
 from bot.telegram import chat_access
 from bot.telegram import jobs as schedule
-from bot.telegram.handlers.chat import Context, render_outcome, send
+from bot.telegram.bot_data import Context, bot_data_of
+from bot.telegram.handlers.chat import render_outcome, send
 from bot.telegram.render import posting as post_render
 from bot.telegram.render.common import render_text
 
@@ -75,7 +76,7 @@ async def channel_command(update: Update, context: Context) -> None:
         await send(update, context, post_render.PRIVATE_ONLY)
         return
     args = context.args or []
-    posting = schedule.posting_of(context.bot_data)
+    posting = bot_data_of(context.bot_data).posting
     action = args[0].lower() if args else ""
     if action == "list" and len(args) == 1:
         await send(update, context, post_render.render_targets(await posting.targets(user.id)))
@@ -101,7 +102,7 @@ async def post_command(update: Update, context: Context) -> None:
     """/post @name words (private), /post words (group administrators, into the group)."""
     message, chat, user = _parts(update)
     args = context.args or []
-    posting = schedule.posting_of(context.bot_data)
+    posting = bot_data_of(context.bot_data).posting
     thread_id: int | None = None
     if chat.type == ChatType.PRIVATE:
         if len(args) < 2:
@@ -145,8 +146,8 @@ async def schedule_command(update: Update, context: Context) -> None:
     """/schedule [@name] daily HH:MM [collection:NAME] [words] | list | remove N."""
     message, chat, user = _parts(update)
     args = context.args or []
-    posting = schedule.posting_of(context.bot_data)
-    timezone = schedule.timezone_of(context.bot_data)
+    posting = bot_data_of(context.bot_data).posting
+    timezone = bot_data_of(context.bot_data).timezone
     private = chat.type == ChatType.PRIVATE
     creator = user.id
     action = args[0].lower() if args else ""
@@ -186,7 +187,7 @@ async def _remove_schedule(update: Update, context: Context, number: str) -> Non
     schedule_id = parse_digits(number, 12)
     if schedule_id is None:
         raise PostingError("Say which: /schedule remove N, with N from /schedule list.")
-    posting = schedule.posting_of(context.bot_data)
+    posting = bot_data_of(context.bot_data).posting
     found = await posting.schedule(schedule_id)
     private = chat.type == ChatType.PRIVATE
     if found is None or (not private and found.chat_id != chat.id):
