@@ -109,14 +109,14 @@ async def test_a_schedule_follows_the_group_and_never_repeats_a_paragraph(bot: B
     await schedule.post_scheduled(context)
     bot.migrate()
     await schedule.post_scheduled(context)
-    state = await posting.schedule(1)
+    state = await posting.store.get_schedule(1)
     assert state is not None and state.enabled and state.last_error is None
     assert (state.chat_id, state.chat_type) == (NEW, "supergroup")
     posts = [c.params for c in bot.fake.calls[before:] if c.method == "sendMessage"]
     assert [p["chat_id"] for p in posts] == [OLD, OLD, NEW]
     first, second = (paragraph(p) for p in (posts[0], posts[2]))
     assert await posting.store.posted_among(NEW, [first, second]) == {first, second}
-    assert [t.chat_id for t in await posting.targets(USER)] == [NEW]
+    assert [t.chat_id for t in await posting.store.list_targets(USER)] == [NEW]
 
 
 def paragraph(post: dict[str, Any]) -> int:

@@ -1,171 +1,140 @@
-"""Posting to channels and groups: the rules and the service behind /channel, /post, /schedule.
+"""Posting to channels and groups: the rules and workflows behind /channel, /post, /schedule.
 
-Pure parts take plain values: :func:`parse_chat_ref` and :func:`parse_schedule` read
-command arguments, :func:`bot_post_problem` and :func:`user_manage_problem` decide rights
-from :class:`MemberRights`.  :class:`PostingService` keeps links, schedules and what was
-posted where (through :class:`store.db.PostingStore`) and picks passages.  Nothing here
-talks to Telegram: :mod:`bot.telegram.chat_access` asks it,
-:mod:`bot.telegram.handlers.posting` and :mod:`bot.telegram.jobs` drive it,
-:mod:`bot.telegram.render.posting` renders.
+:class:`PostingService` keeps links, schedules and what was posted where (through
+:class:`store.db.PostingStore`), picks passages, and runs the workflows, each written
+once: link a chat after checking both sides' rights, post a passage (publish → follow a
+group that became a supergroup → record the post, for /post and for schedules alike),
+who may remove a schedule, and one scheduled run (check its creator, post, or switch it
+off).  Who may do what is decided by :mod:`bot.core.access`, and the chat service is
+asked through its :class:`~bot.core.access.ChatGateway`: nothing here imports
+``telegram``.  Command arguments are read by :mod:`bot.core.posting_args`.
+:mod:`bot.telegram.handlers.posting` and :mod:`bot.telegram.jobs` drive this module;
+:mod:`bot.telegram.render.posting` renders what it returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
-from collections.abc import Sequence
+import logging
 from dataclasses import dataclass
+from typing import Literal
 
-from bot.core.service import VerbatimService, normalize_query
-from bot.core.views import Card, SearchOutcome
+from bot.core.access import (
+    CANNOT_CHECK,
+    ChatGateway,
+    ChatInfo,
+    GatewayError,
+    MemberRights,
+    PostedMessage,
+    PostFailed,
+    bot_post_problem,
+    user_problem,
+)
+from bot.core.digits import parse_digits
+from bot.core.posting_args import ChatRef, PostingError, ScheduleSpec
+from bot.core.service import VerbatimService
+from bot.core.views import Card, NoMatch, Problem
 from store.db import PostingStore, PostSchedule, PostTarget
 from store.search import SearchFilters
+
+log = logging.getLogger(__name__)
 
 MAX_TARGETS_PER_USER = 20
 MAX_SCHEDULES_PER_CHAT = 5
 MAX_SCHEDULES_PER_USER = 20
 SCHEDULE_CANDIDATES = 50  # a scheduled query posts the best of this many hits not yet posted
-MAX_SCHEDULE_QUERY = 200
 
-_USERNAME = re.compile(r"(?:https?://)?(?:t\.me/|@)([A-Za-z][A-Za-z0-9_]{3,31})")
-_CHAT_ID = re.compile(r"-[1-9][0-9]{0,15}")
-_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
-_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-_COLLECTION = re.compile(r"collection:(\S{1,64})")
-
-CHAT_REF_HELP = (
-    "Name the chat as @name, as its numeric id (-100…), or by its number in /channel list."
+NOT_FOUND = (
+    "I can't find that chat. Check the name; for a private channel or group, add me "
+    "first (as an administrator of a channel) and use its numeric id."
 )
-
-
-class PostingError(ValueError):
-    """A request we refuse; ``str()`` is the short, plain-text message for the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRef:
-    """How a user named a chat: ``@username``, a numeric id, or a number in their list."""
-
-    username: str | None = None
-    chat_id: int | None = None
-    number: int | None = None
-
-    @property
-    def api_id(self) -> str | int:
-        """The ``chat_id`` to give the Bot API (only for usernames and ids)."""
-        if self.username is not None:
-            return f"@{self.username}"
-        if self.chat_id is None:
-            raise ValueError("a list number is not a chat id")
-        return self.chat_id
+GROUP_ADMINS_ONLY = (
+    "Only the group's administrators can post here with me; /q searches for everyone."
+)
+SAY_WHICH = "Say which: /schedule remove N, with N from /schedule list."
+NO_SCHEDULE = "There is no schedule #{} that you can remove here. See /schedule list."
+NOTHING_NEW = "nothing new to post"
+CREATOR_DEMOTED = "its creator is no longer an administrator who may post there"
 
 
 @dataclass(frozen=True, slots=True)
-class ChatInfo:
-    """A channel or group as Telegram describes it."""
+class Requester:
+    """Who asks, and where: ``group`` is the group a command came from (``None`` in a
+    private chat); ``as_group`` when one of its anonymous administrators sent it (the
+    message then comes from the group itself, through the shared GroupAnonymousBot)."""
 
-    chat_id: int
-    chat_type: str  # "channel", "supergroup", "group" or "private"
-    title: str
-    username: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MemberRights:
-    """What one member may do in a chat (from getChatMember)."""
-
-    status: str  # creator, administrator, member, restricted, left, kicked
-    can_post_messages: bool | None = None
-    can_send_messages: bool | None = None
+    user_id: int
+    group: ChatInfo | None = None
+    as_group: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class ScheduleSpec:
-    """A parsed ``daily HH:MM [collection:NAME] [words]``."""
+class ScheduleRun:
+    """What one run of a schedule did, for the job queue: whether to stop its job, and
+    whether to tell its creator why it was switched off (``reason``: the post's error)."""
 
-    minute_of_day: int
-    query: str | None = None
-    collection: str | None = None
-
-
-def parse_chat_ref(text: str, *, allow_number: bool = True) -> ChatRef:
-    """Read ``@name`` (or ``t.me/name``), ``-100…`` or a list number; raise on anything else."""
-    text = text.strip()
-    if m := _USERNAME.fullmatch(text):
-        return ChatRef(username=m.group(1))
-    if _CHAT_ID.fullmatch(text):
-        return ChatRef(chat_id=int(text))
-    if allow_number and _NUMBER.fullmatch(text):
-        return ChatRef(number=int(text))
-    raise PostingError(f"I can't read that chat name. {CHAT_REF_HELP}")
+    schedule: PostSchedule | None
+    stop: bool = False
+    tell_creator: Literal["demoted", "cannot post"] | None = None
+    reason: str = ""
 
 
-def parse_schedule(args: Sequence[str]) -> ScheduleSpec:
-    """Read ``daily HH:MM [collection:NAME] [words…]``; raise :class:`PostingError` if odd."""
-    if len(args) < 2 or args[0].lower() != "daily":
-        raise PostingError("Say when: daily HH:MM, e.g. daily 08:30 (24-hour clock).")
-    m = _TIME.fullmatch(args[1])
-    if m is None:
-        raise PostingError("The time must be HH:MM on a 24-hour clock, e.g. 08:30 or 21:05.")
-    collection = None
-    words = list(args[2:])
-    if words and (c := _COLLECTION.fullmatch(words[0])):
-        collection, words = c.group(1), words[1:]
-    query, _ = normalize_query(" ".join(words))
-    if len(query) > MAX_SCHEDULE_QUERY:
-        raise PostingError(f"Keep the words of a schedule under {MAX_SCHEDULE_QUERY} characters.")
-    return ScheduleSpec(int(m.group(1)) * 60 + int(m.group(2)), query or None, collection)
+def _target_chat(target: PostTarget) -> ChatInfo:
+    return ChatInfo(target.chat_id, target.chat_type, target.title, target.username)
 
 
-def bot_post_problem(
-    chat: ChatInfo, bot: MemberRights, members_can_send: bool | None
-) -> str | None:
-    """Why the bot cannot post in ``chat``, or ``None`` when it can."""
-    if chat.chat_type == "private":
-        return "That is a private chat, not a channel or a group."
-    if chat.chat_type == "channel":
-        if bot.status == "administrator" and bot.can_post_messages:
-            return None
-        return (
-            "I am not an administrator of that channel with the right to post. "
-            "Add me as an administrator with “Post messages”, then try again."
-        )
-    if bot.status in ("administrator", "creator"):
-        return None
-    if bot.status == "member" and members_can_send is not False:
-        return None
-    if bot.status == "restricted" and bot.can_send_messages:
-        return None
-    if bot.status in ("left", "kicked"):
-        return "I am not a member of that group: add me to it, then try again."
-    return "I may not send messages in that group: make me an administrator, then try again."
-
-
-def user_manage_problem(chat: ChatInfo, user: MemberRights) -> str | None:
-    """Why this user may not post or schedule in ``chat``, or ``None`` when they may.
-
-    The creator may; an administrator may, in a channel only with the right to post.
-    """
-    where = "channel" if chat.chat_type == "channel" else "group"
-    if user.status == "creator":
-        return None
-    if user.status == "administrator":
-        if chat.chat_type != "channel" or user.can_post_messages:
-            return None
-        return "You are an administrator of that channel but may not post there."
-    return f"Only the {where}'s administrators can do that, and you are not one."
+def _schedule_chat(schedule: PostSchedule) -> ChatInfo:
+    return ChatInfo(
+        schedule.chat_id, schedule.chat_type, schedule.chat_title, schedule.chat_username
+    )
 
 
 class PostingService:
     """Links, posts and schedules over one database; see the module docstring."""
 
-    def __init__(self, store: PostingStore, service: VerbatimService) -> None:
+    def __init__(self, store: PostingStore, service: VerbatimService, chats: ChatGateway) -> None:
         self.store = store
         self.service = service
+        self.chats = chats
         self._limits = asyncio.Lock()  # updates run concurrently: count and insert as one
 
+    # ------------------------------------------------------------------ rights
+
+    async def check_manager(self, chat: ChatInfo, user_id: int) -> None:
+        """Refuse unless ``user_id`` may post and schedule in ``chat`` now (checked with
+        the chat service at every request, not only when linking)."""
+        if problem := await user_problem(self.chats, chat, user_id):
+            raise PostingError(problem)
+
+    async def group_actor(self, requester: Requester) -> int:
+        """Who acts for a request made in a group: the group itself for its anonymous
+        administrators, else the user, who must be one of its administrators."""
+        group = requester.group
+        if group is None:
+            raise ValueError("the request was not made in a group")
+        if requester.as_group:
+            return group.chat_id
+        if await user_problem(self.chats, group, requester.user_id) is not None:
+            raise PostingError(GROUP_ADMINS_ONLY)
+        return requester.user_id
+
     # ------------------------------------------------------------------ links
+
+    async def link_chat(self, owner_id: int, ref: ChatRef) -> tuple[PostTarget, bool]:
+        """/channel add: check that the bot may post in the chat and that the user
+        administers it, then :meth:`link` it; returns (link, newly linked)."""
+        found = await self.chats.fetch_chat(ref.api_id)
+        if found is None:
+            raise PostingError(NOT_FOUND)
+        chat, members_can_send = found
+        own = await self.chats.member_rights(chat.chat_id, self.chats.bot_id)
+        problem = bot_post_problem(chat, own or MemberRights("left"), members_can_send)
+        if problem is None:
+            problem = await user_problem(self.chats, chat, owner_id)
+        if problem is not None:
+            raise PostingError(problem)
+        return await self.link(owner_id, chat)
 
     async def link(self, owner_id: int, chat: ChatInfo) -> tuple[PostTarget, bool]:
         """Link ``chat`` for ``owner_id``; returns (link, newly linked)."""
@@ -180,10 +149,6 @@ class PostingService:
             return await self.store.link_target(
                 owner_id, chat.chat_id, chat.chat_type, chat.title, chat.username
             )
-
-    async def targets(self, owner_id: int) -> list[PostTarget]:
-        """``owner_id``'s linked chats, numbered from 1 in this order."""
-        return await self.store.list_targets(owner_id)
 
     async def resolve(self, owner_id: int, ref: ChatRef) -> PostTarget:
         """The linked chat a user means; raises when it is not one of theirs."""
@@ -203,6 +168,10 @@ class PostingService:
             "one of its administrators)."
         )
 
+    async def linked_chat(self, owner_id: int, ref: ChatRef) -> ChatInfo:
+        """The linked chat a user means, as a chat (see :meth:`resolve`)."""
+        return _target_chat(await self.resolve(owner_id, ref))
+
     async def unlink(self, owner_id: int, ref: ChatRef) -> tuple[PostTarget, list[int]]:
         """Remove a user's link (and their schedules there); returns it and the schedule ids."""
         target = await self.resolve(owner_id, ref)
@@ -210,17 +179,31 @@ class PostingService:
 
     # ------------------------------------------------------------------ posts
 
-    async def best_match(self, query: str) -> SearchOutcome:
-        """The best passage for ``query`` (the same search as /q)."""
-        return await self.service.search(query)
+    async def publish(
+        self, chat_id: int, card: Card, *, of_the_day: bool = False, thread_id: int | None = None
+    ) -> PostedMessage:
+        """Post ``card`` to a chat, follow the chat if it became a supergroup (its links,
+        schedules and posted log move to the new id), and record what was posted where,
+        so that schedules never repeat it.  Raises :class:`PostFailed`."""
+        posted = await self.chats.publish(chat_id, card, of_the_day=of_the_day, thread_id=thread_id)
+        if posted.chat_id != chat_id:  # the group became a supergroup
+            await self.store.move_chat(chat_id, posted.chat_id, "supergroup")
+        await self.store.record_post(posted.chat_id, card.paragraph.id, posted.message_id)
+        return posted
 
-    async def chat_moved(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup: links, schedules and its posted log follow it."""
-        await self.store.move_chat(old_chat_id, new_chat_id, "supergroup")
-
-    async def record_post(self, chat_id: int, paragraph_id: int, message_id: int | None) -> None:
-        """Remember what was posted where, so that schedules do not repeat it."""
-        await self.store.record_post(chat_id, paragraph_id, message_id)
+    async def post(
+        self, where: ChatInfo, query: str, thread_id: int | None = None
+    ) -> tuple[Card, PostedMessage] | NoMatch | Problem:
+        """/post: publish the best match for ``query`` (the same search as /q) in
+        ``where``; what the search said instead when nothing matches (nothing is posted)."""
+        outcome = await self.service.search(query)
+        if not isinstance(outcome, Card):
+            return outcome
+        try:
+            posted = await self.publish(where.chat_id, outcome, thread_id=thread_id)
+        except PostFailed as exc:
+            raise PostingError(f"I couldn't post to {where.title}: {exc.reason}") from None
+        return outcome, posted
 
     # ------------------------------------------------------------------ schedules
 
@@ -268,27 +251,72 @@ class PostingService:
             found.update((s.id, s) for s in await self.store.list_schedules(chat_id=target.chat_id))
         return [found[n] for n in sorted(found)]
 
-    async def schedules_of_chat(self, chat_id: int) -> list[PostSchedule]:
-        """The schedules that post to one chat."""
-        return await self.store.list_schedules(chat_id=chat_id)
+    async def remove_schedule(self, number: str, requester: Requester) -> PostSchedule:
+        """/schedule remove N: its creator may, and so may an administrator of its chat; in
+        a group, only that group's schedules.  Returns the schedule removed."""
+        schedule_id = parse_digits(number, 12)
+        if schedule_id is None:
+            raise PostingError(SAY_WHICH)
+        found = await self.store.get_schedule(schedule_id)
+        group = requester.group
+        if found is None or (group is not None and found.chat_id != group.chat_id):
+            raise PostingError(NO_SCHEDULE.format(schedule_id))
+        if found.creator_id != requester.user_id:
+            if group is not None:
+                await self.group_actor(requester)
+            elif await user_problem(self.chats, _schedule_chat(found), requester.user_id):
+                raise PostingError(NO_SCHEDULE.format(found.id))
+        await self.store.remove_schedule(found.id)
+        return found
 
-    async def schedule(self, schedule_id: int) -> PostSchedule | None:
-        """One schedule, or ``None``."""
-        return await self.store.get_schedule(schedule_id)
+    async def run_schedule(self, schedule_id: int) -> ScheduleRun:
+        """One run of a schedule: read it afresh, check that its creator may still post
+        there, post a passage never posted to that chat, and record the outcome.  When
+        the creator or the bot may not post there any more, switch it off."""
+        schedule = await self.store.get_schedule(schedule_id)
+        if schedule is None or not schedule.enabled:
+            return ScheduleRun(schedule, stop=True)
+        if (problem := await self._creator_problem(schedule)) is not None:
+            log.warning(
+                "schedule %d: its creator may not post there any more, disabled", schedule_id
+            )
+            await self.store.finish_schedule_run(schedule_id, error=problem, disable=True)
+            return ScheduleRun(schedule, stop=True, tell_creator="demoted")
+        card = await self.next_card(schedule)
+        if card is None:
+            log.info("schedule %d: nothing new to post", schedule_id)
+            await self.store.finish_schedule_run(schedule_id, error=NOTHING_NEW)
+            return ScheduleRun(schedule)
+        try:
+            await self.publish(schedule.chat_id, card, of_the_day=True)
+        except PostFailed as exc:
+            if not exc.lost_rights:
+                log.warning("schedule %d: post failed, will try tomorrow: %s", schedule_id, exc)
+                await self.store.finish_schedule_run(schedule_id, error=exc.reason)
+                return ScheduleRun(schedule)
+            log.warning(
+                "schedule %d: cannot post to %s, disabled: %s", schedule_id, schedule.chat_id, exc
+            )
+            await self.store.finish_schedule_run(schedule_id, error=exc.reason, disable=True)
+            return ScheduleRun(schedule, stop=True, tell_creator="cannot post", reason=exc.reason)
+        await self.store.finish_schedule_run(schedule_id)
+        return ScheduleRun(schedule)
 
-    async def remove_schedule(self, schedule_id: int) -> bool:
-        """Delete a schedule (the caller checked who may)."""
-        return await self.store.remove_schedule(schedule_id)
-
-    async def enabled_schedules(self) -> list[PostSchedule]:
-        """Every schedule that should be in the job queue."""
-        return await self.store.enabled_schedules()
-
-    async def finish_run(
-        self, schedule_id: int, *, error: str | None = None, disable: bool = False
-    ) -> None:
-        """Record the outcome of a scheduled run (and switch the schedule off if told)."""
-        await self.store.finish_schedule_run(schedule_id, error=error, disable=disable)
+    async def _creator_problem(self, schedule: PostSchedule) -> str | None:
+        """Why the schedule's creator may no longer post in its chat (asked at every run, as
+        /post does), or ``None``.  A schedule of a group's anonymous administrators (made by
+        the group) has no one to ask; when the chat service will not answer, the post is
+        tried."""
+        if schedule.creator_id == schedule.chat_id:
+            return None
+        try:
+            problem = await user_problem(self.chats, _schedule_chat(schedule), schedule.creator_id)
+        except GatewayError as exc:
+            log.info("schedule %d: could not check its creator's rights: %s", schedule.id, exc)
+            return None
+        if problem is None or problem == CANNOT_CHECK:
+            return None
+        return CREATOR_DEMOTED
 
     async def next_card(self, schedule: PostSchedule) -> Card | None:
         """The passage a schedule would post now: never one already posted to its chat.

@@ -33,6 +33,7 @@ from bot.core.service import VerbatimService
 from bot.telegram import jobs as schedule
 from bot.telegram import update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
+from bot.telegram.chat_access import TelegramChats
 from bot.telegram.handlers import chat as handlers
 from bot.telegram.handlers import inline
 from bot.telegram.handlers import posting as post_handlers
@@ -146,7 +147,7 @@ async def _post_init(app: AnyApplication) -> None:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     service = await VerbatimService.create(db, pool)
-    data.start(service, PostingService(PostingStore(db), service))
+    data.start(service, PostingService(PostingStore(db), service, TelegramChats(app.bot)))
     await schedule.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
         await app.bot.set_my_commands(list(render.COMMANDS))

@@ -1,10 +1,13 @@
-"""Handlers for /channel, /post and /schedule: parse, check, call the posting service, reply.
+"""Handlers for /channel, /post and /schedule: read the update, call the posting service,
+reply.
 
 In a private chat the user names a linked chat (``@name``, id, or number in /channel
 list).  In a group, /post and /schedule act on the group itself and only its
 administrators may use them (an anonymous administrator, posting as the group, counts);
-/post there posts a card without editing buttons, as a post of its own.  Every refusal is
-a :class:`~bot.core.posting.PostingError` whose message is sent back as is (escaped).
+/post there posts a card without editing buttons, as a post of its own.  The rules and
+workflows (rights, posting, who may remove a schedule) are in :mod:`bot.core.posting`.
+Every refusal is a :class:`~bot.core.posting_args.PostingError` whose message is sent
+back as is (escaped).
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from typing import Any
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 
-from bot.core.digits import parse_digits
-from bot.core.posting import ChatInfo, PostingError, parse_chat_ref, parse_schedule
-from bot.core.views import Card
+from bot.core.access import ChatInfo
+from bot.core.posting import Requester
+from bot.core.posting_args import PostingError, parse_chat_ref, parse_schedule
 from bot.telegram import chat_access
 from bot.telegram import jobs as schedule
 from bot.telegram.bot_data import Context, bot_data_of
@@ -27,7 +30,6 @@ from bot.telegram.render import posting as post_render
 from bot.telegram.render.common import render_text
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
-NO_SCHEDULE = "There is no schedule #{} that you can remove here. See /schedule list."
 
 
 def _answers_refusals(handler: Handler) -> Handler:
@@ -50,19 +52,14 @@ def _parts(update: Update) -> tuple[Message, Chat, User]:
     return message, chat, user
 
 
-def _this_group(chat: Chat) -> ChatInfo:
-    return ChatInfo(chat.id, chat.type, chat.title or str(chat.id), chat.username)
-
-
-async def _require_group_admin(message: Message, chat: Chat, user: User, context: Context) -> int:
-    """Refuse non-administrators; returns who acts: the user, or the group itself for an
-    anonymous administrator (who writes as the group, from the shared GroupAnonymousBot)."""
-    if message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return chat.id
-    problem = await chat_access.user_problem(context.bot, _this_group(chat), user.id)
-    if problem is not None:
-        raise PostingError(post_render.GROUP_ADMINS_ONLY.text)
-    return user.id
+def _requester(message: Message, chat: Chat, user: User) -> Requester:
+    """Who sent the command, and from which group (an anonymous administrator writes as the
+    group, from the shared GroupAnonymousBot)."""
+    if chat.type == ChatType.PRIVATE:
+        return Requester(user.id)
+    group = ChatInfo(chat.id, chat.type, chat.title or str(chat.id), chat.username)
+    as_group = message.sender_chat is not None and message.sender_chat.id == chat.id
+    return Requester(user.id, group, as_group)
 
 
 # ---------------------------------------------------------------------- /channel
@@ -79,11 +76,11 @@ async def channel_command(update: Update, context: Context) -> None:
     posting = bot_data_of(context.bot_data).posting
     action = args[0].lower() if args else ""
     if action == "list" and len(args) == 1:
-        await send(update, context, post_render.render_targets(await posting.targets(user.id)))
+        targets = await posting.store.list_targets(user.id)
+        await send(update, context, post_render.render_targets(targets))
     elif action == "add" and len(args) == 2:
         ref = parse_chat_ref(args[1], allow_number=False)
-        info = await chat_access.check_link(context.bot, ref, user.id)
-        target, created = await posting.link(user.id, info)
+        target, created = await posting.link_chat(user.id, ref)
         await send(update, context, post_render.render_linked(target, created))
     elif action == "remove" and len(args) == 2:
         target, removed = await posting.unlink(user.id, parse_chat_ref(args[1]))
@@ -103,39 +100,31 @@ async def post_command(update: Update, context: Context) -> None:
     message, chat, user = _parts(update)
     args = context.args or []
     posting = bot_data_of(context.bot_data).posting
+    requester = _requester(message, chat, user)
     thread_id: int | None = None
-    if chat.type == ChatType.PRIVATE:
+    if requester.group is None:
         if len(args) < 2:
             await send(update, context, post_render.POST_USAGE)
             return
-        target = await posting.resolve(user.id, parse_chat_ref(args[0]))
-        where = ChatInfo(target.chat_id, target.chat_type, target.title, target.username)
-        if problem := await chat_access.user_problem(context.bot, where, user.id):
-            raise PostingError(problem)
+        where = await posting.linked_chat(user.id, parse_chat_ref(args[0]))
+        await posting.check_manager(where, user.id)
         query = " ".join(args[1:])
     else:
         if not args:
             await send(update, context, post_render.POST_USAGE_GROUP)
             return
-        await _require_group_admin(message, chat, user, context)
-        where, query = _this_group(chat), " ".join(args)
+        await posting.group_actor(requester)
+        where, query = requester.group, " ".join(args)
         if message.is_topic_message:  # a forum: post in the topic the command came from
             thread_id = message.message_thread_id
-    outcome = await posting.best_match(query)
-    if not isinstance(outcome, Card):
-        await send(update, context, render_outcome(outcome, context.bot.username))
+    result = await posting.post(where, query, thread_id)
+    if not isinstance(result, tuple):  # nothing matches: nothing was posted
+        await send(update, context, render_outcome(result, context.bot.username))
         return
-    rendered = post_render.render_channel_card(outcome, context.bot.username)
-    try:
-        posted = await chat_access.publish(context.bot, where.chat_id, rendered, thread_id)
-    except chat_access.PostFailed as exc:
-        raise PostingError(f"I couldn't post to {where.title}: {exc.reason}") from None
-    if posted.chat_id != where.chat_id:  # the group became a supergroup
-        await posting.chat_moved(where.chat_id, posted.chat_id)
-    await posting.record_post(posted.chat_id, outcome.paragraph.id, posted.message_id)
-    if chat.type == ChatType.PRIVATE:  # in a group the post itself is the answer
+    card, posted = result
+    if requester.group is None:  # in a group the post itself is the answer
         link = chat_access.message_link(posted.chat_id, where.username, posted.message_id)
-        await send(update, context, post_render.render_posted(where.title, link, outcome))
+        await send(update, context, post_render.render_posted(where.title, link, card))
 
 
 # ---------------------------------------------------------------------- /schedule
@@ -146,59 +135,37 @@ async def schedule_command(update: Update, context: Context) -> None:
     """/schedule [@name] daily HH:MM [collection:NAME] [words] | list | remove N."""
     message, chat, user = _parts(update)
     args = context.args or []
-    posting = bot_data_of(context.bot_data).posting
-    timezone = bot_data_of(context.bot_data).timezone
-    private = chat.type == ChatType.PRIVATE
+    data = bot_data_of(context.bot_data)
+    posting, timezone = data.posting, data.timezone
+    requester = _requester(message, chat, user)
+    group = requester.group
     creator = user.id
     action = args[0].lower() if args else ""
     if action == "list" and len(args) == 1:
         found = (
             await posting.schedules_of_user(user.id)
-            if private
-            else await posting.schedules_of_chat(chat.id)
+            if group is None
+            else await posting.store.list_schedules(chat_id=group.chat_id)
         )
         await send(update, context, post_render.render_schedules(found, timezone))
         return
     if action == "remove" and len(args) == 2:
-        await _remove_schedule(update, context, args[1])
+        removed = await posting.remove_schedule(args[1], requester)
+        schedule.stop_job(context.job_queue, removed.id)
+        await send(update, context, post_render.render_schedule_removed(removed))
         return
-    if private and len(args) >= 3:
-        target = await posting.resolve(user.id, parse_chat_ref(args[0]))
-        where = ChatInfo(target.chat_id, target.chat_type, target.title, target.username)
+    if group is None and len(args) >= 3:
+        where = await posting.linked_chat(user.id, parse_chat_ref(args[0]))
         spec = parse_schedule(args[1:])
-        if problem := await chat_access.user_problem(context.bot, where, user.id):
-            raise PostingError(problem)
-    elif not private and len(args) >= 2:
+        await posting.check_manager(where, user.id)
+    elif group is not None and len(args) >= 2:
         spec = parse_schedule(args)
-        creator = await _require_group_admin(message, chat, user, context)
-        where = _this_group(chat)
+        creator = await posting.group_actor(requester)
+        where = group
     else:
-        usage = post_render.SCHEDULE_USAGE if private else post_render.SCHEDULE_USAGE_GROUP
+        usage = post_render.SCHEDULE_USAGE if group is None else post_render.SCHEDULE_USAGE_GROUP
         await send(update, context, usage)
         return
     created = await posting.add_schedule(creator, where, spec)
     schedule.start_job(context.job_queue, created, timezone)
     await send(update, context, post_render.render_schedule_added(created, timezone))
-
-
-async def _remove_schedule(update: Update, context: Context, number: str) -> None:
-    """Remove schedule #N: its creator may, and so may an administrator of its chat."""
-    message, chat, user = _parts(update)
-    schedule_id = parse_digits(number, 12)
-    if schedule_id is None:
-        raise PostingError("Say which: /schedule remove N, with N from /schedule list.")
-    posting = bot_data_of(context.bot_data).posting
-    found = await posting.schedule(schedule_id)
-    private = chat.type == ChatType.PRIVATE
-    if found is None or (not private and found.chat_id != chat.id):
-        raise PostingError(NO_SCHEDULE.format(schedule_id))
-    if found.creator_id != user.id:
-        if not private:
-            await _require_group_admin(message, chat, user, context)
-        else:
-            where = ChatInfo(found.chat_id, found.chat_type, found.chat_title, found.chat_username)
-            if await chat_access.user_problem(context.bot, where, user.id):
-                raise PostingError(NO_SCHEDULE.format(found.id))
-    await posting.remove_schedule(found.id)
-    schedule.stop_job(context.job_queue, found.id)
-    await send(update, context, post_render.render_schedule_removed(found))

@@ -53,9 +53,6 @@ SCHEDULE_USAGE_GROUP = render_text(
     "(group administrators)\n/schedule list · /schedule remove N"
 )
 PRIVATE_ONLY = render_text("Use /channel in a private chat with me.")
-GROUP_ADMINS_ONLY = render_text(
-    "Only the group's administrators can post here with me; /q searches for everyone."
-)
 
 
 def clock(minute_of_day: int, timezone: str) -> str:
