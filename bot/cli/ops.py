@@ -112,6 +112,6 @@ def _http_probe(host: str, port: int) -> str | None:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.terminal_chat import run_chat
+    from bot.terminal.session import run_chat
 
     return run_chat(settings, plain=args.plain)

@@ -1,15 +1,17 @@
-"""The conversation loop of ``verbatim chat``: typed lines in, updates to the bot out.
+"""``verbatim chat`` (:func:`run_chat`): the conversation loop, typed lines in, updates
+to the bot out.
 
-Builds the bot's Application exactly as ``verbatim run`` does (``bot.telegram.app``), with the
-Bot API answered by :class:`~bot.terminal_chat.TerminalBotApi`, and feeds it updates
-with ``process_update``: messages for typed lines, callback queries for button presses,
-inline queries for ``@ words``, and the chosen result of an inline query.
+Builds the bot's Application exactly as ``verbatim run`` does (:mod:`bot.telegram.app`),
+with the Bot API answered by :class:`~bot.terminal.chat.TerminalBotApi`, and feeds it
+updates with ``process_update``: messages for typed lines, callback queries for button
+presses, inline queries for ``@ words``, and the chosen result of an inline query.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import sys
 from typing import Any, TextIO
 
@@ -17,7 +19,7 @@ from bot.settings import Settings
 from bot.telegram.app import build_application, running
 from bot.telegram.bot_data import bot_data_of
 from bot.telegram.render.common import plural
-from bot.terminal_chat import (
+from bot.terminal.chat import (
     BOT_USERNAME,
     TOKEN,
     Choice,
@@ -30,13 +32,22 @@ from bot.terminal_chat import (
     update_json,
     user_message,
 )
-from bot.terminal_render import html_to_terminal
+from bot.terminal.render import html_to_terminal
 
 HELP = (
     "Verbatim chat: the bot as it answers on Telegram, in this terminal (no token needed).\n"
     "Type what you remember to search, /help for commands, '@ words' for an inline query,\n"
     "a number to press that button. Ctrl-D (or /exit) ends the chat."
 )
+
+
+def run_chat(settings: Settings, *, plain: bool = False) -> int:
+    """Run the terminal conversation until end of input; return the exit code."""
+    if settings.log_level == "INFO":  # INFO lines would interleave with the conversation
+        logging.getLogger().setLevel(logging.WARNING)
+    ansi = sys.stdout.isatty() and not plain
+    session = ChatSession(settings, TerminalView(sys.stdout, ansi))
+    return asyncio.run(session.run(sys.stdin))
 
 
 class ChatSession:
