@@ -30,14 +30,11 @@ from telegram.request import BaseRequest
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
-from bot.telegram import jobs as schedule
-from bot.telegram import update_log
+from bot.telegram import jobs, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
-from bot.telegram.handlers import chat as handlers
-from bot.telegram.handlers import inline
-from bot.telegram.handlers import posting as post_handlers
-from bot.telegram.render import chat as render
+from bot.telegram.handlers import chat, inline, posting
+from bot.telegram.render.chat import COMMANDS
 from store.db import PostingStore, open_database
 from store.ingest import ensure_sample_loaded
 from store.search_pool import SearcherPool
@@ -107,18 +104,16 @@ def build_application(
 def add_handlers(app: AnyApplication) -> None:
     """Register the chat handlers and the error handler."""
     new_messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler("start", handlers.start, filters=new_messages))
-    app.add_handler(CommandHandler("help", handlers.help_command, filters=new_messages))
-    app.add_handler(CommandHandler(["q", "quote", "find"], handlers.quote, filters=new_messages))
-    app.add_handler(CommandHandler("random", handlers.random_command, filters=new_messages))
-    app.add_handler(CommandHandler("sources", handlers.sources, filters=new_messages))
-    app.add_handler(CommandHandler("stats", handlers.stats, filters=new_messages))
-    app.add_handler(CommandHandler("channel", post_handlers.channel_command, filters=new_messages))
-    app.add_handler(CommandHandler("post", post_handlers.post_command, filters=new_messages))
-    app.add_handler(
-        CommandHandler("schedule", post_handlers.schedule_command, filters=new_messages)
-    )
-    app.add_handler(MessageHandler(filters.COMMAND & new_messages, handlers.unknown_command))
+    app.add_handler(CommandHandler("start", chat.start, filters=new_messages))
+    app.add_handler(CommandHandler("help", chat.help_command, filters=new_messages))
+    app.add_handler(CommandHandler(["q", "quote", "find"], chat.quote, filters=new_messages))
+    app.add_handler(CommandHandler("random", chat.random_command, filters=new_messages))
+    app.add_handler(CommandHandler("sources", chat.sources, filters=new_messages))
+    app.add_handler(CommandHandler("stats", chat.stats, filters=new_messages))
+    app.add_handler(CommandHandler("channel", posting.channel_command, filters=new_messages))
+    app.add_handler(CommandHandler("post", posting.post_command, filters=new_messages))
+    app.add_handler(CommandHandler("schedule", posting.schedule_command, filters=new_messages))
+    app.add_handler(MessageHandler(filters.COMMAND & new_messages, chat.unknown_command))
     app.add_handler(
         MessageHandler(
             filters.TEXT
@@ -126,12 +121,12 @@ def add_handlers(app: AnyApplication) -> None:
             & ~filters.VIA_BOT
             & filters.ChatType.PRIVATE
             & new_messages,
-            handlers.plain_text,
+            chat.plain_text,
         )
     )
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(CallbackQueryHandler(chat.button))
     inline.register(app)  # inline queries and chosen inline results (inline mode)
-    app.add_error_handler(handlers.on_error)
+    app.add_error_handler(chat.on_error)
     update_log.install(app)  # one INFO line per update with its latency (ops)
 
 
@@ -148,9 +143,9 @@ async def _post_init(app: AnyApplication) -> None:
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     service = await VerbatimService.create(db, pool)
     data.start(service, PostingService(PostingStore(db), service, TelegramChats(app.bot)))
-    await schedule.restore(app)  # scheduled posts: jobs run once the Application starts
+    await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
-        await app.bot.set_my_commands(list(render.COMMANDS))
+        await app.bot.set_my_commands(list(COMMANDS))
     except TelegramError as exc:
         log.warning("could not register the command list with Telegram: %s", exc)
 

@@ -22,8 +22,7 @@ from telegram.constants import ChatType
 from bot.core.access import ChatInfo
 from bot.core.posting import Requester
 from bot.core.posting_args import PostingError, parse_chat_ref, parse_schedule
-from bot.telegram import chat_access
-from bot.telegram import jobs as schedule
+from bot.telegram import chat_access, jobs
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.handlers.chat import render_outcome, send
 from bot.telegram.render import posting as post_render
@@ -85,7 +84,7 @@ async def channel_command(update: Update, context: Context) -> None:
     elif action == "remove" and len(args) == 2:
         target, removed = await posting.unlink(user.id, parse_chat_ref(args[1]))
         for schedule_id in removed:
-            schedule.stop_job(context.job_queue, schedule_id)
+            jobs.stop_job(context.job_queue, schedule_id)
         await send(update, context, post_render.render_unlinked(target, removed))
     else:
         await send(update, context, post_render.CHANNEL_USAGE)
@@ -151,7 +150,7 @@ async def schedule_command(update: Update, context: Context) -> None:
         return
     if action == "remove" and len(args) == 2:
         removed = await posting.remove_schedule(args[1], requester)
-        schedule.stop_job(context.job_queue, removed.id)
+        jobs.stop_job(context.job_queue, removed.id)
         await send(update, context, post_render.render_schedule_removed(removed))
         return
     if group is None and len(args) >= 3:
@@ -167,5 +166,5 @@ async def schedule_command(update: Update, context: Context) -> None:
         await send(update, context, usage)
         return
     created = await posting.add_schedule(creator, where, spec)
-    schedule.start_job(context.job_queue, created, timezone)
+    jobs.start_job(context.job_queue, created, timezone)
     await send(update, context, post_render.render_schedule_added(created, timezone))
