@@ -1,6 +1,10 @@
-"""Settings: read from the environment (and command-line flags) in this one place.
+"""Settings: read from the environment (and command-line flags) and validated in this one place.
 
-Everything else receives a :class:`Settings` value; no other module reads ``os.environ``.
+Everything else receives a :class:`Settings` value (typed, frozen); no other module reads
+``os.environ``.  :func:`load_settings` checks what every command depends on (database,
+log level, timezone, webhook); the settings only ``verbatim run`` needs are checked when
+it asks for them (:func:`check_token`, :meth:`Settings.with_base_url`), so a bad
+``TELEGRAM_BASE_URL`` does not stop ``verbatim search``.
 """
 
 from __future__ import annotations
@@ -43,14 +47,11 @@ class Settings:
     webhook_secret_token: str | None = None
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
 
-    def require_token(self) -> str:
-        """The bot token, or a :class:`SettingsError` telling the user how to provide it."""
-        if not self.token:
-            raise SettingsError(
-                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export "
-                "TELEGRAM_BOT_TOKEN=..., or try the bot offline with `verbatim chat`"
-            )
-        return self.token
+    def with_base_url(self, url: str | None) -> Settings:
+        """Return a copy with the ``--base-url`` flag on top (``None`` or empty keeps the
+        value), validated with :func:`check_base_url`."""
+        base_url = url or self.base_url
+        return replace(self, base_url=check_base_url(base_url) if base_url else None)
 
     def with_webhook(
         self,
@@ -72,6 +73,37 @@ class Settings:
                 ),
             )
         )
+
+
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+def check_token(settings: Settings) -> str:
+    """The bot token from settings, stripped and checked for shape (without ever echoing
+    it), or a :class:`SettingsError` telling the user how to provide it."""
+    if not settings.token:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export "
+            "TELEGRAM_BOT_TOKEN=..., or try the bot offline with `verbatim chat`"
+        )
+    token = settings.token.strip()
+    if not _TOKEN_SHAPE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+            "letters, digits, - and _): copy it again from @BotFather"
+        )
+    return token
+
+
+def check_base_url(url: str) -> str:
+    """A usable Bot API base URL, or a :class:`SettingsError`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"TELEGRAM_BASE_URL / --base-url must be an http(s) URL like "
+            f"http://127.0.0.1:8081, not {url!r}"
+        )
+    return url
 
 
 # Telegram delivers webhooks only over HTTPS and only to these ports.

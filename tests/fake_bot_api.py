@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.handlers import SERVICE_KEY
-from bot.inprocess_request import BotApiError, InProcessRequest
+from bot.telegram.bot_data import bot_data_of
+from bot.telegram.inprocess_request import BotApiError, InProcessRequest
 
 TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
 BOT_ID = 7000001
@@ -521,13 +521,13 @@ class OfflineBot:
     """The bot's Application driven with ``process_update``, its Bot API answered by a
     :class:`FakeTelegram` through :class:`RecordingRequest` (no network)."""
 
-    app: Any  # bot.app.AnyApplication
+    app: Any  # bot.telegram.app.AnyApplication
     fake: FakeTelegram
 
     @property
     def service(self) -> Any:
         """The application's VerbatimService."""
-        return self.app.bot_data[SERVICE_KEY]
+        return bot_data_of(self.app.bot_data).service
 
     async def feed(self, kind: str, payload: dict[str, Any]) -> list[ApiCall]:
         """Process one update; return the API calls it caused."""

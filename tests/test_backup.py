@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_ops
+from bot.cli import ops as cli_ops
 from bot.settings import load_settings
 from store.db import open_database
 from store.db.backup import BackupError, BackupTargetError, backup_database, integrity_problems

@@ -120,7 +120,7 @@ def test_missing_or_malformed_settings_exit_4(
 
 def test_cli_does_not_import_telegram_until_run() -> None:
     code = (
-        "import sys; from bot.cli import build_parser; build_parser(); "
+        "import sys; from bot.cli.main import build_parser; build_parser(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'telegram'))"
     )
     result = subprocess.run(

@@ -25,11 +25,12 @@ from fake_bot_api import (
 )
 from telegram import Update
 
-from bot import callback_data as cb
-from bot import render
-from bot.app import build_application, running
-from bot.handlers import BAD_BUTTON, CANNOT_EDIT
-from bot.service import PARAGRAPH_GONE, STALE, Card
+from bot.core.views import PARAGRAPH_GONE, STALE, Card
+from bot.telegram import callback_data as cb
+from bot.telegram.app import build_application, running
+from bot.telegram.handlers.chat import BAD_BUTTON, CANNOT_EDIT
+from bot.telegram.render import chat as render
+from bot.telegram.render import common
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 
@@ -50,7 +51,7 @@ class Bot(OfflineBot):
             "callback_query", self.fake.callback_query(data, message=message, **kw)
         )
 
-    async def expected_card(self, query: str) -> render.RenderedMessage:
+    async def expected_card(self, query: str) -> common.RenderedMessage:
         card = await self.service.search(query)
         assert isinstance(card, Card)
         return render.render_card(card, BOT_USERNAME)
@@ -76,7 +77,7 @@ def only(calls: list[ApiCall], method: str) -> dict[str, Any]:
     return calls[0].params
 
 
-def markup_dict(message: render.RenderedMessage) -> Any:
+def markup_dict(message: common.RenderedMessage) -> Any:
     return message.reply_markup.to_dict() if message.reply_markup else None
 
 

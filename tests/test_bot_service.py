@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 import store.db.app_state
-from bot import service as svc
-from bot.service import Card, CardPage, NoMatch, Problem, VerbatimService
+from bot.core import citation, views
+from bot.core import service as svc
+from bot.core.service import VerbatimService
+from bot.core.views import Card, CardPage, NoMatch, Problem
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 
@@ -43,7 +45,7 @@ async def test_search_page_pages_through_hits(service: VerbatimService) -> None:
     assert [c.rank for c in second.cards] == [2, 3]
     best = await service.match(first.query_id, 1)
     assert isinstance(best, Card) and best.paragraph.id == first.cards[1].paragraph.id
-    assert await service.search_page("   ") == svc.EMPTY_QUERY
+    assert await service.search_page("   ") == views.EMPTY_QUERY
 
 
 async def test_no_match_empty_and_long_queries(service: VerbatimService) -> None:
@@ -65,8 +67,8 @@ async def test_paragraph_navigation_and_end_of_document(service: VerbatimService
     last = await service.db.paragraph_window(card.document.id, 32, 0, 0)
     end = await service.paragraph(last[0].id)
     assert isinstance(end, Card) and end.next_id is None and end.prev_id is not None
-    assert await service.paragraph(10**9) == svc.PARAGRAPH_GONE
-    assert await service.match(10**9, 0) == svc.QUERY_GONE
+    assert await service.paragraph(10**9) == views.PARAGRAPH_GONE
+    assert await service.match(10**9, 0) == views.QUERY_GONE
 
 
 def test_highlight_spans_tolerate_typos() -> None:
@@ -101,9 +103,9 @@ async def test_back_to_the_match_highlights_what_the_search_highlighted(
     ],
 )
 def test_deep_link_parsing(payload: str, expected: int | None) -> None:
-    assert svc.parse_deep_link(payload) == expected
+    assert citation.parse_deep_link(payload) == expected
     if expected is not None:
-        assert svc.deep_link_payload(expected) == payload
+        assert citation.deep_link_payload(expected) == payload
 
 
 async def test_examples_and_sources_and_stats(service: VerbatimService) -> None:

@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from bot import callback_data as cb
+from bot.telegram import callback_data as cb
 
 EPOCH = "0a1b2c"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import api_urls
-from bot.cli_bot import RedactToken, check_base_url, check_token
-from bot.settings import Settings, SettingsError
+from bot.cli.bot import RedactToken
+from bot.settings import Settings, SettingsError, check_base_url, check_token
+from bot.telegram.app import api_urls
 
 TOKEN = "123456:AAsecret-token_value"
 

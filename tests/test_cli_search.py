@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_search
-from bot.cli import EXIT_OK, EXIT_USAGE
+from bot.cli import search as cli_search
+from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.settings import load_settings
 from store.db import open_database
 from store.models import ParsedDocument, PartialDate

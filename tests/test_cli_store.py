@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_CONFIG, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, build_parser, main
+from bot.cli.common import EXIT_CONFIG, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE
+from bot.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 

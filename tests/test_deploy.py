@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

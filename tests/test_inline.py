@@ -18,10 +18,14 @@ from typing import Any
 import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
-from bot import cli, inline, inline_render, render
-from bot.app import build_application, running
-from bot.inline_bench import format_report, run_bench
-from bot.service import CardPage
+from bot.cli import main as cli
+from bot.core.views import CardPage
+from bot.telegram.app import build_application, running
+from bot.telegram.handlers import inline
+from bot.telegram.inline_bench import format_report, run_bench
+from bot.telegram.render import chat as render
+from bot.telegram.render import common
+from bot.telegram.render import inline as inline_render
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
 from store.models import ParsedDocument, PartialDate
@@ -243,7 +247,7 @@ async def test_256_character_query_and_telegram_limits(bot: Bot) -> None:
         assert 0 < len(params["results"]) <= 50
         for r in params["results"]:
             assert len(r["id"].encode()) <= 64
-            assert render.tg_len(r["input_message_content"]["message_text"]) <= 4096
+            assert common.tg_len(r["input_message_content"]["message_text"]) <= 4096
     assert inline.clean_query("a  b\n" + "c" * 300) == "a b " + "c" * 251
 
 

@@ -16,16 +16,13 @@ import pytest
 from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot import chat_access, post_render, schedule
-from bot.app import build_application, running
-from bot.posting import (
-    MAX_SCHEDULES_PER_CHAT,
-    MAX_TARGETS_PER_USER,
-    ChatInfo,
-    PostingError,
-    ScheduleSpec,
-    parse_chat_ref,
-)
+from bot.core.access import ChatInfo
+from bot.core.posting import GROUP_ADMINS_ONLY, MAX_SCHEDULES_PER_CHAT, MAX_TARGETS_PER_USER
+from bot.core.posting_args import PostingError, ScheduleSpec, parse_chat_ref
+from bot.telegram import chat_access
+from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
+from bot.telegram.render import posting as post_render
 
 USER = 111  # the private chat of a user has the user's id
 OTHER = 222
@@ -240,7 +237,7 @@ async def test_group_admins_post_into_the_group(bot: Bot) -> None:
     assert "reply_parameters" not in post and "¶ 10 of 32" in post["text"]
     only_url_button(post)
     member = await bot.reply(f"/post {TYPO_QUERY}", user_id=OTHER, **kw)
-    assert member == post_render.GROUP_ADMINS_ONLY.text
+    assert member == GROUP_ADMINS_ONLY
     msg = bot.fake.message(f"/post {TYPO_QUERY}", user_id=1087968824, **kw)
     msg["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Readers"}
     anonymous = await bot.feed("message", msg)  # an anonymous admin writes as the group
@@ -249,17 +246,17 @@ async def test_group_admins_post_into_the_group(bot: Bot) -> None:
 
 
 async def test_concurrent_requests_stay_within_the_limits(bot: Bot) -> None:
-    posting = schedule.posting_of(bot.app.bot_data)  # updates are handled concurrently
+    posting = bot_data_of(bot.app.bot_data).posting  # updates are handled concurrently
     for n in range(MAX_TARGETS_PER_USER - 1):
         await posting.link(USER, ChatInfo(-1000 - n, "channel", f"C{n}"))
     links = [posting.link(USER, ChatInfo(-2000 - n, "channel", "X")) for n in range(3)]
     results = await asyncio.gather(*links, return_exceptions=True)
     assert [isinstance(r, PostingError) for r in results].count(True) == 2
-    assert len(await posting.targets(USER)) == MAX_TARGETS_PER_USER
+    assert len(await posting.store.list_targets(USER)) == MAX_TARGETS_PER_USER
     chat, spec = ChatInfo(CHANNEL, "channel", "Q"), ScheduleSpec(60)
     for _ in range(MAX_SCHEDULES_PER_CHAT - 1):
         await posting.add_schedule(USER, chat, spec)
     adds = [posting.add_schedule(OTHER + n, chat, spec) for n in range(3)]
     results = await asyncio.gather(*adds, return_exceptions=True)
     assert [isinstance(r, PostingError) for r in results].count(True) == 2
-    assert len(await posting.schedules_of_chat(CHANNEL)) == MAX_SCHEDULES_PER_CHAT
+    assert len(await posting.store.list_schedules(chat_id=CHANNEL)) == MAX_SCHEDULES_PER_CHAT

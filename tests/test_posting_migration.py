@@ -13,8 +13,9 @@ from fake_bot_api import BOT_ID, TOKEN, ApiCall, FakeTelegram, OfflineBot, decod
 from fake_bot_api import RecordingRequest as Recording
 from telegram.request import RequestData
 
-from bot import schedule
-from bot.app import build_application, running
+from bot.telegram import jobs as schedule
+from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
 
 USER = 111
 OLD = -4001  # the basic group
@@ -101,21 +102,21 @@ async def test_linking_by_the_old_id_links_the_supergroup(bot: Bot) -> None:
 async def test_a_schedule_follows_the_group_and_never_repeats_a_paragraph(bot: Bot) -> None:
     await bot.reply(f"/channel add {OLD}")
     assert "Schedule #1" in await bot.reply("/schedule 1 daily 08:00")
-    posting = schedule.posting_of(bot.app.bot_data)
+    posting = bot_data_of(bot.app.bot_data).posting
     (job,) = bot.app.job_queue.get_jobs_by_name(schedule.job_name(1))
     context = bot.app.context_types.context.from_job(job, bot.app)
     before = len(bot.fake.calls)
     await schedule.post_scheduled(context)
     bot.migrate()
     await schedule.post_scheduled(context)
-    state = await posting.schedule(1)
+    state = await posting.store.get_schedule(1)
     assert state is not None and state.enabled and state.last_error is None
     assert (state.chat_id, state.chat_type) == (NEW, "supergroup")
     posts = [c.params for c in bot.fake.calls[before:] if c.method == "sendMessage"]
     assert [p["chat_id"] for p in posts] == [OLD, OLD, NEW]
     first, second = (paragraph(p) for p in (posts[0], posts[2]))
     assert await posting.store.posted_among(NEW, [first, second]) == {first, second}
-    assert [t.chat_id for t in await posting.targets(USER)] == [NEW]
+    assert [t.chat_id for t in await posting.store.list_targets(USER)] == [NEW]
 
 
 def paragraph(post: dict[str, Any]) -> int:

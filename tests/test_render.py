@@ -6,9 +6,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import callback_data as cb
-from bot import render
-from bot.service import Card, NoMatch, SourcesView, StatsView
+from bot.core.views import Card, NoMatch, SourcesView, StatsView
+from bot.telegram import callback_data as cb
+from bot.telegram.render import chat as render
+from bot.telegram.render import common
 from store.models import DocumentMeta, Paragraph, PartialDate
 
 EPOCH = "abc123"
@@ -47,7 +48,7 @@ def parse(html: str) -> _TelegramHTML:
 
 
 def visible_len(html: str) -> int:
-    return render.tg_len("".join(parse(html).text))
+    return common.tg_len("".join(parse(html).text))
 
 
 def make_card(text: str, spans: tuple[tuple[int, int], ...] = (), **kw: object) -> Card:
@@ -78,7 +79,7 @@ def make_card(text: str, spans: tuple[tuple[int, int], ...] = (), **kw: object) 
 
 
 def test_escaping_of_corpus_and_user_text() -> None:
-    assert render.esc("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"
+    assert common.esc("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"
     card = make_card("Use <script> & <b>tags</b> freely", notice="<i>note</i>")
     msg = render.render_card(card, "verbatim_bot")
     parsed = parse(msg.text)
@@ -90,9 +91,9 @@ def test_escaping_of_corpus_and_user_text() -> None:
 
 def test_highlight_merges_clips_and_escapes_spans() -> None:
     text = "fish & chips & peas"
-    html = render.highlight(text, ((0, 4), (3, 6), (15, 99), (-5, 0)))
+    html = common.highlight(text, ((0, 4), (3, 6), (15, 99), (-5, 0)))
     assert html == "<b>fish &amp;</b> chips &amp; <b>peas</b>"
-    assert render.highlight(text, ((5, 6),), 5, 12) == "<b>&amp;</b> chips"
+    assert common.highlight(text, ((5, 6),), 5, 12) == "<b>&amp;</b> chips"
 
 
 def test_short_paragraph_is_shown_whole_with_citation_and_confidence() -> None:
@@ -122,11 +123,11 @@ def test_long_paragraphs_stay_within_telegram_limit(text: str, needle: str) -> N
     start = text.index(needle)
     card = make_card(text, ((start, start + len(needle)),), notice="A notice. " * 20)
     msg = render.render_card(card, "verbatim_bot")
-    assert render.tg_len(msg.text) <= render.MAX_MESSAGE
-    assert visible_len(msg.text) <= render.MAX_MESSAGE
+    assert common.tg_len(msg.text) <= common.MAX_MESSAGE
+    assert visible_len(msg.text) <= common.MAX_MESSAGE
     parsed = parse(msg.text)
     assert needle in parsed.bold  # the matched window is shown, highlighted
-    assert render.ELLIPSIS in msg.text
+    assert common.ELLIPSIS in msg.text
     assert "¶ 5 of 32" in msg.text  # the citation survives
 
 
@@ -140,8 +141,8 @@ def test_huge_metadata_is_cut_so_the_card_still_fits() -> None:
     )
     card = make_card("Serve the people with the heart of a mother. " * 40, document=doc)
     msg = render.render_card(card, "verbatim_bot")
-    assert render.tg_len(msg.text) <= render.MAX_MESSAGE
-    assert "<b>&lt;Title&gt; &lt;Title&gt;" in msg.text and render.ELLIPSIS in msg.text
+    assert common.tg_len(msg.text) <= common.MAX_MESSAGE
+    assert "<b>&lt;Title&gt; &lt;Title&gt;" in msg.text and common.ELLIPSIS in msg.text
 
 
 def test_medium_paragraph_shows_window_then_whole_paragraph_expandable() -> None:

@@ -15,9 +15,10 @@ import pytest
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot import schedule
-from bot.app import AnyApplication, build_application, running
 from bot.settings import SettingsError, load_settings
+from bot.telegram import jobs as schedule
+from bot.telegram.app import AnyApplication, build_application, running
+from bot.telegram.bot_data import bot_data_of
 
 USER = 111
 OTHER = 222
@@ -114,7 +115,7 @@ async def test_the_job_posts_new_matches_and_never_repeats_a_paragraph(bot: Bot)
     assert len(set(posted)) == 3
     best = await bot.service.search(MANY_HITS)
     assert posted[0] == best.paragraph.id  # the best match first, then the next best
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert state.enabled and state.last_posted_at and state.last_error is None
 
 
@@ -129,7 +130,7 @@ async def test_a_random_schedule_posts_every_paragraph_once_then_stops_posting(b
         assert posted_paragraph(post) not in posted
         posted.add(posted_paragraph(post))
     assert channel_posts(await bot.run_job(1)) == []  # everything was posted once
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert state.enabled and state.last_error == "nothing new to post"
 
 
@@ -142,7 +143,7 @@ async def test_a_job_on_a_chat_that_forbids_the_bot_disables_the_schedule(bot: B
     notice = [c.params["text"] for c in calls if c.params.get("chat_id") == USER]
     assert len(notice) == 1 and notice[0].startswith("I stopped schedule #1 (Quotes")
     assert "kicked" in notice[0]
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert not state.enabled and "kicked" in state.last_error
     assert "post-schedule-1" not in bot.jobs()
     assert "stopped" in await bot.reply("/schedule list")
@@ -154,7 +155,7 @@ async def test_a_passing_failure_keeps_the_schedule(bot: Bot) -> None:
     bot.fake.fail_methods["sendMessage"] = ApiError(500, "Internal Server Error")
     await bot.run_job(1)
     del bot.fake.fail_methods["sendMessage"]
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert state.enabled and state.last_error and "post-schedule-1" in bot.jobs()
     assert len(channel_posts(await bot.run_job(1))) == 1  # and it posts the next time
 
@@ -237,7 +238,7 @@ async def test_a_schedule_stops_when_its_creator_is_no_longer_an_admin(bot: Bot)
     assert channel_posts(calls) == []
     (notice,) = [c.params["text"] for c in calls if c.params.get("chat_id") == USER]
     assert notice.startswith("I stopped schedule #1 (Quotes") and "no longer an admin" in notice
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert not state.enabled and "no longer an administrator" in state.last_error
     assert "post-schedule-1" not in bot.jobs()
 
@@ -250,12 +251,12 @@ async def test_a_schedule_of_anonymous_group_admins_belongs_to_the_group(bot: Bo
     msg["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Readers"}
     calls = await bot.feed("message", msg)
     assert calls[-1].params["text"].startswith("Schedule #1: every day at 12:00 UTC")
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert state.creator_id == GROUP  # not 1087968824: no shared per-user limit, no one to ask
     calls = await bot.run_job(1)
     assert [c.params["chat_id"] for c in calls if c.method == "sendMessage"] == [GROUP]
     assert "getChatMember" not in [c.method for c in calls]
-    assert (await schedule.posting_of(bot.app.bot_data).schedule(1)).enabled
+    assert (await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)).enabled
 
 
 async def test_a_schedule_whose_first_search_fails_is_not_kept(
@@ -269,7 +270,7 @@ async def test_a_schedule_whose_first_search_fails_is_not_kept(
     monkeypatch.setattr(bot.service.searcher, "search", broken)
     calls = await bot.feed("message", bot.fake.message(f"/schedule @{NAME} daily 08:30 heart"))
     assert "went wrong" in calls[-1].params["text"]  # the error handler answered
-    posting = schedule.posting_of(bot.app.bot_data)
+    posting = bot_data_of(bot.app.bot_data).posting
     assert await posting.schedules_of_user(USER) == []  # nothing to restore at the next start
     assert not [name for name in bot.jobs() if name.startswith(schedule.JOB_PREFIX)]
 
@@ -295,6 +296,6 @@ async def test_a_chat_that_refuses_text_posts_disables_the_schedule(bot: Bot, re
     bot.fake.fail_methods["sendMessage"] = ApiError(400, f"Bad Request: {refusal}")
     await bot.run_job(1)  # retrying tomorrow would not help
     del bot.fake.fail_methods["sendMessage"]
-    state = await schedule.posting_of(bot.app.bot_data).schedule(1)
+    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
     assert not state.enabled and refusal.lower() in state.last_error.lower()
     assert "post-schedule-1" not in bot.jobs()

@@ -14,7 +14,7 @@ from bench import build
 from bench.engine_run import relevant
 from bench.evaluate import percentile
 from bench.queries import POSITIVE_VARIANTS, SYNONYMS, add_typos, generate
-from bot import cli_search
+from bot.cli import bench as cli_bench
 from store.db import open_database
 from store.models import ParsedDocument
 from store.text.norm import tokens
@@ -127,7 +127,7 @@ def test_the_kjv_comes_through_the_kjv_parser() -> None:
 
 def test_bench_commands_are_registered_with_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="verbatim")
-    cli_search.register(parser.add_subparsers(dest="command"))
+    cli_bench.register(parser.add_subparsers(dest="command"))
     for command in ("eval", "bench", "bench-build"):
         with pytest.raises(SystemExit):
             parser.parse_args([command, "--help"])

@@ -31,13 +31,13 @@ from telegram.ext import (
 )
 
 from bot.settings import load_settings
-from bot.terminal_chat import (
+from bot.terminal.chat import (
     TerminalView,
     deep_link_start,
     parse_inline,
 )
-from bot.terminal_render import html_to_terminal
-from bot.terminal_session import ChatSession
+from bot.terminal.render import html_to_terminal
+from bot.terminal.session import ChatSession
 
 CARD = re.compile(r"¶ (\d+) of (\d+)")
 

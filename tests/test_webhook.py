@@ -25,7 +25,7 @@ import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer
 
 from bot.settings import SettingsError, load_settings
-from bot.webhook import plan_webhook
+from bot.telegram.webhook import plan_webhook
 from store.db import open_database
 from store.ingest import ensure_sample_loaded
 

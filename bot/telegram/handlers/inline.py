@@ -1,12 +1,13 @@
 """Inline mode: ``@bot words`` in any chat, and counting the results people choose.
 
 The inline-query handler is thin: parse the query and offset, ask the service (the
-same search as ``/q``), build the answer (:mod:`bot.inline_render`) and answer once.
+same search as ``/q``), build the answer (:mod:`bot.telegram.render.inline`) and answer once.
 An empty query gets the default list: the most chosen passages, then the opening
 passages of the latest speeches.  Inline queries arrive as the user types, so a newer
 query from the same user cancels an older one still running: the stale one is never
 answered.  Messages sent through inline mode carry the card's ◀ ▶ buttons; their
-presses arrive with ``inline_message_id`` and are served by :func:`bot.handlers.button`.
+presses arrive with ``inline_message_id`` and are served by
+:func:`bot.telegram.handlers.chat.button`.
 
 Counting chosen results needs inline feedback switched on with @BotFather
 (``/setinlinefeedback``); without it the default list still has the opening passages.
@@ -25,10 +26,12 @@ from telegram import Update
 from telegram.constants import InlineQueryLimit
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
-from bot import inline_render
-from bot.handlers import Context, service_of
-from bot.inline_render import InlineAnswer
-from bot.service import CardPage, VerbatimService
+from bot.core.digits import parse_digits
+from bot.core.service import VerbatimService
+from bot.core.views import CardPage
+from bot.telegram.bot_data import Context, bot_data_of
+from bot.telegram.render import inline as inline_render
+from bot.telegram.render.inline import InlineAnswer
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,9 @@ T = TypeVar("T")
 
 def parse_offset(raw: str | None, depth: int) -> int:
     """The offset a client sent back: a number we could have given, else 0 (first page)."""
-    if not raw or len(raw) > 6 or not raw.isascii() or not raw.isdigit():
+    value = parse_digits(raw or "", 6)
+    if value is None:
         return 0
-    value = int(raw)
     return value if value < depth else 0
 
 
@@ -132,9 +135,8 @@ class InlineMode:
         inline_query = update.inline_query
         if inline_query is None:
             return
-        work = self.answer(
-            service_of(context), inline_query.query, inline_query.offset, context.bot.username
-        )
+        service = bot_data_of(context.bot_data).service
+        work = self.answer(service, inline_query.query, inline_query.offset, context.bot.username)
         answer = await self.latest_only(inline_query.from_user.id, work)
         if answer is None:
             log.debug("inline query superseded by a newer one from the same user")
@@ -155,7 +157,7 @@ class InlineMode:
         paragraph_id = inline_render.parse_result_id(chosen.result_id)
         if paragraph_id is None:
             return
-        if await service_of(context).record_choice(paragraph_id):
+        if await bot_data_of(context.bot_data).service.record_choice(paragraph_id):
             self._defaults.clear()  # the order of the empty-query list may have changed
         else:
             log.info("a chosen inline result names a paragraph that is gone")

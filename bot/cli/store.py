@@ -1,4 +1,4 @@
-"""Subcommands over the store: ``ingest``, ``stats`` and ``show``."""
+"""Subcommands over the store: ``ingest``, ``stats``, ``show`` and ``bench-ingest``."""
 
 from __future__ import annotations
 
@@ -6,46 +6,35 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.citation import citation_text
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
-from bot.settings import Settings
-from store import (
-    FORMATS,
-    Database,
-    DocumentMeta,
-    Paragraph,
-    ParseError,
-    ensure_sample_loaded,
-    ingest_paths,
-    open_database,
+from bot.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    EXIT_USAGE,
+    add_db_argument,
+    open_for_reading,
 )
+from bot.core.citation import citation_text
+from bot.core.digits import parse_digits
+from bot.settings import Settings
+from store import FORMATS, DocumentMeta, Paragraph, ParseError, ingest_paths, open_database
 
 MAX_ERRORS_SHOWN = 20
 
 
-@asynccontextmanager
-async def open_for_reading(settings: Settings) -> AsyncIterator[Database]:
-    """Open the configured database; an empty *default* database gets the bundled sample."""
-    async with open_database(settings.db_path) as db:
-        if settings.db_path_is_default and await ensure_sample_loaded(db):
-            print(f"(loaded the bundled sample speech into {settings.db_path})", file=sys.stderr)
-        yield db
-
-
 def paragraph_id(text: str) -> int:
     """argparse type: a paragraph id (a positive whole number SQLite can hold)."""
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+    value = parse_digits(text, None)
+    if value is None or not 0 < value < 2**63:
         raise argparse.ArgumentTypeError(f"not a paragraph id: {text!r}")
-    return int(text)
+    return value
 
 
 def register(sub: Any) -> None:
-    """Add ingest, stats and show to the ``verbatim`` parser."""
+    """Add ingest, stats, show and bench-ingest to the ``verbatim`` parser."""
     p = sub.add_parser(
         "ingest",
         help="add files, folders or globs of speeches to the database",

@@ -1,9 +1,10 @@
 """The service layer between Telegram handlers and the store.
 
 Handlers (chat commands, inline mode, the terminal ``verbatim chat``) call these
-methods and get plain values back (:class:`Card`, :class:`NoMatch`, :class:`Problem`,
-:class:`Gone`, ...); :mod:`bot.render` turns those into Telegram HTML.  Nothing here
-knows about Telegram updates, so the same behaviour is shared by every surface.
+methods and get plain values back (the :mod:`bot.core.views` types :class:`Card`,
+:class:`NoMatch`, :class:`Problem`, :class:`Gone`, ...), which renderers import from
+there; :mod:`bot.telegram.render` turns them into Telegram HTML.  Nothing here knows
+about Telegram updates, so the same behaviour is shared by every surface.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import dataclasses
 import random
 import re
 
-from bot.views import (
+from bot.core.citation import parse_deep_link
+from bot.core.views import (
     EMPTY_QUERY,
     NO_MORE,
     PARAGRAPH_GONE,
     QUERY_GONE,
-    STALE,
     Card,
     CardPage,
     Gone,
@@ -27,39 +28,22 @@ from bot.views import (
     SearchOutcome,
     SourcesView,
     StatsView,
+    no_match_tips,
 )
 from store import Database, Hit, QuoteSearch, Searcher, match_spans, parse_query
+from store.search.query import MAX_QUERY_CHARS
 
-__all__ = [  # the views are re-exported: callers may import them from here
-    "EMPTY_QUERY",
-    "NO_MORE",
-    "PARAGRAPH_GONE",
-    "QUERY_GONE",
-    "STALE",
-    "Card",
-    "CardPage",
-    "Gone",
-    "NoMatch",
-    "Problem",
-    "SearchOutcome",
-    "SourcesView",
-    "StatsView",
-    "VerbatimService",
-    "deep_link_payload",
-    "highlight_spans",
-    "normalize_query",
-    "parse_deep_link",
-]
-
-MAX_QUERY_CHARS = 300
 SOURCES_PAGE_SIZE = 8
-DEEP_LINK_PREFIX = "p_"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:
-    """Collapse whitespace and cap the length; returns ``(query, notice or None)``."""
+    """Collapse whitespace and cap the length; returns ``(query, notice or None)``.
+
+    The cap is the search's own (:data:`store.query.MAX_QUERY_CHARS`), so the search never
+    cuts a query the bot passes it: the bot's notice is the only one users see.
+    """
     query = " ".join(text.split())
     if len(query) <= MAX_QUERY_CHARS:
         return query, None
@@ -77,21 +61,6 @@ def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
     """
     words = parse_query(query).words
     return match_spans(words, text) if words else ()
-
-
-def parse_deep_link(payload: str) -> int | None:
-    """The paragraph id of a ``p_<id>`` start parameter, or ``None``."""
-    if not payload.startswith(DEEP_LINK_PREFIX):
-        return None
-    digits = payload[len(DEEP_LINK_PREFIX) :]
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
-        return None
-    return int(digits)
-
-
-def deep_link_payload(paragraph_id: int) -> str:
-    """The start parameter that opens a paragraph: ``p_<id>``."""
-    return f"{DEEP_LINK_PREFIX}{paragraph_id}"
 
 
 class VerbatimService:
@@ -121,7 +90,7 @@ class VerbatimService:
         query_id = await self.db.remember_query(query)
         outcome = await self._hit_card(query, query_id, 0, notice)
         if isinstance(outcome, Gone):
-            return NoMatch(query, self._suggestions(query), notice)
+            return NoMatch(query, no_match_tips(query), notice)
         return outcome
 
     async def match(self, query_id: int, rank: int) -> Card | Problem | Gone:
@@ -186,16 +155,6 @@ class VerbatimService:
             )
             for n, hit in enumerate(hits)
         ]
-
-    @staticmethod
-    def _suggestions(query: str) -> tuple[str, ...]:
-        tips = ["Try fewer words: the few you are surest of."]
-        if len(query.split()) < 3:
-            tips.append("Add a word or two you remember from the same sentence.")
-        if any(not c.isalnum() and not c.isspace() for c in query):
-            tips.append("Leave out punctuation and quote marks.")
-        tips.append("Use /sources to see which speeches I know.")
-        return tuple(tips)
 
     # ------------------------------------------------------------------ paragraphs
 

@@ -1,9 +1,9 @@
 """Telegram HTML for posting to channels and groups (/channel, /post, /schedule).
 
-Kept apart from :mod:`bot.render` so that module stays small; imported only by the
-posting code (:mod:`bot.post_handlers`, :mod:`bot.schedule`).  It reuses render's
-escaping and paragraph helpers: every string from users or the corpus goes through
-:func:`bot.render.esc`.
+Imported only by the posting code (:mod:`bot.telegram.handlers.posting`,
+:mod:`bot.telegram.jobs`).  It builds on :mod:`bot.telegram.render.common` (the same
+paragraph, footer and confidence words as the result card): every string from users or
+the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
 everyone), only a URL button that opens the passage in a private chat with the bot.
@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.citation import citation_text
-from bot.render import (
+from bot.core.views import Card
+from bot.telegram.render.common import (
     MAX_MESSAGE,
-    MAX_TITLE_CHARS,
     RenderedMessage,
+    card_footer,
     clip,
+    confidence_label,
     esc,
     paragraph_html,
     permalink,
     render_text,
     tg_len,
 )
-from bot.service import Card
 from store import PostSchedule, PostTarget
 
 PASSAGE_OF_THE_DAY = "📜 Passage of the day"
@@ -53,9 +53,6 @@ SCHEDULE_USAGE_GROUP = render_text(
     "(group administrators)\n/schedule list · /schedule remove N"
 )
 PRIVATE_ONLY = render_text("Use /channel in a private chat with me.")
-GROUP_ADMINS_ONLY = render_text(
-    "Only the group's administrators can post here with me; /q searches for everyone."
-)
 
 
 def clock(minute_of_day: int, timezone: str) -> str:
@@ -74,9 +71,7 @@ def render_channel_card(
 ) -> RenderedMessage:
     """A passage posted to a channel or group: paragraph, title, citation, one URL button."""
     head = f"<b>{esc(heading)}</b>\n" if heading else ""
-    tail = f"\n<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>\n" + esc(
-        clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)
-    )
+    tail = "\n" + "\n".join(card_footer(card))
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
     markup = None
@@ -126,8 +121,7 @@ def render_unlinked(target: PostTarget, removed_schedules: list[int]) -> Rendere
 def render_posted(title: str, link: str | None, card: Card) -> RenderedMessage:
     """Tell the user where the passage went."""
     where = f'<a href="{esc(link)}">{esc(clip(title, 80))}</a>' if link else esc(clip(title, 80))
-    match = {"exact": "exact match", "close": "close match", "loose": "loose match"}
-    quality = f" ({match[card.confidence]})" if card.confidence else ""
+    quality = f" ({confidence_label(card.confidence, marked=False)})" if card.confidence else ""
     return RenderedMessage(
         f"Posted ¶ {card.paragraph.position} of <i>{esc(clip(card.document.title, 120))}</i>"
         f"{quality} to {where}."

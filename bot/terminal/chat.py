@@ -1,9 +1,10 @@
-"""``verbatim chat``: talk to the bot in a terminal, with no token and no network.
+"""Telegram, played in the terminal for one private chat: what ``verbatim chat`` talks to.
 
 The bot is the very Application that ``verbatim run`` starts (same handlers, same
 rendering); only its HTTP layer is replaced by :class:`TerminalBotApi`, a
 ``telegram.request.BaseRequest`` that answers the Bot API in-process: it keeps the
-chat's messages, and shows what the bot sends, edits and answers in the terminal.
+chat's messages, and shows what the bot sends, edits and answers in a
+:class:`TerminalView`.  The conversation loop is :mod:`bot.terminal.session`.
 
 Each line typed becomes a message in a private chat (``/commands`` too); ``@ words`` is
 an inline query; a number presses that button of the last message shown (or picks that
@@ -12,12 +13,9 @@ inline result).  End of input (Ctrl-D) or ``/exit`` ends the chat.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
-import logging
 import re
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,9 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 from telegram import Update
 from telegram.request import RequestData
 
-from bot.inprocess_request import BotApiError, InProcessRequest
-from bot.settings import Settings
-from bot.terminal_render import html_to_terminal, keyboard_lines
+from bot.telegram.inprocess_request import BotApiError, InProcessRequest
+from bot.terminal.render import html_to_terminal, keyboard_lines
 
 TOKEN = "1:terminal-chat"  # never sent anywhere: every request is answered in-process
 BOT_ID = 1
@@ -72,6 +69,7 @@ class TerminalView:
         self.out.flush()
 
     def style(self, text: str, dim: bool = False) -> str:
+        """``text`` as a header (bold cyan), or ``dim``, when colours are on."""
         if not self.ansi:
             return text
         return f"\x1b[2m{text}\x1b[22m" if dim else f"\x1b[1;36m{text}\x1b[0m"
@@ -200,17 +198,6 @@ def deep_link_start(url: str) -> str | None:
         return None
     payload = parse_qs(parts.query).get("start")
     return f"/start {payload[0]}" if payload else "/start"
-
-
-def run_chat(settings: Settings, *, plain: bool = False) -> int:
-    """Run the terminal conversation until end of input; return the exit code."""
-    from bot.terminal_session import ChatSession
-
-    if settings.log_level == "INFO":  # INFO lines would interleave with the conversation
-        logging.getLogger().setLevel(logging.WARNING)
-    ansi = sys.stdout.isatty() and not plain
-    session = ChatSession(settings, TerminalView(sys.stdout, ansi))
-    return asyncio.run(session.run(sys.stdin))
 
 
 def update_json(api: TerminalBotApi, kind: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,8 @@
 """The ``verbatim`` command: argument parsing and dispatch to the subcommands.
 
-Subcommands are registered by small modules, one per area:
-``bot.cli_store`` (ingest, stats, show), ``bot.cli_search`` (search, evaluation,
-benchmarks), ``bot.cli_bot`` (run) and ``bot.cli_ops`` (backup, chat).  Each exposes
-``register(subparsers)`` and sets ``handler(args, settings) -> int`` on its parser.
-
-Exit codes: 0 success, 1 the work ran but some of it failed, 2 usage error,
-3 something asked for does not exist, 4 a setting is missing or invalid.
+Subcommands are registered by the modules of :mod:`bot.cli`, one per command group
+(store, search, bench, bot, ops, inline).  Each exposes ``register(subparsers)`` and sets
+``handler(args, settings) -> int`` on its parser; exit codes are in :mod:`bot.cli.common`.
 """
 
 from __future__ import annotations
@@ -17,27 +13,13 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from bot.cli.common import EXIT_CONFIG
 from bot.settings import SettingsError, load_settings
-
-EXIT_OK = 0
-EXIT_PARTIAL_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_CONFIG = 4
-
-
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """Give a subcommand the common ``--db FILE`` option."""
-    parser.add_argument(
-        "--db",
-        metavar="FILE",
-        help="SQLite database (default: $VERBATIM_DB, else ~/.local/share/verbatim/verbatim.db)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
-    from bot import cli_bot, cli_inline, cli_ops, cli_search, cli_store
+    from bot.cli import bench, bot, inline, ops, search, store
 
     parser = argparse.ArgumentParser(
         prog="verbatim",
@@ -50,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (cli_store, cli_search, cli_bot, cli_ops, cli_inline):
+    for module in (store, search, bench, bot, ops, inline):
         module.register(sub)
     return parser
 
@@ -90,7 +72,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,11 @@
 """Build the python-telegram-bot Application: handlers, error handler, start-up, shutdown.
 
 The database is opened in ``post_init`` (inside the Application's event loop) and the
-:class:`~bot.service.VerbatimService` is put in ``bot_data``; ``post_shutdown`` closes
-it.  ``run_polling`` calls both; code that drives the Application itself (tests, the
-terminal chat) uses :func:`running`.
+services over it (:class:`~bot.core.service.VerbatimService`,
+:class:`~bot.core.posting.PostingService`) are started in the Application's
+:class:`~bot.telegram.bot_data.BotData`; ``post_shutdown`` closes them.
+``run_polling`` calls both; code that drives the Application itself (tests, the terminal
+chat) uses :func:`running`.
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers, inline, post_handlers, render, schedule, update_log
-from bot.posting import PostingService
-from bot.service import VerbatimService
+from bot.core.posting import PostingService
+from bot.core.service import VerbatimService
+from bot.telegram import jobs, update_log
+from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
+from bot.telegram.chat_access import TelegramChats
+from bot.telegram.handlers import chat, inline, posting
+from bot.telegram.render.chat import COMMANDS
 from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
 SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
-_STACK_KEY = "exit_stack"
-_CONFIG_KEY = "config"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -90,8 +94,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
-    app.bot_data[_CONFIG_KEY] = (db_path, load_sample)
-    app.bot_data[schedule.TIMEZONE_KEY] = timezone
+    put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone))
     add_handlers(app)
     return app
 
@@ -99,18 +102,16 @@ def build_application(
 def add_handlers(app: AnyApplication) -> None:
     """Register the chat handlers and the error handler."""
     new_messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler("start", handlers.start, filters=new_messages))
-    app.add_handler(CommandHandler("help", handlers.help_command, filters=new_messages))
-    app.add_handler(CommandHandler(["q", "quote", "find"], handlers.quote, filters=new_messages))
-    app.add_handler(CommandHandler("random", handlers.random_command, filters=new_messages))
-    app.add_handler(CommandHandler("sources", handlers.sources, filters=new_messages))
-    app.add_handler(CommandHandler("stats", handlers.stats, filters=new_messages))
-    app.add_handler(CommandHandler("channel", post_handlers.channel_command, filters=new_messages))
-    app.add_handler(CommandHandler("post", post_handlers.post_command, filters=new_messages))
-    app.add_handler(
-        CommandHandler("schedule", post_handlers.schedule_command, filters=new_messages)
-    )
-    app.add_handler(MessageHandler(filters.COMMAND & new_messages, handlers.unknown_command))
+    app.add_handler(CommandHandler("start", chat.start, filters=new_messages))
+    app.add_handler(CommandHandler("help", chat.help_command, filters=new_messages))
+    app.add_handler(CommandHandler(["q", "quote", "find"], chat.quote, filters=new_messages))
+    app.add_handler(CommandHandler("random", chat.random_command, filters=new_messages))
+    app.add_handler(CommandHandler("sources", chat.sources, filters=new_messages))
+    app.add_handler(CommandHandler("stats", chat.stats, filters=new_messages))
+    app.add_handler(CommandHandler("channel", posting.channel_command, filters=new_messages))
+    app.add_handler(CommandHandler("post", posting.post_command, filters=new_messages))
+    app.add_handler(CommandHandler("schedule", posting.schedule_command, filters=new_messages))
+    app.add_handler(MessageHandler(filters.COMMAND & new_messages, chat.unknown_command))
     app.add_handler(
         MessageHandler(
             filters.TEXT
@@ -118,39 +119,37 @@ def add_handlers(app: AnyApplication) -> None:
             & ~filters.VIA_BOT
             & filters.ChatType.PRIVATE
             & new_messages,
-            handlers.plain_text,
+            chat.plain_text,
         )
     )
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(CallbackQueryHandler(chat.button))
     inline.register(app)  # inline queries and chosen inline results (inline mode)
-    app.add_error_handler(handlers.on_error)
+    app.add_error_handler(chat.on_error)
     update_log.install(app)  # one INFO line per update with its latency (ops)
 
 
 async def _post_init(app: AnyApplication) -> None:
-    db_path, load_sample = app.bot_data[_CONFIG_KEY]
+    data = bot_data_of(app.bot_data)
+    db_path = data.db_path
     stack = AsyncExitStack()
     db = await stack.enter_async_context(open_database(db_path))
-    app.bot_data[_STACK_KEY] = stack
-    if load_sample and await ensure_sample_loaded(db):
+    data.opened(stack)
+    if data.load_sample and await ensure_sample_loaded(db):
         log.info("loaded the bundled sample speech into the empty database")
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     service = await VerbatimService.create(db, pool)
-    app.bot_data[handlers.SERVICE_KEY] = service
-    app.bot_data[schedule.POSTING_KEY] = PostingService(PostingStore(db), service)
-    await schedule.restore(app)  # scheduled posts: jobs run once the Application starts
+    data.start(service, PostingService(PostingStore(db), service, TelegramChats(app.bot)))
+    await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
-        await app.bot.set_my_commands(list(render.COMMANDS))
+        await app.bot.set_my_commands(list(COMMANDS))
     except TelegramError as exc:
         log.warning("could not register the command list with Telegram: %s", exc)
 
 
 async def _post_shutdown(app: AnyApplication) -> None:
-    stack: AsyncExitStack | None = app.bot_data.pop(_STACK_KEY, None)
-    app.bot_data.pop(handlers.SERVICE_KEY, None)
-    app.bot_data.pop(schedule.POSTING_KEY, None)
+    stack = bot_data_of(app.bot_data).stop()
     if stack is not None:
         await stack.aclose()
 

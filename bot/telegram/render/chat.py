@@ -1,29 +1,32 @@
-"""All Telegram HTML the bot sends: result cards, help, lists, and their keyboards.
+"""The Telegram HTML of chat answers: the result card and its keyboard, no match, help,
+sources, stats, and the command list.
 
-Every string from users or from the corpus passes through :func:`esc`.  Every message
-stays within Telegram's 4096-character limit: long paragraphs show the matched window,
-then the paragraph in an expandable blockquote, trimmed with an ellipsis if needed.
 The result card works the same in a chat and in a message sent through inline mode.
+The pieces every renderer shares (escaping, the paragraph with its matched words, the
+citation footer, the 4096-character limit) are in :mod:`bot.telegram.render.common`.
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 
-from bot import callback_data as cb
-from bot.citation import citation_text, short_citation
-from bot.service import Card, NoMatch, SourcesView, StatsView, deep_link_payload
+from bot.core.citation import short_citation
+from bot.core.views import Card, NoMatch, SourcesView, StatsView
+from bot.telegram import callback_data as cb
+from bot.telegram.render.common import (
+    ELLIPSIS,
+    MAX_MESSAGE,
+    RenderedMessage,
+    card_footer,
+    confidence_label,
+    esc,
+    paragraph_html,
+    permalink,
+    plural,
+    tg_len,
+)
 
-MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
-MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
 MAX_INLINE_QUERY = 256
-SHORT_PARAGRAPH = 900  # paragraphs up to this long are shown whole in one blockquote
-WINDOW = 600  # the visible matched window of a longer paragraph
-ELLIPSIS = "…"
 
 COMMANDS = (
     BotCommand("q", "Find a quotation: /q words you remember"),
@@ -36,146 +39,15 @@ COMMANDS = (
     BotCommand("help", "How to use me"),
 )
 
-_CONFIDENCE = {
-    "exact": "✅ exact match",
-    "close": "🟡 close match",
-    "loose": "🟠 loose match: check the wording",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedMessage:
-    """A message ready to send or to edit in: HTML text and optional buttons."""
-
-    text: str
-    reply_markup: InlineKeyboardMarkup | None = None
-    parse_mode: str = ParseMode.HTML
-
-
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML (``&``, ``<``, ``>``)."""
-    return html.escape(text, quote=False)
-
-
-def tg_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 document``, ``2 documents``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def permalink(bot_username: str, paragraph_id: int) -> str:
-    """``https://t.me/<bot>?start=p_<id>``: opens the paragraph in a private chat."""
-    return f"https://t.me/{bot_username}?start={deep_link_payload(paragraph_id)}"
-
-
-def _clean_spans(spans: tuple[tuple[int, int], ...], length: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in sorted((max(0, s), min(length, e)) for s, e in spans):
-        if start >= end:
-            continue
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def highlight(text: str, spans: tuple[tuple[int, int], ...], start: int = 0, end: int = -1) -> str:
-    """Escaped HTML of ``text[start:end]`` with the spans in bold (clipped to the slice)."""
-    end = len(text) if end < 0 else end
-    parts: list[str] = []
-    pos = start
-    for s, e in _clean_spans(spans, len(text)):
-        s, e = max(s, start), min(e, end)
-        if s >= e:
-            continue
-        parts.append(esc(text[pos:s]))
-        parts.append(f"<b>{esc(text[s:e])}</b>")
-        pos = e
-    parts.append(esc(text[pos:end]))
-    return "".join(parts)
-
-
-def window(text: str, spans: tuple[tuple[int, int], ...], size: int) -> tuple[int, int]:
-    """Bounds of a slice of at most ``size`` characters around the matched words.
-
-    The slice is centred on the spans when they fit, else starts just before the first
-    one; its ends are moved to word boundaries.
-    """
-    if len(text) <= size:
-        return 0, len(text)
-    clean = _clean_spans(spans, len(text))
-    if clean:
-        first, last = clean[0][0], clean[-1][1]
-        centred = (first + last) // 2 - size // 2
-        start = centred if last - first <= size else first - size // 6
-    else:
-        start = 0
-    start = min(max(0, start), len(text) - size)
-    end = start + size
-    if start > 0:
-        space = text.find(" ", start, start + 40)
-        start = space + 1 if space >= 0 else start
-    if end < len(text):
-        space = text.rfind(" ", end - 40, end)
-        end = space if space > start else end
-    return start, end
-
-
-def _excerpt(text: str, spans: tuple[tuple[int, int], ...], size: int) -> str:
-    start, end = window(text, spans, size)
-    lead = ELLIPSIS if start > 0 else ""
-    tail = ELLIPSIS if end < len(text) else ""
-    return lead + highlight(text, spans, start, end) + tail
-
-
-def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -> str:
-    """The paragraph as blockquote(s) in at most ``budget`` characters of HTML."""
-    whole = f"<blockquote>{highlight(text, spans)}</blockquote>"
-    if len(text) <= SHORT_PARAGRAPH and tg_len(whole) <= budget:
-        return whole
-    size = min(WINDOW, budget // 2)
-    while size > 20:
-        visible = f"<blockquote>{_excerpt(text, spans, size)}</blockquote>"
-        rest = budget - tg_len(visible) - len("\n<blockquote expandable></blockquote>")
-        full_size = len(text)
-        while full_size > 20:
-            full = _excerpt(text, spans, full_size)
-            if tg_len(full) <= rest:
-                return f"{visible}\n<blockquote expandable>{full}</blockquote>"
-            full_size = int(full_size * 0.85)
-        if tg_len(visible) <= budget:
-            return visible
-        size = int(size * 0.8)
-    return f"<blockquote>{ELLIPSIS}</blockquote>"
-
-
-def clip(text: str, size: int) -> str:
-    """``text`` on one line, cut at a word boundary to at most ``size`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= size:
-        return text
-    cut = text[: size - 1]
-    if " " in cut[size // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + ELLIPSIS
-
 
 def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
     """The result card: paragraph (matched words bold), citation, confidence, buttons."""
     head = f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
-    tail_lines = [  # metadata comes from ingested files: cap it so the card always fits
-        f"<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>",
-        esc(clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)),
-    ]
+    tail_lines = card_footer(card)
     if card.query and not card.is_anchor:
         tail_lines.append("<i>Context around your match</i>")
     elif card.confidence:
-        tail_lines.append(_CONFIDENCE[card.confidence])
+        tail_lines.append(confidence_label(card.confidence, marked=True))
     tail = "\n" + "\n".join(tail_lines)
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
@@ -222,11 +94,6 @@ def render_no_match(result: NoMatch) -> RenderedMessage:
     query = result.query if len(result.query) <= 200 else result.query[:200] + ELLIPSIS
     tips = "\n".join(f"• {esc(tip)}" for tip in result.suggestions)
     return RenderedMessage(f"{head}No passage matches <i>{esc(query)}</i>.\n{tips}")
-
-
-def render_text(message: str) -> RenderedMessage:
-    """A plain sentence (problems, short answers), escaped."""
-    return RenderedMessage(esc(message))
 
 
 def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessage:

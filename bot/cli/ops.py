@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE, EXIT_USAGE, add_db_argument
+from bot.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    EXIT_USAGE,
+    add_db_argument,
+)
 from bot.settings import Settings
 from store import MIGRATIONS, BackupError, BackupTargetError, backup_database, schema_version
 
@@ -105,6 +111,6 @@ def _http_probe(host: str, port: int) -> str | None:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.terminal_chat import run_chat
+    from bot.terminal.session import run_chat
 
     return run_chat(settings, plain=args.plain)

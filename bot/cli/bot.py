@@ -1,26 +1,24 @@
-"""``verbatim run``: start the Telegram bot (long polling).
+"""``verbatim run``: start the Telegram bot (long polling, or webhook mode with the
+webhook flags).
 
-The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``) and is
-never printed or logged: a logging filter replaces it wherever it would appear.
-Telegram imports stay inside the handler so other subcommands start fast.
+The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``, checked by
+:func:`~bot.settings.check_token`) and is never printed or logged: a logging filter
+replaces it wherever it would appear.  Telegram imports stay inside the handler so other
+subcommands start fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.cli import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
-from bot.settings import Settings, SettingsError
-from bot.webhook import add_webhook_arguments, plan_webhook, run_webhook, webhook_settings
+from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
+from bot.settings import Settings, check_token
+from bot.telegram.webhook import plan_webhook, run_webhook
 
 log = logging.getLogger(__name__)
-
-_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
 def register(sub: Any) -> None:
@@ -41,6 +39,33 @@ def register(sub: Any) -> None:
     )
     add_webhook_arguments(p)
     p.set_defaults(handler=run)
+
+
+def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    """Give ``run`` the webhook flags (each defaults to its environment variable)."""
+    parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="receive updates by webhook at this public https:// URL instead of long polling "
+        "(default: $VERBATIM_WEBHOOK_URL; unset = polling)",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="ADDR",
+        help="webhook listener address (default: $VERBATIM_WEBHOOK_LISTEN, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help="webhook listener port (default: $VERBATIM_WEBHOOK_PORT, else 8443)",
+    )
+    parser.add_argument(
+        "--secret-token",
+        metavar="T",
+        help="secret Telegram must send in X-Telegram-Bot-Api-Secret-Token (default: "
+        "$VERBATIM_WEBHOOK_SECRET_TOKEN, else a random one per start)",
+    )
 
 
 class RedactToken(logging.Filter):
@@ -65,35 +90,15 @@ class RedactToken(logging.Filter):
         return True
 
 
-def check_base_url(url: str) -> str:
-    """A usable Bot API base URL, or a :class:`SettingsError`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(
-            f"TELEGRAM_BASE_URL / --base-url must be an http(s) URL like "
-            f"http://127.0.0.1:8081, not {url!r}"
-        )
-    return url
-
-
-def check_token(settings: Settings) -> str:
-    """The token from settings, checked for shape (without ever echoing it)."""
-    token = settings.require_token().strip()
-    if not _TOKEN_SHAPE.match(token):
-        raise SettingsError(
-            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
-            "letters, digits, - and _): copy it again from @BotFather"
-        )
-    return token
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until interrupted; exit code 4 when the token is missing or rejected."""
     token = check_token(settings)
-    settings = webhook_settings(args, settings)
-    base_url = args.base_url or settings.base_url
-    if base_url:
-        check_base_url(base_url)
+    settings = settings.with_webhook(
+        url=args.webhook_url,
+        listen=args.listen,
+        port=args.port,
+        secret_token=args.secret_token,
+    ).with_base_url(args.base_url)
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
@@ -101,13 +106,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import build_application
+    from bot.telegram.app import build_application
 
     app = build_application(
         token,
         settings.db_path,
         load_sample=settings.db_path_is_default,
-        base_url=base_url,
+        base_url=settings.base_url,
         timezone=settings.timezone,
     )
     log.info("starting the bot with database %s", settings.db_path)

@@ -4,12 +4,13 @@ Telegram POSTs each update to the webhook URL; a reverse proxy terminates TLS an
 the request to the listener here.  The listener serves exactly the URL's path and, since
 a secret token is always set (the configured one, else a random one made at start),
 PTB's webhook server answers 403 to every request whose
-``X-Telegram-Bot-Api-Secret-Token`` header does not match.
+``X-Telegram-Bot-Api-Secret-Token`` header does not match.  The ``run`` flags that set
+these are declared in :mod:`bot.cli.bot`; their values are validated by
+:mod:`bot.settings`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import secrets
 from dataclasses import dataclass
@@ -19,43 +20,6 @@ from urllib.parse import urlsplit
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
-
-
-def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
-    """Give ``run`` the webhook flags (each defaults to its environment variable)."""
-    parser.add_argument(
-        "--webhook-url",
-        metavar="URL",
-        help="receive updates by webhook at this public https:// URL instead of long polling "
-        "(default: $VERBATIM_WEBHOOK_URL; unset = polling)",
-    )
-    parser.add_argument(
-        "--listen",
-        metavar="ADDR",
-        help="webhook listener address (default: $VERBATIM_WEBHOOK_LISTEN, else 127.0.0.1)",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        metavar="N",
-        help="webhook listener port (default: $VERBATIM_WEBHOOK_PORT, else 8443)",
-    )
-    parser.add_argument(
-        "--secret-token",
-        metavar="T",
-        help="secret Telegram must send in X-Telegram-Bot-Api-Secret-Token (default: "
-        "$VERBATIM_WEBHOOK_SECRET_TOKEN, else a random one per start)",
-    )
-
-
-def webhook_settings(args: argparse.Namespace, settings: Settings) -> Settings:
-    """Settings with the webhook flags of ``args`` on top, validated."""
-    return settings.with_webhook(
-        url=args.webhook_url,
-        listen=args.listen,
-        port=args.port,
-        secret_token=args.secret_token,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """The values the service layer hands to renderers: cards, pages, and short answers.
 
-Plain data, no Telegram and no SQL: :mod:`bot.service` builds them, :mod:`bot.render`
-(chat and inline) and the terminal chat show them.
+Plain data, no Telegram and no SQL: :mod:`bot.core.service` builds them, the renderers
+(chat and inline) import them from here and the terminal chat shows what they render.
+The fixed answers (:data:`STALE`, :data:`EMPTY_QUERY`, ...) and the tips for a search that
+found nothing (:func:`no_match_tips`) are here too, written once for every surface.
 """
 
 from __future__ import annotations
@@ -107,3 +109,25 @@ EMPTY_QUERY = Problem(
     "Tell me what you remember, e.g. /q words you remember. "
     "You can also reply /q to a message to find where its quote comes from."
 )
+
+TIP_FEWER_WORDS = "Try fewer words: the few you are surest of."
+TIP_ADD_WORDS = "Add a word or two you remember from the same sentence."
+TIP_NO_PUNCTUATION = "Leave out punctuation and quote marks."
+TIP_SOURCES = "Use /sources to see which speeches I know."
+INLINE_NO_MATCH_TIPS = (TIP_FEWER_WORDS, TIP_NO_PUNCTUATION)  # the ones that fit any query
+
+
+def no_match_tips(query: str) -> tuple[str, ...]:
+    """What to try when nothing matches ``query`` (in a chat): fewer words; more words
+    when there are only one or two; no punctuation when it has some; /sources.
+
+    Inline mode's result list has room for the tips that fit any query:
+    :data:`INLINE_NO_MATCH_TIPS`.
+    """
+    tips = [TIP_FEWER_WORDS]
+    if len(query.split()) < 3:
+        tips.append(TIP_ADD_WORDS)
+    if any(not c.isalnum() and not c.isspace() for c in query):
+        tips.append(TIP_NO_PUNCTUATION)
+    tips.append(TIP_SOURCES)
+    return tuple(tips)

@@ -1,4 +1,4 @@
-"""Inline-mode subcommand: ``bench-inline`` (see :mod:`bot.inline_bench`)."""
+"""Inline-mode subcommand: ``bench-inline`` (see :mod:`bot.telegram.inline_bench`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
+from bot.cli.common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
 from bot.settings import Settings
 
 
@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
 
 
 def _bench_inline(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.inline_bench import format_report, pin_to_one_core, run_bench
+    from bot.telegram.inline_bench import format_report, pin_to_one_core, run_bench
 
     if args.queries < 1 or args.warmup < 0 or args.typing_gap < 0:
         print("verbatim bench-inline: --queries must be ≥ 1, others ≥ 0", file=sys.stderr)

@@ -1,5 +1,8 @@
-"""Search subcommands: ``search``, and the search quality/speed tools ``eval``, ``bench``
-and ``bench-build`` (see :mod:`store.bench`)."""
+"""``verbatim search``: find a quotation from the command line (text or ``--json``).
+
+The search quality and speed tools (``eval``, ``bench``, ``bench-build``) are in
+:mod:`bot.cli.bench`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ import re
 import sys
 from typing import Any
 
-from bot.citation import citation_text
-from bot.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, add_db_argument
+from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
+from bot.core.citation import citation_text
 from bot.settings import Settings
 from store import Hit, Searcher, SearchFilters
 
@@ -19,7 +22,7 @@ _ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
 def register(sub: Any) -> None:
-    """Add ``search`` (and the search benchmark commands) to the ``verbatim`` parser."""
+    """Add ``search`` to the ``verbatim`` parser."""
     p = sub.add_parser(
         "search",
         help="find the paragraphs a (half-remembered) quotation comes from",
@@ -39,7 +42,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--to", dest="date_to", metavar="DATE", help="up to this date, inclusive")
     p.set_defaults(handler=_search)
-    register_bench(sub)
 
 
 def hit_to_json(hit: Hit) -> dict[str, Any]:
@@ -98,8 +100,6 @@ def _filters(args: argparse.Namespace) -> SearchFilters | str:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli_store import open_for_reading
-
     filters = _filters(args)
     if isinstance(filters, str):
         print(f"verbatim search: {filters}", file=sys.stderr)
@@ -130,86 +130,3 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return asyncio.run(work())
-
-
-def register_bench(sub: Any) -> None:
-    """Add ``bench-build``, ``eval`` and ``bench`` (search quality and speed)."""
-    p = sub.add_parser(
-        "bench-build",
-        help="build a search benchmark database of N real paragraphs",
-        description="Build a scale database from every folder of the corpora plus the KJV "
-        "(bible -f), adding windows of 2-4 consecutive real paragraphs when more are needed. "
-        "About 5% of the UN and Miller speeches are held out (never indexed) for negative "
-        "queries, in FILE's .holdout.jsonl. 100k takes about a minute, 1M about ten minutes.",
-    )
-    p.add_argument("out", metavar="FILE", help="new database file (must not exist)")
-    p.add_argument("--paragraphs", type=int, default=100_000, metavar="N", help="(100000)")
-    p.add_argument("--corpora", metavar="DIR", default="../shared/corpora", help="corpora folder")
-    p.add_argument("--seed", type=int, default=1)
-    p.set_defaults(handler=_bench_build)
-    for name, text in (
-        ("eval", "search quality: R@1, R@5, MRR, false accepts per query variant"),
-        ("bench", "search speed: latency p50/p95 on one core, peak memory, index size"),
-    ):
-        p = sub.add_parser(
-            name,
-            help=text,
-            description=f"{text}. Generates (once, cached beside the database) a deterministic "
-            "query set: spans of 5-15 words with variants exact, lower_nopunct, typo1-3, "
-            "drop_word, swap_words, synonym, plus negatives from held-out speeches (those "
-            "with half their words, four or more, indexed side by side are reported apart as "
-            "near_quote); runs it "
-            "through the search in a child process pinned to one CPU, and through brute-force "
-            "rapidfuzz partial_ratio over every paragraph on the same queries.",
-        )
-        p.add_argument("db", metavar="FILE", help="database built by bench-build")
-        p.add_argument("--queries", type=int, default=50, metavar="N", help="per variant (50)")
-        p.add_argument("--seed", type=int, default=7)
-        p.add_argument(
-            "--brute-every",
-            type=int,
-            default=1,
-            metavar="K",
-            help="brute force on every K-th positive query (1; 0 = skip)",
-        )
-        p.add_argument("--json", action="store_true", help="print all numbers as JSON")
-        p.set_defaults(handler=_evaluate, report=name)
-
-
-def _bench_build(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
-    from bench.build import build_scale_database
-
-    out, corpora = Path(args.out), Path(args.corpora)
-    if out.exists():
-        print(f"verbatim bench-build: {out} exists; choose a new file", file=sys.stderr)
-        return EXIT_USAGE
-    if not corpora.is_dir():
-        print(f"verbatim bench-build: corpora folder not found: {corpora}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    summary = asyncio.run(
-        build_scale_database(out, corpora, args.paragraphs, args.seed, sys.stderr.isatty())
-    )
-    print(
-        f"{out}: {summary.documents:,} documents, {summary.paragraphs:,} paragraphs "
-        f"({summary.window_paragraphs:,} windows), {summary.holdout_documents} held out"
-    )
-    return EXIT_OK
-
-
-def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
-    from bench.evaluate import evaluate, format_quality, format_speed
-
-    db = Path(args.db)
-    if not db.is_file():
-        print(f"verbatim {args.report}: no such database: {db}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    ev = asyncio.run(evaluate(db, args.queries, args.seed, args.brute_every))
-    if args.json:
-        print(json.dumps(ev.as_json(), indent=1))
-    else:
-        print(format_quality(ev) if args.report == "eval" else format_speed(ev))
-    return EXIT_OK

@@ -1,8 +1,11 @@
 """Ask Telegram about chats and post to them: getChat, getChatMember, sendMessage.
 
-Turns Telegram's answers into :mod:`bot.posting`'s plain values and its errors into
-:class:`~bot.posting.PostingError` (a short message for the user) or
-:class:`PostFailed` (a post that did not go out, and whether the bot lost its rights).
+:class:`TelegramChats` is the Telegram side of :class:`bot.core.access.ChatGateway`: it
+turns Telegram's answers into the plain values of :mod:`bot.core.access`, its refusals
+into ``None`` or :class:`~bot.core.access.PostFailed` (a post that did not go out, and
+whether the bot lost its rights), and any other Telegram error into
+:class:`~bot.core.access.GatewayError`.  The posts themselves are rendered by
+:mod:`bot.telegram.render.posting`.
 """
 
 from __future__ import annotations
@@ -12,26 +15,13 @@ import logging
 from telegram import Bot, ChatFullInfo, ChatMember, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.posting import (
-    ChatInfo,
-    ChatRef,
-    MemberRights,
-    PostingError,
-    bot_post_problem,
-    user_manage_problem,
-)
-from bot.render import RenderedMessage
+from bot.core.access import ChatInfo, GatewayError, MemberRights, PostedMessage, PostFailed
+from bot.core.views import Card
+from bot.telegram.render import posting as post_render
+from bot.telegram.render.common import RenderedMessage
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = (
-    "I can't find that chat. Check the name; for a private channel or group, add me "
-    "first (as an administrator of a channel) and use its numeric id."
-)
-CANNOT_CHECK = (
-    "I can't check your rights in that chat: am I still a member (an administrator of a "
-    "channel) there?"
-)
 # Substrings of Telegram's error descriptions that mean "the bot may not post here any more"
 _LOST_RIGHTS = (
     "chat not found",
@@ -45,15 +35,6 @@ _LOST_RIGHTS = (
     "chat_restricted",
     "chat_send_plain_forbidden",
 )
-
-
-class PostFailed(Exception):
-    """A post did not go out; ``lost_rights`` when retrying later would not help."""
-
-    def __init__(self, reason: str, *, lost_rights: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.lost_rights = lost_rights
 
 
 def chat_info(chat: ChatFullInfo) -> ChatInfo:
@@ -71,56 +52,60 @@ def rights_of(member: ChatMember) -> MemberRights:
     )
 
 
-async def fetch_chat(bot: Bot, ref: ChatRef) -> tuple[ChatInfo, bool | None]:
-    """The chat a user named, and whether its members may send messages (groups).
+class TelegramChats:
+    """The chat service of :mod:`bot.core.posting`, answered by Telegram through ``bot``."""
 
-    A group that became a supergroup is followed to its new id."""
-    try:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's own user id."""
+        return self.bot.id
+
+    async def fetch_chat(self, chat: str | int) -> tuple[ChatInfo, bool | None] | None:
+        """The chat a user named (``@name`` or id), and whether its members may send
+        messages (groups); ``None`` when Telegram will not show it.
+
+        A group that became a supergroup is followed to its new id."""
         try:
-            full = await bot.get_chat(ref.api_id)
-        except ChatMigrated as exc:
-            full = await bot.get_chat(exc.new_chat_id)
-    except (BadRequest, Forbidden, ChatMigrated) as exc:
-        log.info("getChat %s refused: %s", ref.api_id, exc)
-        raise PostingError(NOT_FOUND) from None
-    permissions = full.permissions
-    return chat_info(full), permissions.can_send_messages if permissions else None
+            try:
+                full = await self.bot.get_chat(chat)
+            except ChatMigrated as exc:
+                full = await self.bot.get_chat(exc.new_chat_id)
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
+            log.info("getChat %s refused: %s", chat, exc)
+            return None
+        except TelegramError as exc:
+            raise GatewayError(str(exc)) from exc
+        permissions = full.permissions
+        return chat_info(full), permissions.can_send_messages if permissions else None
 
-
-async def member_rights(bot: Bot, chat_id: int, user_id: int) -> MemberRights | None:
-    """A member's rights in a chat (followed to its new id if it became a supergroup);
-    ``None`` when Telegram will not say."""
-    try:
+    async def member_rights(self, chat_id: int, user_id: int) -> MemberRights | None:
+        """A member's rights in a chat (followed to its new id if it became a supergroup);
+        ``None`` when Telegram will not say."""
         try:
-            return rights_of(await bot.get_chat_member(chat_id, user_id))
-        except ChatMigrated as exc:
-            return rights_of(await bot.get_chat_member(exc.new_chat_id, user_id))
-    except (BadRequest, Forbidden, ChatMigrated) as exc:
-        log.info("getChatMember %s/%s refused: %s", chat_id, user_id, exc)
-        return None
+            try:
+                return rights_of(await self.bot.get_chat_member(chat_id, user_id))
+            except ChatMigrated as exc:
+                return rights_of(await self.bot.get_chat_member(exc.new_chat_id, user_id))
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
+            log.info("getChatMember %s/%s refused: %s", chat_id, user_id, exc)
+            return None
+        except TelegramError as exc:
+            raise GatewayError(str(exc)) from exc
+
+    async def publish(
+        self, chat_id: int, card: Card, *, of_the_day: bool = False, thread_id: int | None = None
+    ) -> PostedMessage:
+        """Render ``card`` as a channel post and send it with :func:`post_message`."""
+        heading = post_render.PASSAGE_OF_THE_DAY if of_the_day else None
+        rendered = post_render.render_channel_card(card, self.bot.username, heading)
+        message = await post_message(self.bot, chat_id, rendered, thread_id)
+        return PostedMessage(message.chat_id, message.message_id)
 
 
-async def check_link(bot: Bot, ref: ChatRef, user_id: int) -> ChatInfo:
-    """Check that the bot may post in the chat and that the user administers it."""
-    chat, members_can_send = await fetch_chat(bot, ref)
-    own = await member_rights(bot, chat.chat_id, bot.id) or MemberRights("left")
-    problem = bot_post_problem(chat, own, members_can_send)
-    if problem is None:
-        problem = await user_problem(bot, chat, user_id)
-    if problem is not None:
-        raise PostingError(problem)
-    return chat
-
-
-async def user_problem(bot: Bot, chat: ChatInfo, user_id: int) -> str | None:
-    """Why ``user_id`` may not post or schedule in ``chat`` now (asks Telegram), or None."""
-    rights = await member_rights(bot, chat.chat_id, user_id)
-    if rights is None:
-        return CANNOT_CHECK
-    return user_manage_problem(chat, rights)
-
-
-async def publish(
+async def post_message(
     bot: Bot, chat_id: int, message: RenderedMessage, thread_id: int | None = None
 ) -> Message:
     """Send ``message`` to a channel or group as a post of its own (not a reply);

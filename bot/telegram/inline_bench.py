@@ -33,10 +33,10 @@ from telegram import Update
 from telegram.request import RequestData
 
 from bench.queries import add_typos, sample_span, variants_of
-from bot.app import AnyApplication, build_application, running
-from bot.handlers import SERVICE_KEY
-from bot.inprocess_request import InProcessRequest
-from bot.service import VerbatimService
+from bot.core.service import VerbatimService
+from bot.telegram.app import AnyApplication, build_application, running
+from bot.telegram.bot_data import bot_data_of
+from bot.telegram.inprocess_request import InProcessRequest
 
 TOKEN = "1000001:InlineBenchTokenNotReal_0123456789abc"
 BOT_USERNAME = "verbatim_bench_bot"
@@ -195,7 +195,7 @@ async def _run(
     capture = CaptureRequest()
     app = build_application(TOKEN, db_path, request=capture, get_updates_request=capture)
     async with running(app):
-        service: VerbatimService = app.bot_data[SERVICE_KEY]
+        service = bot_data_of(app.bot_data).service
         bench = InlineBench(app, capture)
         texts = await make_queries(service, queries + warmup, seed)
         for text in texts[:warmup]:  # page cache, code paths, the vocabulary check

@@ -1,22 +1,25 @@
-"""The conversation loop of ``verbatim chat``: typed lines in, updates to the bot out.
+"""``verbatim chat`` (:func:`run_chat`): the conversation loop, typed lines in, updates
+to the bot out.
 
-Builds the bot's Application exactly as ``verbatim run`` does (``bot.app``), with the
-Bot API answered by :class:`~bot.terminal_chat.TerminalBotApi`, and feeds it updates
-with ``process_update``: messages for typed lines, callback queries for button presses,
-inline queries for ``@ words``, and the chosen result of an inline query.
+Builds the bot's Application exactly as ``verbatim run`` does (:mod:`bot.telegram.app`),
+with the Bot API answered by :class:`~bot.terminal.chat.TerminalBotApi`, and feeds it
+updates with ``process_update``: messages for typed lines, callback queries for button
+presses, inline queries for ``@ words``, and the chosen result of an inline query.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import sys
 from typing import Any, TextIO
 
-from bot.app import build_application, running
-from bot.render import plural
 from bot.settings import Settings
-from bot.terminal_chat import (
+from bot.telegram.app import build_application, running
+from bot.telegram.bot_data import bot_data_of
+from bot.telegram.render.common import plural
+from bot.terminal.chat import (
     BOT_USERNAME,
     TOKEN,
     Choice,
@@ -29,13 +32,22 @@ from bot.terminal_chat import (
     update_json,
     user_message,
 )
-from bot.terminal_render import html_to_terminal
+from bot.terminal.render import html_to_terminal
 
 HELP = (
     "Verbatim chat: the bot as it answers on Telegram, in this terminal (no token needed).\n"
     "Type what you remember to search, /help for commands, '@ words' for an inline query,\n"
     "a number to press that button. Ctrl-D (or /exit) ends the chat."
 )
+
+
+def run_chat(settings: Settings, *, plain: bool = False) -> int:
+    """Run the terminal conversation until end of input; return the exit code."""
+    if settings.log_level == "INFO":  # INFO lines would interleave with the conversation
+        logging.getLogger().setLevel(logging.WARNING)
+    ansi = sys.stdout.isatty() and not plain
+    session = ChatSession(settings, TerminalView(sys.stdout, ansi))
+    return asyncio.run(session.run(sys.stdin))
 
 
 class ChatSession:
@@ -73,9 +85,7 @@ class ChatSession:
         return 0
 
     async def _banner(self) -> None:
-        from bot.handlers import SERVICE_KEY
-
-        stats = await self.app.bot_data[SERVICE_KEY].stats()
+        stats = await bot_data_of(self.app.bot_data).service.stats()
         print(HELP, file=sys.stderr)
         print(
             f"Database: {self.settings.db_path} ({plural(stats.documents, 'document')}, "

@@ -1,9 +1,9 @@
 """Inline results: result cards as inline articles, and the answers built around them.
 
 The message an inline result sends is the very same result card as in a chat
-(:func:`bot.render.render_card`: HTML, highlight, citation, ◀ ▶ and permalink
-buttons); all HTML comes from :mod:`bot.render`.  What is added here is plain text
-for the result list (title, description) and the answer's paging and caching.
+(:func:`bot.telegram.render.chat.render_card`: HTML, highlight, citation, ◀ ▶ and
+permalink buttons), whose HTML comes from there.  What is added here is plain text for the
+result list (title, description) and the answer's paging and caching.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from telegram import (
     LinkPreviewOptions,
 )
 
-from bot import render
-from bot.service import Card, CardPage, NoMatch, Problem
+from bot.core.digits import parse_digits
+from bot.core.views import INLINE_NO_MATCH_TIPS, Card, CardPage, NoMatch, Problem
+from bot.telegram.render import chat as render
+from bot.telegram.render import common
 
 TITLE_CHARS = 100
 DESCRIPTION_CHARS = 160
@@ -33,10 +35,6 @@ PROBLEM_ID = "problem"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PRIVATE_CHAT_BUTTON = InlineQueryResultsButton(
     "Search in a private chat with me", start_parameter=START_PARAMETER
-)
-NO_MATCH_TIPS = (
-    "Try fewer words: the few you are surest of.",
-    "Leave out punctuation and quote marks.",
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+")
@@ -60,9 +58,7 @@ def result_id(paragraph_id: int) -> str:
 def parse_result_id(value: str) -> int | None:
     """The paragraph id of a card's result id, or ``None`` for any other id."""
     digits = value[len(RESULT_PREFIX) :] if value.startswith(RESULT_PREFIX) else ""
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
-        return None
-    return int(digits)
+    return parse_digits(digits, 15)
 
 
 def matched_sentence(
@@ -79,9 +75,9 @@ def matched_sentence(
     s, e = max(bounds, key=lambda b: sum(1 for a, _ in spans if b[0] <= a < b[1]))
     local = tuple((max(a, s) - s, min(b, e) - s) for a, b in spans if s <= a < e)
     sentence = text[s:e]
-    lo, hi = render.window(sentence, local, size - 2)
-    lead = render.ELLIPSIS if lo > 0 or s > 0 else ""
-    tail = render.ELLIPSIS if hi < len(sentence) else ""
+    lo, hi = common.window(sentence, local, size - 2)
+    lead = common.ELLIPSIS if lo > 0 or s > 0 else ""
+    tail = common.ELLIPSIS if hi < len(sentence) else ""
     return " ".join(f"{lead}{sentence[lo:hi]}{tail}".split())
 
 
@@ -90,7 +86,7 @@ def result_title(card: Card) -> str:
     document = card.document
     tail = f" · {document.date.display()}" if document.date else ""
     tail += f" · ¶ {card.paragraph.position}"
-    return render.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
+    return common.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
 
 
 def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticle:
@@ -123,11 +119,11 @@ def page_answer(
 
 def no_match_answer(query: str) -> InlineAnswer:
     """Nothing matches: one explanatory result, and the button to the private chat."""
-    message = render.render_no_match(NoMatch(query, NO_MATCH_TIPS))
+    message = render.render_no_match(NoMatch(query, INLINE_NO_MATCH_TIPS))
     article = InlineQueryResultArticle(
         id=NO_MATCH_ID,
-        title=render.clip(f"No passage matches “{query}”", TITLE_CHARS),
-        description=" ".join(NO_MATCH_TIPS),
+        title=common.clip(f"No passage matches “{query}”", TITLE_CHARS),
+        description=" ".join(INLINE_NO_MATCH_TIPS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
         ),
@@ -137,11 +133,11 @@ def no_match_answer(query: str) -> InlineAnswer:
 
 def problem_answer(problem: Problem) -> InlineAnswer:
     """The query cannot be searched: say why in one result."""
-    message = render.render_text(problem.message)
+    message = common.render_text(problem.message)
     article = InlineQueryResultArticle(
         id=PROBLEM_ID,
         title="I can't search for that",
-        description=render.clip(problem.message, DESCRIPTION_CHARS),
+        description=common.clip(problem.message, DESCRIPTION_CHARS),
         input_message_content=InputTextMessageContent(
             message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
         ),

@@ -1,11 +1,15 @@
-"""Plain-text citations, shared by the Telegram cards (escaped there) and the CLI.
+"""Plain-text citations, shared by the Telegram cards (escaped there) and the CLI, and
+the deep link that cites one paragraph (``/start p_<id>``, the card's permalink).
 
 No Telegram imports here, so ``verbatim show`` stays fast to start.
 """
 
 from __future__ import annotations
 
+from bot.core.digits import parse_digits
 from store.models import DocumentMeta
+
+DEEP_LINK_PREFIX = "p_"
 
 
 def citation_text(document: DocumentMeta, position: int | None = None) -> str:
@@ -27,3 +31,15 @@ def short_citation(document: DocumentMeta) -> str:
     """Plain-text title and date, for lists and inline result titles."""
     date = f" · {document.date.display()}" if document.date else ""
     return f"{document.title}{date}"
+
+
+def parse_deep_link(payload: str) -> int | None:
+    """The paragraph id of a ``p_<id>`` start parameter, or ``None``."""
+    if not payload.startswith(DEEP_LINK_PREFIX):
+        return None
+    return parse_digits(payload[len(DEEP_LINK_PREFIX) :], 15)
+
+
+def deep_link_payload(paragraph_id: int) -> str:
+    """The start parameter that opens a paragraph: ``p_<id>``."""
+    return f"{DEEP_LINK_PREFIX}{paragraph_id}"

@@ -1,40 +1,35 @@
 """Telegram handlers for chats: parse the update, ask the service, render, send once.
 
-Registered by :func:`bot.app.build_application`.  In groups the bot answers only
-commands (``/q@botname`` with privacy mode on) and replies to the command message;
-plain text is searched in private chats only.
+``/q`` (and ``/quote``, ``/find``) is :func:`quote`; plain text in a private chat is
+:func:`plain_text`; the result card's buttons are :func:`button`.  Registered by
+:func:`bot.telegram.app.build_application`.  In groups the bot answers only commands
+(``/q@botname`` with privacy mode on) and replies to the command message; plain text is
+searched in private chats only.  :func:`send` and :func:`render_outcome` serve the
+other handler modules too.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
-from bot import callback_data as cb
-from bot import render
-from bot.service import STALE, Card, Gone, NoMatch, Problem, SearchOutcome, VerbatimService
+from bot.core.views import STALE, Card, Gone, NoMatch, Problem, SearchOutcome
+from bot.telegram import callback_data as cb
+from bot.telegram.bot_data import Context, bot_data_of
+from bot.telegram.render import chat as render
+from bot.telegram.render.common import RenderedMessage, render_text
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "service"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BAD_BUTTON = "This button is not valid. Please search again."
 CANNOT_EDIT = "I can't change this message any more. Please search again."
 
-Context = ContextTypes.DEFAULT_TYPE
 
-
-def service_of(context: Context) -> VerbatimService:
-    """The service that :func:`bot.app.build_application`'s post_init put in bot_data."""
-    return cast(VerbatimService, context.bot_data[SERVICE_KEY])
-
-
-async def send(update: Update, context: Context, message: render.RenderedMessage) -> None:
+async def send(update: Update, context: Context, message: RenderedMessage) -> None:
     """Send ``message`` to the update's chat; in groups as a reply to the command."""
     msg = update.effective_message
     chat = update.effective_chat
@@ -54,15 +49,13 @@ async def send(update: Update, context: Context, message: render.RenderedMessage
     )
 
 
-def render_outcome(
-    outcome: SearchOutcome | Gone, bot_username: str | None
-) -> render.RenderedMessage:
+def render_outcome(outcome: SearchOutcome | Gone, bot_username: str | None) -> RenderedMessage:
     """The message for whatever a search or a paragraph lookup returned."""
     if isinstance(outcome, Card):
         return render.render_card(outcome, bot_username)
     if isinstance(outcome, NoMatch):
         return render.render_no_match(outcome)
-    return render.render_text(outcome.message)
+    return render_text(outcome.message)
 
 
 # ---------------------------------------------------------------------- commands
@@ -71,7 +64,7 @@ def render_outcome(
 async def start(update: Update, context: Context) -> None:
     """/start, and /start p_<id> deep links."""
     if context.args:
-        card = await service_of(context).deep_link(context.args[0])
+        card = await bot_data_of(context.bot_data).service.deep_link(context.args[0])
         if card is not None:
             await send(update, context, render_outcome(card, context.bot.username))
             return
@@ -80,7 +73,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: what the bot does, with examples drawn from the corpus."""
-    examples = await service_of(context).examples()
+    examples = await bot_data_of(context.bot_data).service.examples()
     await send(update, context, render.render_help(context.bot.username, examples))
 
 
@@ -99,7 +92,8 @@ async def quote(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    outcome = await service_of(context).search(query_from(message, context.args or []))
+    service = bot_data_of(context.bot_data).service
+    outcome = await service.search(query_from(message, context.args or []))
     await send(update, context, render_outcome(outcome, context.bot.username))
 
 
@@ -108,28 +102,29 @@ async def plain_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
-    outcome = await service_of(context).search(message.text)
+    outcome = await bot_data_of(context.bot_data).service.search(message.text)
     await send(update, context, render_outcome(outcome, context.bot.username))
 
 
 async def random_command(update: Update, context: Context) -> None:
     """/random: a random passage."""
-    card = await service_of(context).random()
+    card = await bot_data_of(context.bot_data).service.random()
     if card is None:
-        await send(update, context, render.render_text("The database is empty."))
+        await send(update, context, render_text("The database is empty."))
         return
     await send(update, context, render.render_card(card, context.bot.username))
 
 
 async def sources(update: Update, context: Context) -> None:
     """/sources: the documents, paged with buttons."""
-    view = await service_of(context).sources(0)
+    view = await bot_data_of(context.bot_data).service.sources(0)
     await send(update, context, render.render_sources(view))
 
 
 async def stats(update: Update, context: Context) -> None:
     """/stats: how many documents and paragraphs."""
-    await send(update, context, render.render_stats(await service_of(context).stats()))
+    stats = await bot_data_of(context.bot_data).service.stats()
+    await send(update, context, render.render_stats(stats))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -158,7 +153,7 @@ async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    service = service_of(context)
+    service = bot_data_of(context.bot_data).service
     try:
         action = cb.decode(query.data)
     except cb.CallbackDataError as exc:

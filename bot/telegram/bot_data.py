@@ -1,0 +1,79 @@
+"""The bot's own state in PTB's ``bot_data``: one typed object under one key.
+
+:func:`bot.telegram.app.build_application` puts a :class:`BotData` (database path,
+whether to load the sample, the schedules' timezone) in ``bot_data``; the Application's
+post_init opens the database and :meth:`BotData.start` s the services over it,
+post_shutdown :meth:`BotData.stop` s them.  Handlers and jobs read it with
+:func:`bot_data_of` — no string keys, no ``cast()``.  Kept apart from ``app`` so that the
+handlers can import it without importing the module that registers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import ContextTypes
+
+from bot.core.posting import PostingService
+from bot.core.service import VerbatimService
+
+Context = ContextTypes.DEFAULT_TYPE  # what every handler and job receives
+
+_KEY = "verbatim"
+
+
+@dataclass(slots=True)
+class BotData:
+    """The Application's configuration and, while it runs, its services."""
+
+    db_path: Path
+    load_sample: bool = False  # load the bundled sample into an empty database at start
+    timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
+    _service: VerbatimService | None = field(default=None, repr=False)
+    _posting: PostingService | None = field(default=None, repr=False)
+    _exit_stack: AsyncExitStack | None = field(default=None, repr=False)
+
+    @property
+    def service(self) -> VerbatimService:
+        """The search service (open between post_init and post_shutdown)."""
+        if self._service is None:
+            raise RuntimeError("the bot is not running: its services are not open")
+        return self._service
+
+    @property
+    def posting(self) -> PostingService:
+        """The posting service (open between post_init and post_shutdown)."""
+        if self._posting is None:
+            raise RuntimeError("the bot is not running: its services are not open")
+        return self._posting
+
+    def opened(self, exit_stack: AsyncExitStack) -> None:
+        """Keep what post_init opened, for :meth:`stop` to close (even if start-up fails)."""
+        self._exit_stack = exit_stack
+
+    def start(self, service: VerbatimService, posting: PostingService) -> None:
+        """The services are ready: handlers and jobs may use them."""
+        self._service, self._posting = service, posting
+
+    def stop(self) -> AsyncExitStack | None:
+        """Forget the services; returns what post_init opened, for the caller to close."""
+        stack, self._exit_stack = self._exit_stack, None
+        self._service = self._posting = None
+        return stack
+
+
+def put_bot_data(bot_data: MutableMapping[Any, Any], data: BotData) -> None:
+    """Store ``data`` in an Application's ``bot_data`` (once, when it is built)."""
+    bot_data[_KEY] = data
+
+
+def bot_data_of(bot_data: Mapping[Any, Any]) -> BotData:
+    """The :class:`BotData` in an Application's (or a context's) ``bot_data``."""
+    found = bot_data.get(_KEY)
+    if not isinstance(found, BotData):
+        raise RuntimeError("no BotData in bot_data: build the Application with build_application")
+    return found

@@ -1,0 +1,107 @@
+"""Where the posting schedules run: PTB's JobQueue, one daily job per enabled schedule.
+
+Schedules live in SQLite (:class:`store.db.PostingStore`); :func:`restore` puts them in
+the job queue when the bot starts (``bot.telegram.app._post_init``), :func:`start_job` /
+:func:`stop_job` follow /schedule.  :func:`post_scheduled` is the job: the run itself
+(read the schedule afresh, check its creator, post a passage never posted to that chat,
+record it, or switch the schedule off) is :meth:`bot.core.posting.PostingService.run_schedule`;
+here the job is removed when the schedule stops, and its creator told why (best effort).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.error import TelegramError
+from telegram.ext import Application, JobQueue
+
+from bot.telegram.bot_data import Context, bot_data_of
+from bot.telegram.render import posting as post_render
+from bot.telegram.render.common import RenderedMessage
+from store import PostSchedule
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "post-schedule-"
+MISFIRE_GRACE_SECONDS = 600  # a post due while the loop was busy still goes out this late
+
+AnyJobQueue = JobQueue[Any]
+
+
+def job_name(schedule_id: int) -> str:
+    """The job queue name of a schedule's job."""
+    return f"{JOB_PREFIX}{schedule_id}"
+
+
+def start_job(job_queue: AnyJobQueue | None, schedule: PostSchedule, timezone: str) -> None:
+    """(Re)create the daily job of ``schedule``."""
+    if job_queue is None:
+        log.warning("no job queue (install python-telegram-bot[job-queue]): schedule not run")
+        return
+    stop_job(job_queue, schedule.id)
+    hour, minute = divmod(schedule.minute_of_day, 60)
+    job_queue.run_daily(
+        post_scheduled,
+        time=dt.time(hour, minute, tzinfo=ZoneInfo(timezone)),
+        data=schedule.id,
+        name=job_name(schedule.id),
+        job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
+    )
+
+
+def stop_job(job_queue: AnyJobQueue | None, schedule_id: int) -> None:
+    """Remove a schedule's job, if there is one."""
+    if job_queue is None:
+        return
+    for job in job_queue.get_jobs_by_name(job_name(schedule_id)):
+        job.schedule_removal()
+
+
+async def restore(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Put every enabled schedule in the job queue; returns how many."""
+    data = bot_data_of(app.bot_data)
+    schedules = await data.posting.store.enabled_schedules()
+    timezone = data.timezone
+    for schedule in schedules:
+        start_job(app.job_queue, schedule, timezone)
+    if schedules:
+        log.info("restored %d scheduled post(s), times in %s", len(schedules), timezone)
+    return len(schedules)
+
+
+async def post_scheduled(context: Context) -> None:
+    """The daily job: one run of a schedule (:meth:`PostingService.run_schedule
+    <bot.core.posting.PostingService.run_schedule>`); then remove the job of a schedule
+    that is gone or switched off, and tell its creator why it was switched off."""
+    job = context.job
+    if job is None or not isinstance(job.data, int):
+        return
+    run = await bot_data_of(context.bot_data).posting.run_schedule(job.data)
+    if run.stop:
+        job.schedule_removal()
+    if run.schedule is None or run.tell_creator is None:
+        return
+    if run.tell_creator == "demoted":
+        notice = post_render.render_creator_demoted(run.schedule)
+    else:
+        notice = post_render.render_schedule_stopped(run.schedule, run.reason)
+    await _tell_creator(context, run.schedule, notice)
+
+
+async def _tell_creator(context: Context, schedule: PostSchedule, notice: RenderedMessage) -> None:
+    if schedule.creator_id == schedule.chat_id:
+        return  # the group's anonymous administrators: no one to write to
+    try:
+        await context.bot.send_message(
+            schedule.creator_id, notice.text, parse_mode=notice.parse_mode
+        )
+    except TelegramError as exc:  # e.g. they never opened a private chat with the bot
+        log.info(
+            "could not tell user %s that schedule %d stopped: %s",
+            schedule.creator_id,
+            schedule.id,
+            exc,
+        )
