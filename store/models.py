@@ -150,6 +150,7 @@ class Hit:
 
     ``spans`` are ``(start, end)`` character offsets into ``text`` (the displayed
     paragraph text) of the words that matched, sorted and non-overlapping.
+    ``also_in``: the other documents in which the same paragraph text is stored.
     """
 
     paragraph: Paragraph
@@ -157,6 +158,7 @@ class Hit:
     score: float  # 0..100
     confidence: Confidence
     spans: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+    also_in: tuple[DocumentMeta, ...] = ()  # other documents holding the same text
 
     @property
     def position(self) -> int:

@@ -154,7 +154,10 @@ async def test_phrase_and_exclusion(db: Database) -> None:
     fallback = await searcher.search('we shall "fihgt in France", we shall fight on the seas')
     assert [h.paragraph.text for h in fallback.hits] == [SPEECH[0]]
     assert fallback.notice and "quotes" in fallback.notice
-    assert (await searcher.search("we shall fight on the seas and oceans -oceans")).hits == []
+    # an excluded word keeps out the paragraph that has it, answers and suggestions alike
+    excluded = await searcher.search("we shall fight on the seas and oceans -oceans")
+    shown = [h.paragraph.text for h in [*excluded.hits, *excluded.suggestions]]
+    assert shown and not any("oceans" in t for t in shown)
 
 
 async def test_filters(db: Database) -> None:
@@ -204,7 +207,7 @@ async def test_uses_the_given_executor(db: Database) -> None:
 
     with Counting(max_workers=1) as pool:
         await Searcher(db, pool).search("we shall fight on the beaches")
-    assert Counting.calls == 1
+    assert Counting.calls == 2  # scoring the candidates, then the spans of the hits shown
 
 
 async def test_vocabulary_is_rebuilt_for_an_old_database(db: Database) -> None:

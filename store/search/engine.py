@@ -16,11 +16,14 @@ import dataclasses
 import functools
 import heapq
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from rapidfuzz import fuzz
 
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
+from store.search.answer import KEEP_LEVEL, Decision, decide, settled
 from store.search.plan import (
     BOOST_SHARE,
     COMMON_SHARE,
@@ -29,6 +32,7 @@ from store.search.plan import (
     Pool,
     Slot,
     all_of,
+    any_rare_words,
     boost_slots,
     choose_slots,
     pair_hits,
@@ -38,12 +42,17 @@ from store.search.plan import (
     word_pairs,
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
-from store.search.ranking import DETAILED_CANDIDATES, Scored, rank
+from store.search.ranking import DETAILED_CANDIDATES, Scored, hit_spans, rank
+from store.search.recall import query_weights, runon_recall, telling_found, telling_words
 from store.search.terms import QueryTerms
-from store.text.norm import has_hangul
+from store.text.norm import has_hangul, joined_words
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
-GOOD_ENOUGH = 85.0  # a hit this good from a stricter tier ends retrieval
+RECALL_TIER_CANDIDATES = 40  # paragraphs the last tier (rare words, any) brings
+RUNON_CANDIDATES = 2  # best paragraphs read again with a neighbour when none is an answer
+RELATED_CHECKED = 10  # best paragraphs looked up to tell neighbours and near-copies apart
+NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one text
+COPY_ENDS = 400  # characters at each end compared to tell copies
 SEARCH_SECONDS = 2.0  # the database work one search may do before it is stopped
 TOO_MUCH_WORK = (
     "That search asked for too much work (very common words or many phrases): "
@@ -63,6 +72,18 @@ SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of the
 STOCK_PHRASE_PAIRS = 3  # all-common-word queries need this many word pairs in the index
 
 
+def near_copies(first: str, second: str) -> bool:
+    """Whether two paragraphs are copies of one text with small differences: lengths
+    within a tenth, and their first and last ``COPY_ENDS`` folded characters alike."""
+    a, b = joined_words(first), joined_words(second)
+    if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
+        return False
+    return (
+        fuzz.ratio(a[:COPY_ENDS], b[:COPY_ENDS]) >= NEAR_COPY
+        and fuzz.ratio(a[-COPY_ENDS:], b[-COPY_ENDS:]) >= NEAR_COPY
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
     """Restrict a search; dates are ISO 8601, partial allowed (``2024``, ``2024-03``)."""
@@ -77,12 +98,15 @@ class SearchFilters:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """What a search found: hits best first, plus a notice or an error for the user."""
+    """What a search found: answers best first (``hits``), or ``suggestions`` when none
+    is clear enough, plus a notice or an error for the user."""
 
     query: str
     hits: list[Hit]
     notice: str | None = None
     error: str | None = None
+    # when nothing is an answer: the closest passages, to offer as "not sure" (first page)
+    suggestions: list[Hit] = field(default_factory=list)
 
 
 class Searcher:
@@ -114,33 +138,125 @@ class Searcher:
         limit, offset = max(limit, 0), max(offset, 0)
         filters = filters or SearchFilters()
         notice = parsed.notice
+        wanted = offset + limit
         try:
             async with self._db.time_limit(SEARCH_SECONDS):
-                scored = await self.score(parsed, filters, offset + limit)
-                if not scored and parsed.phrases:
-                    scored = await self.score(
-                        dataclasses.replace(parsed, phrases=()), filters, offset + limit
+                decision = await self.decide(parsed, filters, wanted)
+                if not decision.answers and parsed.phrases:
+                    loose = await self.decide(
+                        dataclasses.replace(parsed, phrases=()), filters, wanted
                     )
-                    if scored:
+                    if loose.answers:
+                        decision = loose
                         notice = " ".join(n for n in (notice, PHRASE_NOTICE) if n)
         except WorkLimitExceeded:
             return SearchResult(parsed.text, [], notice, TOO_MUCH_WORK)
-        page = scored[offset : offset + limit]
-        return SearchResult(parsed.text, await self._hits(page), notice)
+        page = await self._hits(parsed, decision, decision.answers[offset : offset + limit])
+        suggested = [] if offset else await self._hits(parsed, decision, decision.suggestions)
+        return SearchResult(parsed.text, page, notice, suggestions=suggested)
 
-    async def score(self, parsed: ParsedQuery, filters: SearchFilters, wanted: int) -> list[Scored]:
-        """Retrieve and re-rank candidates for a parsed query: every match, best first."""
+    async def decide(self, parsed: ParsedQuery, filters: SearchFilters, wanted: int) -> Decision:
+        """Retrieve, re-rank and decide (:func:`store.search.answer.decide`): the answers
+        (at least ``wanted`` when there are so many) or suggestions for a parsed query."""
+        scored, weights, telling = await self.score(parsed, filters, wanted)
+        korean = any(has_hangul(w) for w in parsed.words)
+        decision = await self._decide(scored, korean)
+        if scored and not decision.answers:  # perhaps a quotation across two paragraphs
+            read_on = await self._read_on(parsed, weights, None if korean else telling, scored)
+            if read_on != scored:
+                decision = await self._decide(read_on, korean)
+        return dataclasses.replace(decision, weights=weights)
+
+    async def _decide(self, scored: list[Scored], korean: bool) -> Decision:
+        near = await self._db.get_paragraphs([s.paragraph_id for s in scored[:RELATED_CHECKED]])
+
+        def related(a: int, b: int) -> bool:
+            first, second = near.get(a), near.get(b)
+            if first is None or second is None:
+                return False
+            if first.document_id == second.document_id:
+                return abs(first.position - second.position) <= 1
+            return near_copies(first.text, second.text)
+
+        return decide(scored, related, korean)
+
+    async def _read_on(
+        self,
+        parsed: ParsedQuery,
+        weights: tuple[float, ...],
+        telling: frozenset[str] | None,
+        scored: list[Scored],
+    ) -> list[Scored]:
+        """The best few paragraphs scored again together with a neighbour, for a query
+        that runs across a paragraph boundary (see :func:`runon_recall`)."""
+        top = scored[:RUNON_CANDIDATES]
+        ids = {i for s in top for i in (s.paragraph_id - 1, s.paragraph_id, s.paragraph_id + 1)}
+        paragraphs = await self._db.get_paragraphs(sorted(ids))
+        jobs = []
+        for s in top:
+            own = paragraphs.get(s.paragraph_id)
+            if own is None:
+                continue
+            around = [paragraphs.get(s.paragraph_id + d) for d in (-1, 1)]
+            before, after = (
+                p.text if p is not None and p.document_id == own.document_id else None
+                for p in around
+            )
+            jobs.append((s, own.text, before, after))
+        loop = asyncio.get_running_loop()
+        rescored = {
+            s.paragraph_id: await loop.run_in_executor(
+                self._executor,
+                functools.partial(runon_recall, parsed.words, weights, text, before, after),
+            )
+            for s, text, before, after in jobs
+        }
+        better = [
+            dataclasses.replace(
+                s,
+                score=found.score,
+                recalled=True,
+                telling=max(s.telling, telling_found(parsed.words, found, telling)),
+            )
+            if (found := rescored.get(s.paragraph_id)) is not None and found.score > s.score
+            else s
+            for s in scored
+        ]
+        return sorted(better, key=lambda s: (-s.score, s.length, s.paragraph_id))
+
+    async def score(
+        self, parsed: ParsedQuery, filters: SearchFilters, wanted: int
+    ) -> tuple[list[Scored], tuple[float, ...], frozenset[str]]:
+        """Retrieve and re-rank candidates for a parsed query: every paragraph scoring
+        ``KEEP_LEVEL`` or more, best first; the weights of the query's words, and those
+        of its words that tell passages apart."""
         await self._terms.ensure_vocab()
+        slots, frequencies = await self._terms.slots(parsed, self._pair_cap())
+        paragraphs = max(self._terms.paragraphs, 1)
+        weights = query_weights(parsed.words, frequencies, paragraphs)
+        telling = telling_words(frequencies, paragraphs)
+        found = await self._retrieve(parsed, filters, wanted, slots, weights, telling)
+        return found, weights, telling
+
+    async def _retrieve(
+        self,
+        parsed: ParsedQuery,
+        filters: SearchFilters,
+        wanted: int,
+        slots: list[Slot],
+        weights: tuple[float, ...],
+        telling: frozenset[str],
+    ) -> list[Scored]:
         conditions = {k: v for k, v in asdict(filters).items() if v is not None and v != ""}
         cap = MAX_SCAN_PARAGRAPHS + 1
         if conditions and await self._db.count_filtered_paragraphs(cap, **conditions) < cap:
             candidates = await self._db.filtered_paragraphs(MAX_SCAN_PARAGRAPHS, **conditions)
-            return await self._rank(parsed, candidates, wanted)
+            return await self._rank(parsed, candidates, wanted, weights, telling)
         count = max(CANDIDATES, 2 * wanted)
+        korean = any(has_hangul(w) for w in parsed.words)
         seen: set[int] = set()
         best: list[Scored] = []
         complete = False
-        slots = await self._terms.slots(parsed, self._pair_cap())
         large = self._terms.paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
         if large and not conditions and not parsed.phrases:
             scan = await self._scan(parsed, slots, count)
@@ -148,13 +264,16 @@ class Searcher:
                 scanned, complete = scan
                 seen.update(c[0] for c in scanned)
                 first = max(SCAN_FIRST, wanted)  # the best-ordered few, then the rest
-                best = await self._rank(parsed, scanned[:first], wanted)
-                if not best or best[0].score < GOOD_ENOUGH:
+                best = await self._rank(parsed, scanned[:first], wanted, weights, telling)
+                if not settled(best, korean):
                     best = sorted(
-                        [*best, *await self._rank(parsed, scanned[first:], wanted)],
+                        [
+                            *best,
+                            *await self._rank(parsed, scanned[first:], wanted, weights, telling),
+                        ],
                         key=lambda s: (-s.score, s.length, s.paragraph_id),
                     )
-                if best and best[0].score >= GOOD_ENOUGH:
+                if settled(best, korean):
                     return best
         tiers = self._tiers(parsed, slots)
         if complete:  # the scan saw every paragraph with a rare word: only spelling variants
@@ -170,15 +289,51 @@ class Searcher:
             seen.update(c[0] for c in fresh)
             if fresh:
                 best = sorted(
-                    [*best, *await self._rank(parsed, fresh, wanted)],
+                    [*best, *await self._rank(parsed, fresh, wanted, weights, telling)],
                     key=lambda s: (-s.score, s.length, s.paragraph_id),
                 )
-            if best and best[0].score >= GOOD_ENOUGH:
-                break
-        return best
+            if settled(best, korean):
+                return best
+        if complete:  # the scan saw every paragraph with any rare word
+            return best
+        return await self._recall_tier(parsed, slots, weights, telling, best, seen, conditions)
+
+    async def _recall_tier(
+        self,
+        parsed: ParsedQuery,
+        slots: list[Slot],
+        weights: tuple[float, ...],
+        telling: frozenset[str],
+        best: list[Scored],
+        seen: set[int],
+        conditions: dict[str, str | int],
+    ) -> list[Scored]:
+        """The last tier (see :func:`any_rare_words`): the paragraphs with most of the
+        query's rare words, scored by recall alone (a paragraph holding the query nearly
+        word for word was found by the stricter tiers already)."""
+        expression = any_rare_words(slots, self._terms.paragraphs)
+        if expression is None:
+            return best
+        if parsed.phrases:
+            expression = f"{self._phrase_expression(parsed)} AND ({expression})"
+        large = self._terms.paragraphs >= SCAN_FROM
+        if large and await self._db.fts_count(expression, BM25_BUDGET + 1) > BM25_BUDGET:
+            return best
+        found = await self._db.fts_candidates(expression, RECALL_TIER_CANDIDATES, **conditions)
+        fresh = [c for c in found if c[0] not in seen]
+        if not fresh:
+            return best
+        recalled = await self._rank(parsed, fresh, 0, weights, telling, align=False)
+        return sorted([*best, *recalled], key=lambda s: (-s.score, s.length, s.paragraph_id))
 
     async def _rank(
-        self, parsed: ParsedQuery, candidates: list[tuple[int, str]], wanted: int = 0
+        self,
+        parsed: ParsedQuery,
+        candidates: list[tuple[int, str]],
+        wanted: int,
+        weights: tuple[float, ...],
+        telling: frozenset[str],
+        align: bool = True,
     ) -> list[Scored]:
         if not candidates:
             return []
@@ -189,8 +344,12 @@ class Searcher:
             candidates,
             parsed.phrases,
             parsed.excluded,
+            threshold=KEEP_LEVEL,
             detailed=max(DETAILED_CANDIDATES, wanted),  # deeper pages (inline paging)
-            page=wanted,
+            page=0,  # spans are worked out for the hits shown (see _hits)
+            weights=weights,
+            align=align,
+            telling=telling,
         )
         return await loop.run_in_executor(self._executor, job)
 
@@ -279,10 +438,7 @@ class Searcher:
     def _tiers(
         self, parsed: ParsedQuery, slots: list[Slot]
     ) -> list[str | Callable[[], Awaitable[str | None]]]:
-        phrases = " AND ".join(
-            "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
-            for phrase in parsed.phrases
-        )
+        phrases = self._phrase_expression(parsed)
         chosen = choose_slots(slots, self._terms.paragraphs)
         if not chosen and slots:
             # only common words: paragraphs with all of the four rarest (few, and cheap
@@ -300,6 +456,14 @@ class Searcher:
             return [f"{phrases} AND ({t})" for t in tiers if isinstance(t, str)] or [phrases]
         return tiers
 
+    @staticmethod
+    def _phrase_expression(parsed: ParsedQuery) -> str:
+        """The FTS5 expression that the quoted phrases must all match ('' for none)."""
+        return " AND ".join(
+            "(" + " + ".join(fts_term(w, has_hangul(w)) for w in phrase) + ")"
+            for phrase in parsed.phrases
+        )
+
     async def _variants_expression(self, chosen: list[Slot], boost: list[Slot]) -> str | None:
         """Last resort: the rare words or their spelling variants (colour/color,
         realise/realize, programme/program); ``None`` if there are no variants."""
@@ -310,15 +474,32 @@ class Searcher:
         ranked = " OR ".join(s.expression() for s in [*expanded, *boost])
         return f"({anything}) AND ({ranked})" if boost else anything
 
-    async def _hits(self, page: list[Scored]) -> list[Hit]:
+    async def _hits(self, parsed: ParsedQuery, decision: Decision, page: list[Scored]) -> list[Hit]:
+        """The hits for ``page``: paragraph, document, the other documents holding the same
+        text, and the words to highlight (worked out here, for shown hits only)."""
         if not page:
             return []
-        paragraphs = await self._db.get_paragraphs([s.paragraph_id for s in page])
+        same_text = decision.same_text
+        ids = [s.paragraph_id for s in page]
+        paragraphs = await self._db.get_paragraphs(
+            [*ids, *(o for i in ids for o in same_text.get(i, ()))]
+        )
         documents = await self._db.get_documents([p.document_id for p in paragraphs.values()])
+        shown = [(s, paragraphs[s.paragraph_id]) for s in page if s.paragraph_id in paragraphs]
+
+        def all_spans() -> list[tuple[tuple[int, int], ...]]:
+            return [hit_spans(s, parsed.words, decision.weights, p.text) for s, p in shown]
+
+        spans = await asyncio.get_running_loop().run_in_executor(self._executor, all_spans)
         hits: list[Hit] = []
-        for s in page:
-            paragraph = paragraphs.get(s.paragraph_id)
-            document = documents.get(paragraph.document_id) if paragraph else None
-            if paragraph and document:
-                hits.append(Hit(paragraph, document, s.score, s.confidence, s.spans))
+        for (s, paragraph), marked in zip(shown, spans, strict=True):
+            document = documents.get(paragraph.document_id)
+            if document is None:
+                continue
+            elsewhere = [paragraphs.get(o) for o in same_text.get(s.paragraph_id, ())]
+            also = dict.fromkeys(
+                p.document_id for p in elsewhere if p and p.document_id != document.id
+            )
+            also_in = tuple(documents[d] for d in also if d in documents)
+            hits.append(Hit(paragraph, document, s.score, s.confidence, marked, also_in))
         return hits

@@ -158,3 +158,21 @@ def tier_expressions(chosen: list[Slot], boost: Sequence[Slot] = ()) -> list[str
         taken.append(all_of(pair))
         total += cost
     return [first, " OR ".join(taken)]
+
+
+WORDS_TIER_TERMS = 6  # the rarest single words asked for by the last tier
+WORDS_TIER_SHARE = 0.01  # ... none in more than this share of paragraphs
+
+
+def any_rare_words(slots: Sequence[Slot], paragraphs: int) -> str | None:
+    """The last retrieval tier: paragraphs holding any two of the query's rarest single
+    words (no word pairs), ranked by bm25, so that a reworded, fragmentary or keyword
+    query whose rare word pairs all stand elsewhere still brings the paragraphs holding
+    most of its rare words (two of them together are few, and cheap to rank);
+    ``None`` for fewer than two such words."""
+    common = max(1000, int(paragraphs * WORDS_TIER_SHARE))
+    words = sorted((s for s in slots if 0 < s.df <= common and not s.pair), key=lambda s: s.df)
+    chosen = words[:WORDS_TIER_TERMS]
+    if len(chosen) < 2:
+        return None
+    return " OR ".join(all_of(pair) for pair in itertools.combinations(chosen, 2))

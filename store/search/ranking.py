@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from store.models import Confidence
+from store.search.recall import hangul_recall, passage_recall, telling_found
 from store.text.norm import TokenizedText, fold, has_hangul, joined_words, tokenize
 
 MATCH_THRESHOLD = 80.0  # below this a paragraph is "no match"
@@ -30,7 +31,10 @@ MARGIN_CHARS = 25  # context either side of the aligned stretch that coverage lo
 LONG_TEXT = 1500  # characters beyond which alignment looks only around anchor words
 ANCHOR_WORDS = 4
 ANCHOR_HITS = 6
-DETAILED_CANDIDATES = 10  # candidates scored in full (coverage, spans)
+DETAILED_CANDIDATES = 10  # candidates whose alignment is scored in full (coverage, spans)
+RECALLED_CANDIDATES = 8  # candidates whose recall is scored in full (best cheap coverage)
+FOCUS_CHARS = 4000  # characters of a long paragraph around its best word that get highlights
+COVERAGE_SLACK = 25.0  # a cheap coverage this far under the threshold may still clear it
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,10 @@ class Scored:
     confidence: Confidence
     spans: tuple[tuple[int, int], ...]
     length: int  # characters in the paragraph, to prefer the tighter of equal matches
+    text_key: int = 0  # equal for paragraphs with the same folded words (one text twice)
+    recalled: bool = False  # the score is the recall score (see store.search.recall)
+    alignment: float = 0.0  # the alignment score (the query found nearly word for word)
+    telling: int = 0  # rare query words the recall score found (see store.search.recall)
 
 
 def confidence_label(score: float, exact: bool) -> Confidence:
@@ -230,6 +238,19 @@ def _long_text_words(query: str, query_words: Sequence[str], text: str) -> str |
     return " | ".join(joined_words(folded[a:b]) for a, b in merged)
 
 
+def quick_coverage(
+    query_words: Sequence[str], weights: Sequence[float], joined: str, korean: bool
+) -> float:
+    """A cheap first look at the recall score (0–100): the weighted share of the query
+    words that stand in ``joined`` as they are (Korean: :func:`hangul_recall`)."""
+    if korean:
+        return hangul_recall(query_words, joined.split()).score
+    present = set(joined.split())
+    total = sum(weights)
+    found = sum(w for q, w in zip(query_words, weights, strict=True) if q in present)
+    return 100.0 * found / total if total else 0.0
+
+
 def rank(
     query_words: Sequence[str],
     candidates: Iterable[tuple[int, str]],
@@ -238,39 +259,127 @@ def rank(
     threshold: float = MATCH_THRESHOLD,
     detailed: int = DETAILED_CANDIDATES,
     page: int = 10,
+    weights: Sequence[float] | None = None,
+    align: bool = True,
+    telling: frozenset[str] = frozenset(),
 ) -> list[Scored]:
-    """Score ``(paragraph_id, text)`` candidates; those clearing ``threshold``, best first.
+    """Score ``(paragraph_id, text)`` candidates; those scoring ``threshold`` or more,
+    best first.
 
-    All candidates get the cheap alignment; only the ``detailed`` best of those that
-    could still clear the threshold get the full score, and only the first ``page``
-    their spans.  Equal scores go to the shorter paragraph (the tighter match), then
-    the lower id.
+    A paragraph's score is the better of two views: the *alignment* score (the query
+    against the best-matching stretch: typos, dropped and swapped words) and the
+    *recall* score (:mod:`store.search.recall`: rare words found in order with gaps,
+    other word forms and near-synonyms; query word ``i`` weighs ``weights[i]``, all
+    alike when not given).  Every candidate gets the cheap alignment and a cheap
+    coverage; the ``detailed`` best by each get the full scores, and only the first
+    ``page`` their spans.  Equal scores go to the shorter paragraph (the tighter
+    match), then the lower id.  With ``align`` false only the recall view is taken
+    (candidates known not to hold the query nearly word for word).  ``telling``: the
+    query words that tell passages apart (see :func:`store.search.recall.telling_words`),
+    counted in each recall.
     """
     query = " ".join(query_words)
     excluded = frozenset(excluded)
     phrase_texts = [" ".join(p) for p in phrases]
-    floor = (threshold - (1 - ALIGNMENT_WEIGHT) * 100.0) / ALIGNMENT_WEIGHT
-    hopeful: list[tuple[float, int, int, str, str, bool]] = []
+    weights = tuple(weights) if weights is not None else (1.0,) * len(query_words)
+    korean = any(has_hangul(w) for w in query_words)
+    counted = None if korean else telling  # Korean: every word found counts
+    # the alignment a paragraph needs for its alignment score to reach a match at all
+    floor = (max(threshold, MATCH_THRESHOLD) - (1 - ALIGNMENT_WEIGHT) * 100.0) / ALIGNMENT_WEIGHT
+    hopeful: list[_Candidate] = []
     for pid, text in candidates:
         near = _long_text_words(query, query_words, text)
         joined = joined_words(text) if near is None else near
         if near is None and _breaks_rules(joined, phrase_texts, excluded):
             continue
-        alignment = quick_alignment(query, joined, query_words)
-        if alignment >= floor:
-            hopeful.append((alignment, -len(text), pid, text, joined, near is not None))
-    hopeful.sort(key=lambda h: (-h[0], -h[1], h[2]))
+        alignment = quick_alignment(query, joined, query_words) if align else 0.0
+        coverage = quick_coverage(query_words, weights, joined, korean)
+        if alignment >= floor or coverage >= threshold - COVERAGE_SLACK:
+            hopeful.append(_Candidate(alignment, coverage, len(text), pid, text, joined, near))
+    aligned = sorted((c for c in hopeful if c.alignment >= floor), key=_by_alignment)
+    covered = sorted(hopeful, key=_by_coverage)
+    chosen = {c.pid: c for c in [*aligned[:detailed], *covered[:RECALLED_CANDIDATES]]}
     scored: list[Scored] = []
     texts: dict[int, str] = {}
-    for _, _, pid, text, joined, partial in hopeful[:detailed]:
-        checked_later = partial and (phrase_texts or excluded)
-        if checked_later and _breaks_rules(joined_words(text), phrase_texts, excluded):
+    for c in chosen.values():
+        checked_later = c.near is not None and (phrase_texts or excluded)
+        if checked_later and _breaks_rules(joined_words(c.text), phrase_texts, excluded):
             continue
-        s = _score_joined(query_words, pid, len(text), joined)
+        s = Scored(c.pid, 0.0, "loose", (), len(c.text), text_key=hash(c.joined))
+        if c.alignment >= floor:  # the alignment score could still clear the threshold
+            s = _score_joined(query_words, c.pid, len(c.text), c.joined)
+            s = replace(s, alignment=s.score, text_key=hash(c.joined))
+        if c.coverage >= s.score - COVERAGE_SLACK:
+            recalled = passage_recall(query_words, weights, c.joined.split())
+            s = replace(s, telling=telling_found(query_words, recalled, counted))
+            if recalled.score > s.score:
+                label = confidence_label(recalled.score, False)
+                s = replace(s, score=recalled.score, confidence=label, recalled=True)
         if s.score >= threshold:
             scored.append(s)
-            texts[pid] = text
+            texts[c.pid] = c.text
     scored.sort(key=lambda s: (-s.score, s.length, s.paragraph_id))
     for n, s in enumerate(scored[:page]):
-        scored[n] = replace(s, spans=match_spans(query_words, texts[s.paragraph_id]))
+        scored[n] = replace(s, spans=hit_spans(s, query_words, weights, texts[s.paragraph_id]))
     return scored
+
+
+def hit_spans(
+    scored: Scored, query_words: Sequence[str], weights: Sequence[float], text: str
+) -> tuple[tuple[int, int], ...]:
+    """The displayed-text spans to highlight in a scored paragraph: the words its
+    recall matched when that was its score, else those of its aligned stretch."""
+    offset, stretch = focus(text, query_words, weights)
+    if scored.recalled:
+        spans = recall_spans(query_words, weights, stretch)
+    else:
+        spans = match_spans(query_words, stretch)
+    return tuple((a + offset, b + offset) for a, b in spans)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    alignment: float
+    coverage: float
+    length: int
+    pid: int
+    text: str
+    joined: str  # folded words (of a long text: only those near the query's rare words)
+    near: str | None
+
+
+def _by_alignment(c: _Candidate) -> tuple[float, int, int]:
+    return (-c.alignment, c.length, c.pid)
+
+
+def _by_coverage(c: _Candidate) -> tuple[float, int, int]:
+    return (-c.coverage, c.length, c.pid)
+
+
+def recall_spans(
+    query_words: Sequence[str], weights: Sequence[float], text: str
+) -> tuple[tuple[int, int], ...]:
+    """Displayed-text spans of the words of ``text`` that the recall score matched."""
+    tokens = tokenize(text)
+    return merge_spans(tokens, passage_recall(query_words, weights, tokens.words).matched)
+
+
+def focus(text: str, query_words: Sequence[str], weights: Sequence[float]) -> tuple[int, str]:
+    """For a very long text, the stretch of about ``FOCUS_CHARS`` around the first place
+    of its heaviest query word, and where it starts (highlighting a 40,000-character
+    paragraph word by word would cost more than the search); else all of it."""
+    if len(text) <= FOCUS_CHARS:
+        return 0, text
+    lowered = text.lower()
+    for _, word in sorted(zip(weights, query_words, strict=True), reverse=True):
+        at = lowered.find(word)
+        if at < 0:
+            continue
+        start = max(0, at - FOCUS_CHARS // 2)
+        end = min(len(text), start + FOCUS_CHARS)
+        if start > 0:  # whole words only
+            start = text.find(" ", start, at) + 1 or start
+        if end < len(text):
+            end = text.rfind(" ", at, end) if text.rfind(" ", at, end) > at else end
+        return start, text[start:end]
+    return 0, text

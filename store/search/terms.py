@@ -42,10 +42,11 @@ class QueryTerms:
         self._checked_at = 0.0
         self.paragraphs = 0  # about how many paragraphs are stored (see ensure_vocab)
 
-    async def slots(self, parsed: ParsedQuery, pair_cap: int) -> list[Slot]:
+    async def slots(self, parsed: ParsedQuery, pair_cap: int) -> tuple[list[Slot], dict[str, int]]:
         """The query's words (not those in quoted phrases) with the index words that may
         stand for them (corrections of words not in the index), then its neighbouring
-        words as word pairs (see :meth:`_pair_slots`)."""
+        words as word pairs (see :meth:`_pair_slots`); and how many paragraphs hold each
+        query word (a misspelt word: its corrections; a Korean word: its prefix)."""
         words = list(dict.fromkeys(parsed.words))
         phrase_words = {w for p in parsed.phrases for w in p}
         df = await self._db.term_frequencies(words)
@@ -69,7 +70,8 @@ class QueryTerms:
                     spellings[word] = tuple(t for t, _ in fixes)
                     df[word] = sum(d for _, d in fixes)
                     slots.append(Slot(word, spellings[word], df[word]))
-        return slots + await self._pair_slots(parsed, spellings, df, phrase_words, pair_cap)
+        pairs = await self._pair_slots(parsed, spellings, df, phrase_words, pair_cap)
+        return slots + pairs, {**df, **{w: n for w, n in prefix_df.items() if n}}
 
     async def _pair_slots(
         self,

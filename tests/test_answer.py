@@ -1,0 +1,103 @@
+"""Deciding what a search answers: answers, suggestions, one answer per text."""
+
+from __future__ import annotations
+
+from store.search.answer import (
+    CLEAR_GAP,
+    FEWER_TELLING_GAP,
+    MATCH_THRESHOLD,
+    NOISE_LEVEL,
+    SUGGESTIONS,
+    TELLING_WORDS,
+    clear_gap,
+    decide,
+    distinct_texts,
+    settled,
+)
+from store.search.ranking import Scored
+
+
+def _s(
+    pid: int,
+    score: float,
+    *,
+    alignment: float = 0.0,
+    telling: int = TELLING_WORDS,
+    key: int = 0,
+) -> Scored:
+    return Scored(
+        pid,
+        score,
+        "loose",
+        (),
+        100,
+        text_key=key or pid,
+        recalled=score > alignment,
+        alignment=alignment,
+        telling=telling,
+    )
+
+
+def _unrelated(a: int, b: int) -> bool:
+    return False
+
+
+def test_word_for_word_matches_are_answers() -> None:
+    ranked = [_s(1, 95, alignment=95), _s(2, 85, alignment=85), _s(3, 60)]
+    decision = decide(ranked, _unrelated)
+    assert [s.paragraph_id for s in decision.answers] == [1, 2]
+    assert decision.suggestions == []
+
+
+def test_a_recall_clearly_ahead_of_everything_else_is_an_answer() -> None:
+    top = NOISE_LEVEL + CLEAR_GAP + 1
+    decision = decide([_s(7, top), _s(8, NOISE_LEVEL - 5)], _unrelated)
+    assert [s.paragraph_id for s in decision.answers] == [7]
+
+
+def test_a_recall_not_clearly_ahead_is_offered_as_suggestions_only() -> None:
+    ranked = [_s(1, 72), _s(2, 65), _s(3, 61), _s(4, 58), _s(5, 20)]
+    decision = decide(ranked, _unrelated)
+    assert decision.answers == []
+    assert [s.paragraph_id for s in decision.suggestions] == [1, 2, 3][:SUGGESTIONS]
+
+
+def test_a_high_recall_made_of_common_words_is_no_answer() -> None:
+    decision = decide([_s(1, 99, telling=2), _s(2, 40)], _unrelated)
+    assert decision.answers == [] and [s.paragraph_id for s in decision.suggestions] == [1, 2][:1]
+    assert clear_gap(_s(1, 99, telling=TELLING_WORDS - 1)) == CLEAR_GAP + FEWER_TELLING_GAP
+    assert clear_gap(_s(1, 99, telling=1)) == float("inf")
+
+
+def test_a_neighbour_of_the_best_paragraph_does_not_count_against_it() -> None:
+    ranked = [_s(10, 75), _s(11, 70), _s(40, 45)]
+    assert decide(ranked, _unrelated).answers == []
+    neighbours = decide(ranked, lambda a, b: {a, b} == {10, 11})
+    assert [s.paragraph_id for s in neighbours.answers] == [10]
+
+
+def test_one_text_stored_twice_is_one_answer_naming_the_other_copy() -> None:
+    ranked = [
+        _s(3, 90, alignment=90, key=77),
+        _s(9, 90, alignment=90, key=77),
+        _s(5, 82, alignment=82),
+    ]
+    distinct, same = distinct_texts(ranked)
+    assert [s.paragraph_id for s in distinct] == [3, 5]
+    assert same == {3: (9,)}
+    decision = decide(ranked, _unrelated)
+    assert [s.paragraph_id for s in decision.answers] == [3, 5]
+    assert decision.same_text == {3: (9,)}
+
+
+def test_a_recall_beating_a_word_for_word_answer_is_an_answer_too() -> None:
+    ranked = [_s(1, 92, telling=2), _s(2, 84, alignment=84)]
+    assert [s.paragraph_id for s in decide(ranked, _unrelated).answers] == [1, 2]
+
+
+def test_retrieval_settles_only_when_looser_tiers_could_not_change_the_answer() -> None:
+    assert settled([_s(1, 90, alignment=90)])
+    assert not settled([_s(1, 90), _s(2, 80)])  # a recall this high still needs its gap
+    assert settled([_s(1, 95), _s(2, 40)])
+    assert not settled([_s(1, MATCH_THRESHOLD - 1), _s(2, MATCH_THRESHOLD - 10)])
+    assert not settled([])
