@@ -5,7 +5,10 @@ paragraphs (bm25) on the query's most discriminating words only (the rarest, by
 document frequency from the ``search_vocab`` table); words not in the index are
 replaced by their nearest vocabulary words (misspellings).  *Re-ranking* scores
 the candidates with rapidfuzz (:mod:`store.search.ranking`) off the event loop and
-keeps those clearing the "no match" threshold.
+keeps those clearing the "no match" threshold.  In a large collection (``SCAN_FROM``
+paragraphs or more) retrieval starts with a scan without bm25 (:mod:`store.search.scan`);
+:mod:`store.search.hits` tells related paragraphs apart for the decision and assembles
+the hits shown.
 """
 
 from __future__ import annotations
@@ -14,45 +17,33 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import functools
-import heapq
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-
-from rapidfuzz import fuzz
 
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
 from store.search.answer import KEEP_LEVEL, Decision, decide, settled
+from store.search.hits import build_hits, related_paragraphs
 from store.search.plan import (
-    BOOST_SHARE,
-    COMMON_SHARE,
     RARE_TERMS,
-    SCAN_POOL,
-    Pool,
     Slot,
     all_of,
     any_rare_words,
     boost_slots,
     choose_slots,
-    pair_hits,
-    scan_pools,
-    slot_weight,
     tier_expressions,
-    word_pairs,
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
-from store.search.ranking import DETAILED_CANDIDATES, Scored, hit_spans, rank
+from store.search.ranking import DETAILED_CANDIDATES, Scored, rank
 from store.search.recall import query_weights, runon_recall, telling_found, telling_words
+from store.search.scan import pair_cap, scan
 from store.search.terms import QueryTerms
-from store.text.norm import has_hangul, joined_words
+from store.text.norm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 RECALL_TIER_CANDIDATES = 40  # paragraphs the last tier (rare words, any) brings
 RUNON_CANDIDATES = 2  # best paragraphs read again with a neighbour when none is an answer
-RELATED_CHECKED = 10  # best paragraphs looked up to tell neighbours and near-copies apart
-NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one text
-COPY_ENDS = 400  # characters at each end compared to tell copies
 SEARCH_SECONDS = 2.0  # the database work one search may do before it is stopped
 TOO_MUCH_WORK = (
     "That search asked for too much work (very common words or many phrases): "
@@ -60,28 +51,9 @@ TOO_MUCH_WORK = (
 )
 PHRASE_NOTICE = "No paragraph has the words in quotes exactly; showing the closest matches."
 MAX_SCAN_PARAGRAPHS = 5_000  # a filter this selective is searched exhaustively
-SCAN_POOL_SHARE = 250  # ... and at most one in this many of all paragraphs
-LOOSE_POOL_STRETCH = 2  # the loosest pool (see scan_pools) may hold this many times more
 SCAN_FROM = 250_000  # paragraphs from which scans replace bm25 first (below, bm25 is cheap)
-SCAN_SLOTS = 8  # further query words counted in each pooled paragraph
-SCAN_TEXTS = 60  # best-counted paragraphs whose text is fetched for the word-pair check
-SCAN_TEXTS_TIED = 400  # ... or, from a pool of all the rarest words, as many as tie
 BM25_BUDGET = 20_000  # a retrieval expression with more matches is not ranked by bm25
-PAIR_WEIGHT = 2.0  # a query word pair found side by side counts like a rare word
 SCAN_FIRST = 20  # scanned candidates ranked first; the rest only if none of them is good
-STOCK_PHRASE_PAIRS = 3  # all-common-word queries need this many word pairs in the index
-
-
-def near_copies(first: str, second: str) -> bool:
-    """Whether two paragraphs are copies of one text with small differences: lengths
-    within a tenth, and their first and last ``COPY_ENDS`` folded characters alike."""
-    a, b = joined_words(first), joined_words(second)
-    if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
-        return False
-    return (
-        fuzz.ratio(a[:COPY_ENDS], b[:COPY_ENDS]) >= NEAR_COPY
-        and fuzz.ratio(a[-COPY_ENDS:], b[-COPY_ENDS:]) >= NEAR_COPY
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +123,10 @@ class Searcher:
                         notice = " ".join(n for n in (notice, PHRASE_NOTICE) if n)
         except WorkLimitExceeded:
             return SearchResult(parsed.text, [], notice, TOO_MUCH_WORK)
-        page = await self._hits(parsed, decision, decision.answers[offset : offset + limit])
-        suggested = [] if offset else await self._hits(parsed, decision, decision.suggestions)
+        answers = decision.answers[offset : offset + limit]
+        suggestions = [] if offset else decision.suggestions  # suggested on the first page
+        page = await build_hits(self._db, self._executor, parsed, decision, answers)
+        suggested = await build_hits(self._db, self._executor, parsed, decision, suggestions)
         return SearchResult(parsed.text, page, notice, suggestions=suggested)
 
     async def decide(self, parsed: ParsedQuery, filters: SearchFilters, wanted: int) -> Decision:
@@ -168,17 +142,7 @@ class Searcher:
         return dataclasses.replace(decision, weights=weights)
 
     async def _decide(self, scored: list[Scored], korean: bool) -> Decision:
-        near = await self._db.get_paragraphs([s.paragraph_id for s in scored[:RELATED_CHECKED]])
-
-        def related(a: int, b: int) -> bool:
-            first, second = near.get(a), near.get(b)
-            if first is None or second is None:
-                return False
-            if first.document_id == second.document_id:
-                return abs(first.position - second.position) <= 1
-            return near_copies(first.text, second.text)
-
-        return decide(scored, related, korean)
+        return decide(scored, await related_paragraphs(self._db, scored), korean)
 
     async def _read_on(
         self,
@@ -231,7 +195,7 @@ class Searcher:
         ``KEEP_LEVEL`` or more, best first; the weights of the query's words, and those
         of its words that tell passages apart."""
         await self._terms.ensure_vocab()
-        slots, frequencies = await self._terms.slots(parsed, self._pair_cap())
+        slots, frequencies = await self._terms.slots(parsed, pair_cap(self._terms.paragraphs))
         paragraphs = max(self._terms.paragraphs, 1)
         weights = query_weights(parsed.words, frequencies, paragraphs)
         telling = telling_words(frequencies, paragraphs)
@@ -259,9 +223,9 @@ class Searcher:
         complete = False
         large = self._terms.paragraphs >= SCAN_FROM  # bm25 gets dear: scan first, bound bm25
         if large and not conditions and not parsed.phrases:
-            scan = await self._scan(parsed, slots, count)
-            if scan is not None:
-                scanned, complete = scan
+            scan_found = await scan(self._db, self._terms.paragraphs, parsed, slots, count)
+            if scan_found is not None:
+                scanned, complete = scan_found
                 seen.update(c[0] for c in scanned)
                 first = max(SCAN_FIRST, wanted)  # the best-ordered few, then the rest
                 best = await self._rank(parsed, scanned[:first], wanted, weights, telling)
@@ -346,94 +310,16 @@ class Searcher:
             parsed.excluded,
             threshold=KEEP_LEVEL,
             detailed=max(DETAILED_CANDIDATES, wanted),  # deeper pages (inline paging)
-            page=0,  # spans are worked out for the hits shown (see _hits)
+            page=0,  # spans are worked out for the hits shown (see build_hits)
             weights=weights,
             align=align,
             telling=telling,
         )
         return await loop.run_in_executor(self._executor, job)
 
-    async def _scan(
-        self, parsed: ParsedQuery, slots: list[Slot], count: int
-    ) -> tuple[list[tuple[int, str]], bool] | None:
-        """Candidates without bm25 (see :func:`scan_pools`): the paragraphs of a pool,
-        ordered by the inverse document frequency of the query words each has, then by
-        the query word pairs found side by side; and whether the pool held every
-        paragraph with a rare query word (then the bm25 tiers would find nothing more).
-
-        When even the strictest pool is too large, its first :meth:`_pool_size` paragraphs
-        (words that common together make a stock phrase, found in any of them), or no
-        candidates when every query word is common and so are all of them together (a
-        query still being typed, such as "of the": nothing clear matches).  ``None`` when
-        no query word is in the index."""
-        ordered = sorted((s for s in slots if s.df > 0), key=lambda s: s.df)
-        if not ordered:
-            return None
-        # every word common and fewer than three of its pairs in the index (such as "of
-        # the"): nothing but a long-enough stock phrase can pick few paragraphs
-        common = (
-            min((s.df for s in ordered if not s.pair), default=0)
-            > max(1000, self._terms.paragraphs * COMMON_SHARE)
-            and sum(s.pair for s in ordered) < STOCK_PHRASE_PAIRS
-        )
-        ids: list[int] = []
-        pool = Pool("")
-        budget = limit = self._pool_size()
-        pools = scan_pools(ordered, budget)
-        for n, pool in enumerate(pools[-1:] if common else pools):
-            # the loosest pool may be larger: it is the one that survives odd words
-            limit = budget * LOOSE_POOL_STRETCH if n == 0 and not common else budget
-            ids = await self._db.fts_rowids(pool.expression, limit + 1)
-            if len(ids) <= limit:
-                break
-        if common and len(ids) > budget:
-            return [], True
-        ids = ids[:budget] if len(ids) > limit else ids
-        if not ids:
-            return [], self._covers_rare_words(pool, ordered, budget)
-        weight = dict.fromkeys(ids, 0.0)
-        telling = max(1000, self._terms.paragraphs * BOOST_SHARE)
-        for slot in ordered[:SCAN_SLOTS]:
-            if slot in pool.implied or slot.df > telling:
-                continue
-            w = slot_weight(slot, self._terms.paragraphs)
-            alone = slot in pool.alone
-            expression = (
-                slot.expression() if alone else f"({pool.expression}) AND {slot.expression()}"
-            )
-            for pid in await self._db.fts_rowids(expression, len(ids), ids[-1]):
-                if pid in weight:
-                    weight[pid] += w
-        most = SCAN_TEXTS_TIED if pool.implied else SCAN_TEXTS
-        best = heapq.nsmallest(most, weight, key=lambda pid: (-weight[pid], pid))
-        if len(best) > SCAN_TEXTS:  # beyond SCAN_TEXTS only those as good as the last
-            last = weight[best[SCAN_TEXTS - 1]]
-            best = best[:SCAN_TEXTS] + [p for p in best[SCAN_TEXTS:] if weight[p] >= last]
-        texts = await self._db.paragraph_texts(best)
-        pairs = word_pairs(parsed.words)
-        order = sorted(
-            texts,
-            key=lambda c: (-(weight[c[0]] + PAIR_WEIGHT * pair_hits(pairs, c[1].lower())), c[0]),
-        )
-        return order[:count], self._covers_rare_words(pool, ordered, budget)
-
-    @staticmethod
-    def _covers_rare_words(pool: Pool, ordered: list[Slot], budget: int) -> bool:
-        """Whether ``pool`` held every paragraph with any query word (or word pair) rare
-        enough to have been a pool's anchor: then bm25 would find nothing new."""
-        return bool(pool.alone) and all(s in pool.alone for s in ordered if s.df <= budget)
-
     async def corrections(self, word: str) -> list[tuple[str, int]]:
         """Index words within a small edit distance of ``word``, most frequent first."""
         return await self._terms.corrections(word)
-
-    def _pair_cap(self) -> int:
-        """How far word pairs are counted: all a scan needs to know (its loosest pool)."""
-        return LOOSE_POOL_STRETCH * self._pool_size() + 1
-
-    def _pool_size(self) -> int:
-        """How many paragraphs a scan's pool may hold (fewer in small collections)."""
-        return max(500, min(SCAN_POOL, self._terms.paragraphs // SCAN_POOL_SHARE))
 
     def _tiers(
         self, parsed: ParsedQuery, slots: list[Slot]
@@ -473,33 +359,3 @@ class Searcher:
         anything = " OR ".join(s.expression() for s in expanded)
         ranked = " OR ".join(s.expression() for s in [*expanded, *boost])
         return f"({anything}) AND ({ranked})" if boost else anything
-
-    async def _hits(self, parsed: ParsedQuery, decision: Decision, page: list[Scored]) -> list[Hit]:
-        """The hits for ``page``: paragraph, document, the other documents holding the same
-        text, and the words to highlight (worked out here, for shown hits only)."""
-        if not page:
-            return []
-        same_text = decision.same_text
-        ids = [s.paragraph_id for s in page]
-        paragraphs = await self._db.get_paragraphs(
-            [*ids, *(o for i in ids for o in same_text.get(i, ()))]
-        )
-        documents = await self._db.get_documents([p.document_id for p in paragraphs.values()])
-        shown = [(s, paragraphs[s.paragraph_id]) for s in page if s.paragraph_id in paragraphs]
-
-        def all_spans() -> list[tuple[tuple[int, int], ...]]:
-            return [hit_spans(s, parsed.words, decision.weights, p.text) for s, p in shown]
-
-        spans = await asyncio.get_running_loop().run_in_executor(self._executor, all_spans)
-        hits: list[Hit] = []
-        for (s, paragraph), marked in zip(shown, spans, strict=True):
-            document = documents.get(paragraph.document_id)
-            if document is None:
-                continue
-            elsewhere = [paragraphs.get(o) for o in same_text.get(s.paragraph_id, ())]
-            also = dict.fromkeys(
-                p.document_id for p in elsewhere if p and p.document_id != document.id
-            )
-            also_in = tuple(documents[d] for d in also if d in documents)
-            hits.append(Hit(paragraph, document, s.score, s.confidence, marked, also_in))
-        return hits

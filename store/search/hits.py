@@ -1,0 +1,90 @@
+"""From scored paragraphs to what a search shows: related paragraphs and hits.
+
+:func:`related_paragraphs` looks up the best-scored paragraphs so that
+:func:`store.search.answer.decide` can tell one text from another (neighbours in one
+document, and near-copies of a text in several documents, count as one);
+:func:`build_hits` turns the paragraphs shown into :class:`~store.models.Hit` values,
+with their document, the other documents holding the same text, and the words to
+highlight.  Used by :class:`store.search.engine.Searcher`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+
+from rapidfuzz import fuzz
+
+from store.db import Database
+from store.models import Hit
+from store.search.answer import Decision
+from store.search.query import ParsedQuery
+from store.search.ranking import Scored, hit_spans
+from store.text.norm import joined_words
+
+RELATED_CHECKED = 10  # best paragraphs looked up to tell neighbours and near-copies apart
+NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one text
+COPY_ENDS = 400  # characters at each end compared to tell copies
+
+
+def near_copies(first: str, second: str) -> bool:
+    """Whether two paragraphs are copies of one text with small differences: lengths
+    within a tenth, and their first and last ``COPY_ENDS`` folded characters alike."""
+    a, b = joined_words(first), joined_words(second)
+    if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
+        return False
+    return (
+        fuzz.ratio(a[:COPY_ENDS], b[:COPY_ENDS]) >= NEAR_COPY
+        and fuzz.ratio(a[-COPY_ENDS:], b[-COPY_ENDS:]) >= NEAR_COPY
+    )
+
+
+async def related_paragraphs(db: Database, scored: list[Scored]) -> Callable[[int, int], bool]:
+    """Whether two of the ``RELATED_CHECKED`` best of ``scored`` (by paragraph id) are one
+    text: neighbours in one document, or near-copies in two (see :func:`near_copies`)."""
+    near = await db.get_paragraphs([s.paragraph_id for s in scored[:RELATED_CHECKED]])
+
+    def related(a: int, b: int) -> bool:
+        first, second = near.get(a), near.get(b)
+        if first is None or second is None:
+            return False
+        if first.document_id == second.document_id:
+            return abs(first.position - second.position) <= 1
+        return near_copies(first.text, second.text)
+
+    return related
+
+
+async def build_hits(
+    db: Database,
+    executor: concurrent.futures.Executor,
+    parsed: ParsedQuery,
+    decision: Decision,
+    page: list[Scored],
+) -> list[Hit]:
+    """The hits for ``page``: paragraph, document, the other documents holding the same
+    text, and the words to highlight (worked out here, in ``executor``, for shown hits
+    only)."""
+    if not page:
+        return []
+    same_text = decision.same_text
+    ids = [s.paragraph_id for s in page]
+    paragraphs = await db.get_paragraphs([*ids, *(o for i in ids for o in same_text.get(i, ()))])
+    documents = await db.get_documents([p.document_id for p in paragraphs.values()])
+    shown = [(s, paragraphs[s.paragraph_id]) for s in page if s.paragraph_id in paragraphs]
+
+    def all_spans() -> list[tuple[tuple[int, int], ...]]:
+        return [hit_spans(s, parsed.words, decision.weights, p.text) for s, p in shown]
+
+    spans = await asyncio.get_running_loop().run_in_executor(executor, all_spans)
+    hits: list[Hit] = []
+    for (s, paragraph), marked in zip(shown, spans, strict=True):
+        document = documents.get(paragraph.document_id)
+        if document is None:
+            continue
+        elsewhere = [paragraphs.get(o) for o in same_text.get(s.paragraph_id, ())]
+        also = dict.fromkeys(p.document_id for p in elsewhere if p and p.document_id != document.id)
+        also_in = tuple(documents[d] for d in also if d in documents)
+        hits.append(Hit(paragraph, document, s.score, s.confidence, marked, also_in))
+    return hits
