@@ -1,12 +1,15 @@
 """A small fake Telegram Bot API for tests: the same answers over HTTP or in-process.
 
-:class:`FakeTelegram` is the state machine (chats, sent messages, queued updates, every
-call recorded) answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second
+:class:`FakeTelegram` is the state machine (sent messages, queued updates, every call
+recorded; the chats, members and messages are kept by :class:`fake_bot_state.FakeChats`)
+answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second
 dates, ``editMessageText`` returning the edited Message (or ``True`` for inline
 messages), "message is not modified" errors, 401 for a wrong token.
 :class:`FakeBotApiServer` serves it on 127.0.0.1 (stdlib ``http.server`` in a thread) for
 end-to-end tests of ``verbatim run``; :class:`RecordingRequest` plugs it into a PTB
-``Bot`` directly for offline handler tests.
+``Bot`` directly for offline handler tests, and :class:`OfflineBot` feeds it updates.
+Tests import every name from here (``__all__``), also those defined in
+:mod:`fake_bot_state`.
 """
 
 from __future__ import annotations
@@ -23,15 +26,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fake_bot_state import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeChats
 from telegram import Update
 from telegram.request import RequestData
 
 from bot.telegram.bot_data import bot_data_of
-from bot.telegram.inprocess_request import BotApiError, InProcessRequest
+from bot.telegram.inprocess_request import InProcessRequest
 
-TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
-BOT_ID = 7000001
-BOT_USERNAME = "verbatim_test_bot"
+__all__ = [
+    "BOT_ID",
+    "BOT_USERNAME",
+    "TOKEN",
+    "ApiCall",
+    "ApiError",
+    "FakeBotApiServer",
+    "FakeChats",
+    "FakeTelegram",
+    "OfflineBot",
+    "RecordingRequest",
+    "decode_params",
+]
+
 # Parameters that are strings even when they look like JSON (e.g. text "123").
 _STRING_PARAMS = frozenset(
     {
@@ -49,23 +64,6 @@ _STRING_PARAMS = frozenset(
         "language_code",
     }
 )
-_RESTRICTED_RIGHTS = (
-    "can_change_info",
-    "can_invite_users",
-    "can_pin_messages",
-    "can_send_messages",
-    "can_send_polls",
-    "can_send_other_messages",
-    "can_add_web_page_previews",
-    "can_manage_topics",
-    "can_send_audios",
-    "can_send_documents",
-    "can_send_photos",
-    "can_send_videos",
-    "can_send_video_notes",
-    "can_send_voice_notes",
-    "can_edit_tag",
-)
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 
 
@@ -75,9 +73,6 @@ class ApiCall:
 
     method: str
     params: dict[str, Any]
-
-
-ApiError = BotApiError  # an error answer: HTTP status and Telegram's description
 
 
 def decode_params(raw: dict[str, str]) -> dict[str, Any]:
@@ -94,50 +89,25 @@ def decode_params(raw: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-class FakeTelegram:
-    """The fake Bot API's state; thread-safe, shared by the HTTP server and RecordingRequest."""
+class FakeTelegram(FakeChats):
+    """The fake Bot API's state; thread-safe, shared by the HTTP server and RecordingRequest.
+
+    Chats, members and messages are kept by :class:`FakeChats`; this adds the recorded
+    calls, the queued updates, and the methods that send and edit messages."""
 
     def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        super().__init__(username)
         self.token = token
-        self.bot_user = {
-            "id": BOT_ID,
-            "is_bot": True,
-            "first_name": "Verbatim",
-            "username": username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": True,
-        }
         self.calls: list[ApiCall] = []  # every call except getUpdates
         self.polls: list[ApiCall] = []  # getUpdates calls
         self.fail_methods: dict[str, ApiError] = {}
-        self._cond = threading.Condition()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
-        self._chats: dict[int, dict[str, Any]] = {}
-        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
-        # channels and groups made with add_chat: who is a member, with what rights
-        self._members: dict[tuple[int, int], dict[str, Any]] = {}
-        self._members_can_send: dict[int, bool] = {}
 
     # ------------------------------------------------------------------ building updates
-
-    def user(self, user_id: int = 111, name: str = "Ada") -> dict[str, Any]:
-        """A human user object."""
-        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "en"}
-
-    def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
-        """A chat object, remembered so the bot can send to it."""
-        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
-        if chat_type == "private":
-            chat["first_name"] = "Ada"
-        else:
-            chat["title"] = "Test group"
-        self._chats[chat_id] = chat
-        return chat
 
     def message(
         self,
@@ -296,119 +266,6 @@ class FakeTelegram:
             out["reply_markup"] = params["reply_markup"]
         return out
 
-    # ------------------------------------------------------------------ channels and groups
-
-    def add_chat(
-        self,
-        chat_id: int,
-        chat_type: str = "channel",
-        *,
-        title: str = "Test channel",
-        username: str | None = None,
-        members_can_send: bool = True,
-    ) -> dict[str, Any]:
-        """A channel or group whose members and rights getChat/getChatMember report."""
-        chat: dict[str, Any] = {"id": chat_id, "type": chat_type, "title": title}
-        if username:
-            chat["username"] = username
-        with self._cond:
-            self._chats[chat_id] = chat
-            self._members_can_send[chat_id] = members_can_send
-        return chat
-
-    def set_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
-        """Make ``user_id`` (BOT_ID for the bot) a member of a chat with ``status``
-        (creator, administrator, member, restricted, left, kicked); ``rights`` override
-        the can_* fields an administrator or restricted member gets by default."""
-        user = self.bot_user if user_id == BOT_ID else self.user(user_id)
-        member: dict[str, Any] = {"status": status, "user": user}
-        channel = self._chats[chat_id]["type"] == "channel"
-        if status == "creator":
-            member["is_anonymous"] = False
-        elif status == "administrator":
-            member.update(
-                can_be_edited=False,
-                is_anonymous=False,
-                can_manage_chat=True,
-                can_delete_messages=True,
-                can_manage_video_chats=True,
-                can_restrict_members=True,
-                can_promote_members=False,
-                can_change_info=True,
-                can_invite_users=True,
-                can_post_stories=True,
-                can_edit_stories=True,
-                can_delete_stories=True,
-            )
-            if channel:  # Telegram sends these for channels only
-                member.update(can_post_messages=True, can_edit_messages=True)
-            else:
-                member.update(can_pin_messages=True, can_manage_topics=False)
-        elif status == "restricted":
-            member.update({name: True for name in _RESTRICTED_RIGHTS}, is_member=True)
-            member["until_date"] = 0
-        elif status == "kicked":
-            member["until_date"] = 0
-        member.update(rights)
-        with self._cond:
-            self._members[(chat_id, user_id)] = member
-
-    def _find_chat(self, chat_id: Any) -> dict[str, Any]:
-        if isinstance(chat_id, str) and chat_id.startswith("@"):
-            name = chat_id[1:].casefold()
-            found = [c for c in self._chats.values() if c.get("username", "").casefold() == name]
-        else:
-            found = [self._chats[int(chat_id)]] if int(chat_id) in self._chats else []
-        if not found or found[0]["type"] == "private":
-            raise ApiError(400, "Bad Request: chat not found")
-        chat = found[0]
-        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
-        if "username" not in chat and bot["status"] in ("left", "kicked"):
-            raise ApiError(400, "Bad Request: chat not found")  # private, and we are not in it
-        return chat
-
-    def _check_bot_may_send(self, chat: dict[str, Any]) -> None:
-        if chat["id"] not in self._members_can_send:
-            return  # a chat made by message(): the bot may always answer there
-        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
-        kind = "channel" if chat["type"] == "channel" else chat["type"]
-        if bot["status"] in ("left", "kicked"):
-            verb = "was kicked from" if bot["status"] == "kicked" else "is not a member of"
-            raise ApiError(403, f"Forbidden: bot {verb} the {kind} chat")
-        if chat["type"] == "channel" and not bot.get("can_post_messages"):
-            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
-        if bot["status"] == "restricted" and not bot.get("can_send_messages"):
-            raise ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
-
-    def _api_getChat(self, params: dict[str, Any]) -> Any:
-        chat = self._find_chat(params["chat_id"])
-        full = {
-            **chat,
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
-        }
-        if chat["type"] != "channel":
-            full["permissions"] = {
-                "can_send_messages": self._members_can_send.get(chat["id"], True)
-            }
-        return full
-
-    def _api_getChatMember(self, params: dict[str, Any]) -> Any:
-        chat = self._find_chat(params["chat_id"])
-        user_id = int(params["user_id"])
-        bot = self._members.get((chat["id"], BOT_ID), {"status": "left"})
-        if chat["type"] == "channel" and user_id != BOT_ID and bot["status"] != "administrator":
-            raise ApiError(400, "Bad Request: member list is inaccessible")
-        user = self.bot_user if user_id == BOT_ID else self.user(user_id)
-        return self._members.get((chat["id"], user_id), {"status": "left", "user": user})
-
     # ------------------------------------------------------------------ inspecting
 
     def calls_of(self, method: str) -> list[ApiCall]:
@@ -431,11 +288,6 @@ class FakeTelegram:
                     seen = [c.method for c in self.calls[since:]]
                     raise AssertionError(f"timed out waiting for {count} {method}; saw {seen}")
                 self._cond.wait(left)
-
-    def sent_message(self, chat_id: int, message_id: int) -> dict[str, Any]:
-        """The current state of a message the bot sent (after edits)."""
-        with self._cond:
-            return dict(self._messages[(chat_id, message_id)])
 
 
 class _Handler(BaseHTTPRequestHandler):
