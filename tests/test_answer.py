@@ -5,7 +5,6 @@ from __future__ import annotations
 from store.search.answer import (
     CLEAR_GAP,
     FEWER_TELLING_GAP,
-    MATCH_THRESHOLD,
     NOISE_LEVEL,
     SUGGESTIONS,
     TELLING_WORDS,
@@ -14,7 +13,7 @@ from store.search.answer import (
     distinct_texts,
     settled,
 )
-from store.search.ranking import Scored
+from store.search.ranking import MATCH_THRESHOLD, Scored
 
 
 def _s(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.core.service import VerbatimService
 from bot.core.views import Card, CardPage, NoMatch, Problem
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
+from store.search.query import MAX_QUERY_CHARS
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ async def test_no_match_empty_and_long_queries(service: VerbatimService) -> None
     assert isinstance(none, NoMatch) and any("fewer words" in s for s in none.suggestions)
     assert isinstance(await service.search(" \n "), Problem)
     query, notice = svc.normalize_query("word " * 1000)
-    assert len(query) <= svc.MAX_QUERY_CHARS and not query.endswith(" ") and notice
+    assert len(query) <= MAX_QUERY_CHARS and not query.endswith(" ") and notice
 
 
 async def test_paragraph_navigation_and_end_of_document(service: VerbatimService) -> None:
@@ -121,7 +123,7 @@ async def test_old_queries_are_forgotten(
     service: VerbatimService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store.db.app_state, "KEEP_BOT_QUERIES", 10)
-    monkeypatch.setattr(store.db.app_state.secrets, "randbelow", lambda n: 0)  # prune on every call
+    monkeypatch.setattr(secrets, "randbelow", lambda n: 0)  # prune on every call
     ids = [await service.db.remember_query(f"query {n}") for n in range(30)]
     assert await service.db.get_query(ids[19]) is None
     assert await service.db.get_query(ids[20]) == "query 20"

@@ -257,6 +257,6 @@ async def test_concurrent_requests_stay_within_the_limits(bot: Bot) -> None:
     for _ in range(MAX_SCHEDULES_PER_CHAT - 1):
         await posting.add_schedule(USER, chat, spec)
     adds = [posting.add_schedule(OTHER + n, chat, spec) for n in range(3)]
-    results = await asyncio.gather(*adds, return_exceptions=True)
-    assert [isinstance(r, PostingError) for r in results].count(True) == 2
+    added = await asyncio.gather(*adds, return_exceptions=True)
+    assert [isinstance(r, PostingError) for r in added].count(True) == 2
     assert len(await posting.store.list_schedules(chat_id=CHANNEL)) == MAX_SCHEDULES_PER_CHAT

@@ -32,7 +32,14 @@ class MigratingRequest(Recording):
         self.moved: dict[int, int] = {}
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **kw: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         params = decode_params(request_data.json_parameters) if request_data else {}
         chat_id = params.get("chat_id")
@@ -45,7 +52,9 @@ class MigratingRequest(Recording):
                 "parameters": {"migrate_to_chat_id": self.moved[chat_id]},
             }
             return 400, json.dumps(body).encode()
-        return await super().do_request(url, method, request_data, **kw)
+        return await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
 
 class Bot(OfflineBot):

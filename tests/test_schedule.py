@@ -19,6 +19,7 @@ from bot.settings import SettingsError, load_settings
 from bot.telegram import jobs as schedule
 from bot.telegram.app import AnyApplication, build_application, running
 from bot.telegram.bot_data import bot_data_of
+from store.db import PostSchedule
 
 USER = 111
 OTHER = 222
@@ -46,6 +47,12 @@ class Bot(OfflineBot):
 
     def jobs(self) -> dict[str, Any]:
         return {job.name: job for job in self.app.job_queue.jobs()}
+
+    async def stored_schedule(self, schedule_id: int = 1) -> PostSchedule:
+        """A schedule as the database holds it (it must exist)."""
+        state = await bot_data_of(self.app.bot_data).posting.store.get_schedule(schedule_id)
+        assert state is not None
+        return state
 
     async def run_job(self, schedule_id: int) -> list[ApiCall]:
         """Run a schedule's job now, as the job queue would."""
@@ -98,6 +105,7 @@ async def test_a_schedule_is_stored_and_restored_after_a_restart(
     await bot.app.shutdown()  # the bot stops; a new process starts on the same database
     fake = FakeTelegram()
     async with running(make_app(fake, posting_db, timezone="Europe/Berlin")) as app:
+        assert app.job_queue is not None
         (job,) = app.job_queue.get_jobs_by_name("post-schedule-1")
         assert trigger_time(job) == ("8", "30", "Europe/Berlin")
         assert job.data == 1
@@ -115,7 +123,7 @@ async def test_the_job_posts_new_matches_and_never_repeats_a_paragraph(bot: Bot)
     assert len(set(posted)) == 3
     best = await bot.service.search(MANY_HITS)
     assert posted[0] == best.paragraph.id  # the best match first, then the next best
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
+    state = await bot.stored_schedule(1)
     assert state.enabled and state.last_posted_at and state.last_error is None
 
 
@@ -130,7 +138,7 @@ async def test_a_random_schedule_posts_every_paragraph_once_then_stops_posting(b
         assert posted_paragraph(post) not in posted
         posted.add(posted_paragraph(post))
     assert channel_posts(await bot.run_job(1)) == []  # everything was posted once
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
+    state = await bot.stored_schedule(1)
     assert state.enabled and state.last_error == "nothing new to post"
 
 
@@ -143,8 +151,8 @@ async def test_a_job_on_a_chat_that_forbids_the_bot_disables_the_schedule(bot: B
     notice = [c.params["text"] for c in calls if c.params.get("chat_id") == USER]
     assert len(notice) == 1 and notice[0].startswith("I stopped schedule #1 (Quotes")
     assert "kicked" in notice[0]
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
-    assert not state.enabled and "kicked" in state.last_error
+    state = await bot.stored_schedule(1)
+    assert not state.enabled and state.last_error and "kicked" in state.last_error
     assert "post-schedule-1" not in bot.jobs()
     assert "stopped" in await bot.reply("/schedule list")
 
@@ -155,7 +163,7 @@ async def test_a_passing_failure_keeps_the_schedule(bot: Bot) -> None:
     bot.fake.fail_methods["sendMessage"] = ApiError(500, "Internal Server Error")
     await bot.run_job(1)
     del bot.fake.fail_methods["sendMessage"]
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
+    state = await bot.stored_schedule(1)
     assert state.enabled and state.last_error and "post-schedule-1" in bot.jobs()
     assert len(channel_posts(await bot.run_job(1))) == 1  # and it posts the next time
 
@@ -238,8 +246,8 @@ async def test_a_schedule_stops_when_its_creator_is_no_longer_an_admin(bot: Bot)
     assert channel_posts(calls) == []
     (notice,) = [c.params["text"] for c in calls if c.params.get("chat_id") == USER]
     assert notice.startswith("I stopped schedule #1 (Quotes") and "no longer an admin" in notice
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
-    assert not state.enabled and "no longer an administrator" in state.last_error
+    state = await bot.stored_schedule(1)
+    assert not state.enabled and "no longer an administrator" in (state.last_error or "")
     assert "post-schedule-1" not in bot.jobs()
 
 
@@ -251,12 +259,12 @@ async def test_a_schedule_of_anonymous_group_admins_belongs_to_the_group(bot: Bo
     msg["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Readers"}
     calls = await bot.feed("message", msg)
     assert calls[-1].params["text"].startswith("Schedule #1: every day at 12:00 UTC")
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
+    state = await bot.stored_schedule(1)
     assert state.creator_id == GROUP  # not 1087968824: no shared per-user limit, no one to ask
     calls = await bot.run_job(1)
     assert [c.params["chat_id"] for c in calls if c.method == "sendMessage"] == [GROUP]
     assert "getChatMember" not in [c.method for c in calls]
-    assert (await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)).enabled
+    assert (await bot.stored_schedule(1)).enabled
 
 
 async def test_a_schedule_whose_first_search_fails_is_not_kept(
@@ -296,6 +304,6 @@ async def test_a_chat_that_refuses_text_posts_disables_the_schedule(bot: Bot, re
     bot.fake.fail_methods["sendMessage"] = ApiError(400, f"Bad Request: {refusal}")
     await bot.run_job(1)  # retrying tomorrow would not help
     del bot.fake.fail_methods["sendMessage"]
-    state = await bot_data_of(bot.app.bot_data).posting.store.get_schedule(1)
-    assert not state.enabled and refusal.lower() in state.last_error.lower()
+    state = await bot.stored_schedule(1)
+    assert not state.enabled and refusal.lower() in (state.last_error or "").lower()
     assert "post-schedule-1" not in bot.jobs()
