@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import random
 import re
+import sqlite3
 
 from bot.core.citation import parse_deep_link
 from bot.core.views import (
@@ -40,6 +42,8 @@ from store.search.query import MAX_QUERY_CHARS
 
 SOURCES_PAGE_SIZE = 8
 MAX_SUGGESTIONS = 3  # "not sure": at most this many of the closest passages are offered
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -80,6 +84,7 @@ class VerbatimService:
         self.db = db
         self.searcher = searcher
         self.epoch = epoch
+        self._write_failing = False  # recording a search failed: logged once until it works
 
     @classmethod
     async def create(cls, db: Database, searcher: QuoteSearch | None = None) -> VerbatimService:
@@ -98,7 +103,7 @@ class VerbatimService:
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
-        query_id = await self.db.remember_query(query)
+        query_id = await self.remember(query)
         result = await self.searcher.search(query, limit=2)
         if result.error:
             return Problem(result.error)
@@ -146,7 +151,7 @@ class VerbatimService:
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
-        query_id = await self.db.remember_query(query)
+        query_id = await self.remember(query)
         result = await self.searcher.search(query, limit=limit + 1, offset=offset)
         if result.error:
             return Problem(result.error)
@@ -165,6 +170,33 @@ class VerbatimService:
             notice=_join(notice, result.notice),
             suggestions=suggestions,
         )
+
+    async def remember(self, query: str) -> int:
+        """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":
+        the card then has no buttons that need one).
+
+        A database that cannot be written (a read-only file, a full disk) must not cost
+        the answer: the card is sent all the same, and the failure is logged once at
+        WARNING (again only after a write has succeeded since).
+        """
+        try:
+            query_id = await self.db.remember_query(query)
+        except sqlite3.OperationalError as exc:
+            if self._write_failing:
+                log.debug("still cannot record a search: %s", exc)
+            else:
+                self._write_failing = True
+                log.warning(
+                    "cannot record searches in the database (%s): answering without the "
+                    "buttons that need a stored search (other matches) until it can; "
+                    "not logged again meanwhile",
+                    exc,
+                )
+            return 0
+        if self._write_failing:
+            self._write_failing = False
+            log.info("searches are recorded in the database again")
+        return query_id
 
     async def _cards(
         self,
