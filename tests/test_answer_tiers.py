@@ -244,3 +244,25 @@ def test_a_card_with_long_also_in_titles_stays_within_the_limit() -> None:
     assert common.tg_len(text) <= common.MAX_MESSAGE
     also = next(line for line in text.split("\n") if line.startswith("<i>Also in: "))
     assert also.endswith(" and 4 more</i>") and "&lt;tags&gt; &amp;" in also
+
+
+def test_not_sure_with_pathological_titles_stays_within_the_limit() -> None:
+    nasty = "&<>" * 700  # every character escapes to four or five
+    cards = tuple(
+        Card(
+            paragraph=Paragraph(n, n, 7, nasty),
+            document=DocumentMeta(n, nasty, 9, "c", date=PartialDate(2020, 1, 1)),
+            epoch="abcdef",
+            spans=((30, 60),),
+            rank=n - 1,
+            suggested=True,
+        )
+        for n in (1, 2, 3)
+    )
+    message = render.render_not_sure(NotSure("q", 12345, cards, "A notice & more."))
+    assert common.tg_len(message.text) <= common.MAX_MESSAGE
+    assert message.text.startswith("<i>A notice &amp; more.</i>\nNot sure — ")
+    assert message.text.count(" · 1 January 2020 · ¶ 7\n") == 3  # cut titles, whole citation
+    assert message.reply_markup is not None
+    for row in message.reply_markup.inline_keyboard:
+        assert len(row[0].callback_data.encode()) <= 64  # type: ignore[union-attr]

@@ -16,7 +16,6 @@ from bot.telegram import callback_data as cb
 from bot.telegram.render.common import (
     ELLIPSIS,
     MAX_MESSAGE,
-    MAX_TITLE_CHARS,
     NOT_SURE_LABEL,
     RenderedMessage,
     card_footer,
@@ -32,6 +31,7 @@ from bot.telegram.render.common import (
 
 MAX_INLINE_QUERY = 256
 NOT_SURE_HEAD = "Not sure — nothing matches closely enough. Closest passages:"
+SUGGESTION_TITLE = 150  # characters of a suggestion's title in the "not sure" list
 SUGGESTION_EXCERPT = 160  # characters of a suggested passage shown around its matched words
 SUGGESTION_BUTTON = 48  # characters of a suggestion's button label
 _MATCH_LABELS = ("🔎 Other matches", "⏮ Best match")
@@ -102,22 +102,33 @@ def _show(card: Card, paragraph_id: int, label: str) -> InlineKeyboardButton:
 def render_not_sure(view: NotSure) -> RenderedMessage:
     """No answer, but passages that come close: say so plainly and list them (short
     citation and the words around what matched), with a button per passage that opens
-    it as a result card."""
+    it as a result card.  Shorter titles and excerpts when long ones would not fit."""
     head = f"<i>{esc(view.notice)}</i>\n" if view.notice else ""
-    blocks, rows = [], []
+    for title_chars, excerpt_chars in ((SUGGESTION_TITLE, SUGGESTION_EXCERPT), (60, 60)):
+        blocks = [
+            _suggestion(n, card, title_chars, excerpt_chars)
+            for n, card in enumerate(view.suggestions, start=1)
+        ]
+        text = head + esc(NOT_SURE_HEAD) + "\n\n" + "\n\n".join(blocks)
+        if tg_len(text) <= MAX_MESSAGE:
+            break
+    rows = []
     for n, card in enumerate(view.suggestions, start=1):
-        where = f"{short_citation(card.document)} · ¶ {card.paragraph.position}"
-        passage = excerpt(card.paragraph.text, card.spans, SUGGESTION_EXCERPT)
-        blocks.append(f"{n}. {esc(clip(where, MAX_TITLE_CHARS))}\n<i>{passage}</i>")
         action = cb.ShowParagraph(
             card.epoch, card.paragraph.id, card.paragraph.id, view.query_id, card.rank
         )
-        label = f"{n}. ¶ {card.paragraph.position} · {card.document.title}"
-        rows.append(
-            [InlineKeyboardButton(clip(label, SUGGESTION_BUTTON), callback_data=cb.encode(action))]
-        )
-    text = head + esc(NOT_SURE_HEAD) + "\n\n" + "\n\n".join(blocks)
+        label = clip(f"{n}. ¶ {card.paragraph.position} · {card.document.title}", SUGGESTION_BUTTON)
+        rows.append([InlineKeyboardButton(label, callback_data=cb.encode(action))])
     return RenderedMessage(text, InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _suggestion(n: int, card: Card, title_chars: int, excerpt_chars: int) -> str:
+    """``n. Title · date · ¶ N`` and, in italics, the words around what matched."""
+    document = card.document
+    date = f" · {document.date.display()}" if document.date else ""
+    where = f"{clip(document.title, title_chars)}{date} · ¶ {card.paragraph.position}"
+    passage = excerpt(card.paragraph.text, card.spans, excerpt_chars)
+    return f"{n}. {esc(where)}\n<i>{passage}</i>"
 
 
 def render_no_match(result: NoMatch) -> RenderedMessage:
