@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main as cli_main
 from bot.cli import search as cli_search
 from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.settings import load_settings
@@ -68,8 +69,10 @@ def test_json_output_has_the_contract_fields_and_spans_into_text(
         "score",
         "confidence",
         "spans",
+        "also_in",
     ):
         assert key in hit
+    assert hit["also_in"] == [] and "suggestion" not in hit
     assert (hit["title"], hit["date"], hit["place"]) == ("Flags", "2020-05-01", "Pyongyang")
     assert (hit["position"], hit["total"]) == (1, 2)
     assert hit["text"] == PARAGRAPHS[0] and hit["confidence"] in ("close", "exact")
@@ -110,6 +113,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in (
         "--json",
+        "--suggest",
         "--limit",
         "--collection",
         "--document",
@@ -119,3 +123,102 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--to",
     ):
         assert option in out
+
+
+# ---------------------------------------------------------------------- tiers
+
+NOT_SURE_QUERY = "mother heart servant people"  # ¶ 10 of the sample, reworded: no answer
+
+
+def test_suggestions_only_with_suggest_and_marked(
+    sample_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(sample_db)
+    assert _run(["search", NOT_SURE_QUERY, "--db", db]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert out == "No paragraph matches closely enough.\n"  # answers only
+    assert "--suggest shows them" in err
+    assert _run(["search", NOT_SURE_QUERY, "--db", db, "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == []
+
+    assert _run(["search", NOT_SURE_QUERY, "--db", db, "--suggest"]) == EXIT_OK
+    out = capsys.readouterr().out
+    head, first, *rest = out.split("\n\n")
+    assert head == cli_search.NOT_SURE
+    assert first.startswith("1. ") and " suggestion, not sure | " in first.split("\n")[0]
+    assert "¶ 10 of 32" in first and "[heart]" in first and "[mother]" in first
+    assert len(rest) <= 2
+
+    assert _run(["search", NOT_SURE_QUERY, "--db", db, "--suggest", "--json"]) == EXIT_OK
+    hits = json.loads(capsys.readouterr().out)
+    assert 1 <= len(hits) <= 3 and all(h["suggestion"] is True for h in hits)
+    assert hits[0]["position"] == 10
+
+    answer = "servent the peple with the heart of a mothr"
+    assert _run(["search", answer, "--db", db, "--suggest", "--json"]) == EXIT_OK
+    hits = json.loads(capsys.readouterr().out)
+    assert hits and all(h["suggestion"] is False for h in hits) and hits[0]["position"] == 10
+    assert _run(["search", answer, "--db", db, "--json"]) == EXIT_OK
+    assert all("suggestion" not in h for h in json.loads(capsys.readouterr().out))
+
+
+def test_one_answer_per_text_lists_the_other_documents(
+    db_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def add_reprint() -> None:
+        async with open_database(db_path) as db:
+            doc = ParsedDocument(
+                "Reprint",
+                ["An introduction of our own.", PARAGRAPHS[1]],
+                "reprint.txt",
+                "text",
+                date=PartialDate(2021, 6, 2),
+                collection="c2",
+            )
+            await db.insert_documents([(doc, "h2")])
+            await db.after_bulk_load()
+
+    asyncio.run(add_reprint())
+    assert _run(["search", "fight on the beeches", "--db", db_path, "--json"]) == EXIT_OK
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 1  # the same text twice is one answer
+    (other,) = hits[0]["also_in"]
+    assert {hits[0]["title"], other["title"]} == {"Flags", "Reprint"}
+    assert set(other) == {"document_id", "title", "date", "collection"}
+    assert other["date"] == ("2021-06-02" if other["title"] == "Reprint" else "2020-05-01")
+    assert _run(["search", "fight on the beeches", "--db", db_path]) == EXIT_OK
+    out = capsys.readouterr().out
+    date = "2 June 2021" if other["title"] == "Reprint" else "1 May 2020"
+    assert f"\n   Also in: {other['title']} ({date})" in out
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--limit", str(2**63)],
+        ["--limit", "0"],
+        ["--limit", "1000000"],
+        ["--limit", "-1"],
+        ["--document", str(2**63)],
+        ["--document", "99999999999999999999999"],
+    ],
+)
+def test_absurd_numbers_are_usage_errors(
+    db_path: str, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        _run(["search", "fight on the beaches", "--db", db_path, *option])
+    assert exit_.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"argument {option[0]}: must be " in err and "Traceback" not in err
+
+
+def test_show_context_out_of_range_is_a_usage_error(
+    db_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for value in (str(2**63), "-1", "100000"):
+        with pytest.raises(SystemExit) as exit_:
+            cli_main.main(["show", "1", "--db", db_path, "--context", value])
+        assert exit_.value.code == EXIT_USAGE
+        assert "argument --context: must be " in capsys.readouterr().err
+    assert cli_main.main(["show", "1", "--db", db_path, "--context", "1000"]) == EXIT_OK

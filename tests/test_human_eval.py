@@ -8,11 +8,15 @@ search finds what people remember there and refuses the negatives.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.human import CLASSES, DATA, evaluate_human, load_items, paragraph_key
+from bot.cli import main as cli
 
 
 def test_the_set_is_as_large_as_promised_and_split_once() -> None:
@@ -48,3 +52,22 @@ def test_on_the_sample_speech_people_s_recollections_are_found(sample_db: Path) 
     assert sample["r_at_1"] >= 0.7
     assert sample["suggestions_hold_right"] >= 0.8  # the rest are offered as "not sure"
     assert ev.negatives["answered"] <= 1
+
+
+def test_verbatim_eval_human_reports_the_split_asked_for(
+    sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["eval-human", str(sample_db), "--split", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"hand-written set, dev half, on {sample_db}\n")
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:] if line.strip()}
+    assert {"fragment", "reword", "keywords", "runon", "sample"} <= set(rows)
+    assert rows["sample"][0] == "20" and int(rows["sample"][1]) >= 14  # n, answered
+    assert cli.main(["eval-human", str(sample_db), "--split", "dev", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["split"] == "dev"
+    sample = next(r for r in report["by_corpus"] if r["name"] == "sample")
+    assert sample["queries"] == 20 and sample["answer_precision"] == 1.0
+    missing = tmp_path / "nothing.db"
+    assert cli.main(["eval-human", str(missing)]) == 3
+    assert "no such database" in capsys.readouterr().err and not missing.exists()

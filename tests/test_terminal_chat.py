@@ -215,6 +215,18 @@ def test_permalink_button_opens_the_paragraph(tmp_path: Path) -> None:
     assert out.count(f"¶ {position.group(1)} of 32") == 2
 
 
+def test_not_sure_lists_suggestions_and_a_number_opens_one(tmp_path: Path) -> None:
+    """The terminal shows the chat's "not sure" message; pressing 1 opens the closest."""
+    out = run_session(tmp_path, "mother heart servant people\n1\n")
+    assert "bot:\nNot sure — nothing matches closely enough. Closest passages:\n\n1. " in out
+    first = re.search(r"^  \[1\] 1\. ¶ (\d+) · ", out, re.M)
+    assert first and first.group(1) == "10"
+    assert "(pressed [1] 1. ¶ 10 · " in out
+    opened = out.split("(pressed [1]")[1]
+    assert re.search(r"bot \(edited message #\d+\):\n", opened)
+    assert "¶ 10 of 32 · sample\n🤔 not sure: one of the closest passages, not a match" in opened
+
+
 def test_html_to_terminal() -> None:
     html = (
         "<b>Title &amp; more</b>\n<blockquote expandable>one <b>two</b>\nthree</blockquote>"

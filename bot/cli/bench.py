@@ -1,6 +1,7 @@
 """Search benchmark subcommands: ``bench-build`` (a scale database of real paragraphs),
-``eval`` (search quality) and ``bench`` (search speed), over the tools in
-:mod:`bench`.  Benchmarks print numbers; none of them is a test.
+``eval`` (search quality on generated variants), ``eval-human`` (search quality on the
+hand-written set) and ``bench`` (search speed), over the tools in :mod:`bench`, which is
+imported only when one of them runs.  Benchmarks print numbers; none of them is a test.
 """
 
 from __future__ import annotations
@@ -58,6 +59,22 @@ def register(sub: Any) -> None:
         p.add_argument("--json", action="store_true", help="print all numbers as JSON")
         p.set_defaults(handler=_evaluate, report=name)
 
+    p = sub.add_parser(
+        "eval-human",
+        help="search quality on the hand-written queries, per class and corpus",
+        description="Run the hand-written evaluation set (bench/data/human_eval: fragments, "
+        "rewordings, keywords and run-on recall, plus on-domain negatives) against FILE: "
+        "R@1, the precision of the answers given, how often the right passage is among the "
+        "suggestions when no answer is given, and false accepts on the negatives. Queries "
+        "whose passage FILE does not hold are counted as absent. Tune on dev, report test.",
+    )
+    p.add_argument("db", metavar="FILE", help="the database to evaluate")
+    p.add_argument(
+        "--split", choices=("dev", "test", "all"), default="test", help="which half (test)"
+    )
+    p.add_argument("--json", action="store_true", help="print all numbers (and misses) as JSON")
+    p.set_defaults(handler=_evaluate_human)
+
 
 def _bench_build(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
@@ -95,4 +112,18 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(ev.as_json(), indent=1))
     else:
         print(format_quality(ev) if args.report == "eval" else format_speed(ev))
+    return EXIT_OK
+
+
+def _evaluate_human(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bench.human import evaluate_human, format_human
+
+    db = Path(args.db)
+    if not db.is_file():
+        print(f"verbatim eval-human: no such database: {db}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    ev = asyncio.run(evaluate_human(db, args.split))
+    print(json.dumps(ev.as_json(), indent=1) if args.json else format_human(ev))
     return EXIT_OK

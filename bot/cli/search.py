@@ -1,6 +1,9 @@
 """``verbatim search``: find a quotation from the command line (text or ``--json``).
 
-The search quality and speed tools (``eval``, ``bench``, ``bench-build``) are in
+Prints the answers only; with ``--suggest``, when there is no answer, also the closest
+passages, each marked as a suggestion ("not sure"), never as an answer.
+
+The search quality and speed tools (``eval``, ``eval-human``, ``bench``, ``bench-build``) are in
 :mod:`bot.cli.bench`.
 """
 
@@ -13,10 +16,14 @@ import re
 import sys
 from typing import Any
 
+from bot.cli.args import MAX_HITS, document_id, hit_count
 from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
-from bot.core.citation import citation_text
+from bot.core.citation import also_in_text, citation_text
 from bot.settings import Settings
-from store import Hit, Searcher, SearchFilters
+from store import Hit, Searcher, SearchFilters, SearchResult
+
+NO_MATCH = "No paragraph matches closely enough."
+NOT_SURE = "Not sure — no paragraph matches closely enough. Closest passages (suggestions):"
 
 _ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
@@ -27,14 +34,27 @@ def register(sub: Any) -> None:
         "search",
         help="find the paragraphs a (half-remembered) quotation comes from",
         description='Fuzzy search. "exact phrase" in quotes must appear; -word excludes a '
-        "word. Prints the hits best first, or nothing when no paragraph matches well enough.",
+        "word. Prints the answers best first, or says that no paragraph matches well enough; "
+        "with --suggest it then also prints the closest passages, marked as suggestions.",
     )
     p.add_argument("query", nargs="+", metavar="QUERY", help="words of the quotation")
     add_db_argument(p)
-    p.add_argument("--limit", type=int, default=5, metavar="N", help="at most N hits (5)")
+    p.add_argument(
+        "--limit",
+        type=hit_count,
+        default=5,
+        metavar="N",
+        help=f"at most N hits (5; {MAX_HITS} at most)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    p.add_argument(
+        "--suggest",
+        action="store_true",
+        help='when nothing is an answer, also print the closest passages as "not sure" '
+        'suggestions (JSON: every hit gets "suggestion": true or false)',
+    )
     p.add_argument("--collection", metavar="NAME", help="only this collection")
-    p.add_argument("--document", type=int, metavar="ID", help="only this document")
+    p.add_argument("--document", type=document_id, metavar="ID", help="only this document")
     p.add_argument("--speaker", metavar="NAME", help="only speakers whose name contains NAME")
     p.add_argument("--language", metavar="CODE", help="only documents in this language (en, ko)")
     p.add_argument(
@@ -61,6 +81,15 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "score": hit.score,
         "confidence": hit.confidence,
         "spans": [[start, end] for start, end in hit.spans],
+        "also_in": [
+            {
+                "document_id": other.id,
+                "title": other.title,
+                "date": other.date.iso() if other.date else None,
+                "collection": other.collection,
+            }
+            for other in hit.also_in
+        ],
     }
 
 
@@ -75,13 +104,37 @@ def highlight(text: str, spans: tuple[tuple[int, int], ...], mark: tuple[str, st
     return "".join(out)
 
 
-def _format_hit(n: int, hit: Hit, color: bool) -> str:
+def _format_hit(n: int, hit: Hit, color: bool, *, suggestion: bool = False) -> str:
     mark = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
+    also = f"\n   {also_in_text(hit.also_in)}" if hit.also_in else ""
+    quality = "suggestion, not sure" if suggestion else hit.confidence
     return (
-        f"{n}. {hit.score:.0f} {hit.confidence} | {hit.document.title} | "
+        f"{n}. {hit.score:.0f} {quality} | {hit.document.title} | "
         f"{citation_text(hit.document, hit.position)} | id {hit.paragraph.id}\n"
-        f"   {highlight(hit.paragraph.text, hit.spans, mark)}"
+        f"   {highlight(hit.paragraph.text, hit.spans, mark)}{also}"
     )
+
+
+def _as_json(result: SearchResult, suggest: bool) -> str:
+    """The JSON array: the answers; with ``suggest``, then the suggestions, every hit
+    marked ``"suggestion": true`` or ``false``."""
+    if not suggest:
+        return json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=1)
+    marked = [{**hit_to_json(h), "suggestion": False} for h in result.hits]
+    marked += [{**hit_to_json(h), "suggestion": True} for h in result.suggestions]
+    return json.dumps(marked, ensure_ascii=False, indent=1)
+
+
+def _as_text(result: SearchResult, suggest: bool) -> str:
+    color = sys.stdout.isatty()
+    if result.hits:
+        return "\n\n".join(_format_hit(n, h, color) for n, h in enumerate(result.hits, 1))
+    if not (suggest and result.suggestions):
+        return NO_MATCH
+    offered = (
+        _format_hit(n, h, color, suggestion=True) for n, h in enumerate(result.suggestions, 1)
+    )
+    return NOT_SURE + "\n\n" + "\n\n".join(offered)
 
 
 def _filters(args: argparse.Namespace) -> SearchFilters | str:
@@ -104,9 +157,6 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(filters, str):
         print(f"verbatim search: {filters}", file=sys.stderr)
         return EXIT_USAGE
-    if args.limit < 1:
-        print("verbatim search: --limit must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
 
     async def work() -> int:
         async with open_for_reading(settings) as db:
@@ -120,13 +170,14 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
                 print("[]")
             print(f"verbatim search: {result.error}", file=sys.stderr)
             return EXIT_USAGE
-        if args.json:
-            print(json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=1))
-        elif not result.hits:
-            print("No paragraph matches closely enough.")
-        else:
-            color = sys.stdout.isatty()
-            print("\n\n".join(_format_hit(n, h, color) for n, h in enumerate(result.hits, 1)))
+        print(_as_json(result, args.suggest) if args.json else _as_text(result, args.suggest))
+        if result.suggestions and not args.suggest:
+            count = len(result.suggestions)
+            print(
+                f"({count} close passage{'s' if count > 1 else ''}, not sure enough to be an "
+                "answer: --suggest shows them)",
+                file=sys.stderr,
+            )
         return EXIT_OK
 
     return asyncio.run(work())

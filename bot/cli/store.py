@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.args import context_count
 from bot.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -56,7 +57,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("show", help="print a paragraph with its neighbours and citation")
     p.add_argument("paragraph_id", type=paragraph_id, metavar="PARAGRAPH_ID")
     add_db_argument(p)
-    p.add_argument("--context", type=int, default=1, metavar="N", help="neighbours each side")
+    p.add_argument(
+        "--context", type=context_count, default=1, metavar="N", help="neighbours each side"
+    )
     p.set_defaults(handler=_show)
 
     p = sub.add_parser(

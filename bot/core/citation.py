@@ -6,10 +6,14 @@ No Telegram imports here, so ``verbatim show`` stays fast to start.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.digits import parse_digits
 from store.models import DocumentMeta
 
 DEEP_LINK_PREFIX = "p_"
+ALSO_IN_SHOWN = 3  # "Also in": this many documents by name, then "and N more"
+ALSO_IN_TITLE_CHARS = 80  # each title cut to this many characters
 
 
 def citation_text(document: DocumentMeta, position: int | None = None) -> str:
@@ -31,6 +35,21 @@ def short_citation(document: DocumentMeta) -> str:
     """Plain-text title and date, for lists and inline result titles."""
     date = f" · {document.date.display()}" if document.date else ""
     return f"{document.title}{date}"
+
+
+def also_in_text(documents: Sequence[DocumentMeta]) -> str:
+    """``Also in: <title> (<date>), … and N more``: the other documents in which the same
+    paragraph text is stored (plain text; empty when there are none)."""
+    if not documents:
+        return ""
+    names = []
+    for document in documents[:ALSO_IN_SHOWN]:
+        title = " ".join(document.title.split())
+        if len(title) > ALSO_IN_TITLE_CHARS:
+            title = title[: ALSO_IN_TITLE_CHARS - 1].rstrip() + "…"
+        names.append(f"{title} ({document.date.display()})" if document.date else title)
+    rest = len(documents) - len(names)
+    return "Also in: " + ", ".join(names) + (f" and {rest} more" if rest else "")
 
 
 def parse_deep_link(payload: str) -> int | None:

@@ -34,7 +34,7 @@ from bot.core.access import (
 from bot.core.digits import parse_digits
 from bot.core.posting_args import ChatRef, PostingError, ScheduleSpec
 from bot.core.service import VerbatimService
-from bot.core.views import Card, NoMatch, Problem
+from bot.core.views import Card, NoMatch, NotSure, Problem
 from store import PostingStore, PostSchedule, PostTarget, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -192,9 +192,10 @@ class PostingService:
 
     async def post(
         self, where: ChatInfo, query: str, thread_id: int | None = None
-    ) -> tuple[Card, PostedMessage] | NoMatch | Problem:
+    ) -> tuple[Card, PostedMessage] | NotSure | NoMatch | Problem:
         """/post: publish the best match for ``query`` (the same search as /q) in
-        ``where``; what the search said instead when nothing matches (nothing is posted)."""
+        ``where``; what the search said instead when it has no answer (nothing is posted:
+        suggestions are offered as to /q, never posted)."""
         outcome = await self.service.search(query)
         if not isinstance(outcome, Card):
             return outcome

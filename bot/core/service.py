@@ -2,17 +2,23 @@
 
 Handlers (chat commands, inline mode, the terminal ``verbatim chat``) call these
 methods and get plain values back (the :mod:`bot.core.views` types :class:`Card`,
-:class:`NoMatch`, :class:`Problem`, :class:`Gone`, ...), which renderers import from
-there; :mod:`bot.telegram.render` turns them into Telegram HTML.  Nothing here knows
-about Telegram updates, so the same behaviour is shared by every surface.
+:class:`NotSure`, :class:`NoMatch`, :class:`Problem`, :class:`Gone`, ...), which renderers
+import from there; :mod:`bot.telegram.render` turns them into Telegram HTML.  Nothing here
+knows about Telegram updates, so the same behaviour is shared by every surface.
+
+Answers come in tiers: a card when the search has an answer; when it has none but some
+passages come close, :class:`NotSure` with one to three of them as suggested cards (never
+as the answer); otherwise :class:`NoMatch` with tips.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import random
 import re
+import sqlite3
 
 from bot.core.citation import parse_deep_link
 from bot.core.views import (
@@ -24,6 +30,7 @@ from bot.core.views import (
     CardPage,
     Gone,
     NoMatch,
+    NotSure,
     Problem,
     SearchOutcome,
     SourcesView,
@@ -34,6 +41,9 @@ from store import Database, Hit, QuoteSearch, Searcher, match_spans, parse_query
 from store.search.query import MAX_QUERY_CHARS
 
 SOURCES_PAGE_SIZE = 8
+MAX_SUGGESTIONS = 3  # "not sure": at most this many of the closest passages are offered
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -53,6 +63,10 @@ def normalize_query(text: str) -> tuple[str, str | None]:
     return cut, f"Your text was long, so I searched its first {len(cut)} characters."
 
 
+def _join(*notices: str | None) -> str | None:
+    return " ".join(n for n in notices if n) or None
+
+
 def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
     """Spans of the words of ``text`` that match ``query``, as the search marks them.
 
@@ -70,6 +84,7 @@ class VerbatimService:
         self.db = db
         self.searcher = searcher
         self.epoch = epoch
+        self._write_failing = False  # recording a search failed: logged once until it works
 
     @classmethod
     async def create(cls, db: Database, searcher: QuoteSearch | None = None) -> VerbatimService:
@@ -83,59 +98,115 @@ class VerbatimService:
     # ------------------------------------------------------------------ search
 
     async def search(self, text: str) -> SearchOutcome:
-        """The best match for what the user remembers, or why there is none."""
+        """The best match for what the user remembers; when nothing is an answer, the
+        closest passages as suggestions (:class:`NotSure`); else why there is none."""
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
-        query_id = await self.db.remember_query(query)
-        outcome = await self._hit_card(query, query_id, 0, notice)
-        if isinstance(outcome, Gone):
-            return NoMatch(query, no_match_tips(query), notice)
-        return outcome
+        query_id = await self.remember(query)
+        result = await self.searcher.search(query, limit=2)
+        if result.error:
+            return Problem(result.error)
+        notices = _join(notice, result.notice)
+        if result.hits:
+            cards = await self._cards(query, query_id, 0, result.hits[:1], len(result.hits) > 1)
+            return dataclasses.replace(cards[0], notice=notices)
+        if result.suggestions:
+            offered = result.suggestions[:MAX_SUGGESTIONS]
+            cards = await self._cards(query, query_id, 0, offered, False, suggested=True)
+            return NotSure(query, query_id, tuple(cards), notices)
+        return NoMatch(query, no_match_tips(query), notice)
 
     async def match(self, query_id: int, rank: int) -> Card | Problem | Gone:
-        """Hit number ``rank`` of a stored query (for "other matches")."""
+        """Hit number ``rank`` of a stored query (for "other matches"); when the query
+        has no answers, suggestion number ``rank`` (a card marked ``suggested``)."""
         query = await self.db.get_query(query_id)
         if query is None:
             return QUERY_GONE
-        return await self._hit_card(query, query_id, rank, None)
+        return await self._ranked(query, query_id, rank)
+
+    async def _ranked(self, query: str, query_id: int, rank: int) -> Card | Problem | Gone:
+        result = await self.searcher.search(query, limit=2, offset=rank)
+        if result.error:
+            return Problem(result.error)
+        if result.hits:
+            more = len(result.hits) > 1
+            return (await self._cards(query, query_id, rank, result.hits[:1], more))[0]
+        if rank:  # suggestions come with the first page, and only when it has no answer
+            result = await self.searcher.search(query, limit=1)
+            if result.error or result.hits:
+                return NO_MORE
+        offered = result.suggestions[:MAX_SUGGESTIONS]
+        if rank >= len(offered):
+            return NO_MORE
+        more = rank + 1 < len(offered)
+        hit = offered[rank : rank + 1]
+        return (await self._cards(query, query_id, rank, hit, more, suggested=True))[0]
 
     async def search_page(
         self, text: str, *, offset: int = 0, limit: int = 10
     ) -> CardPage | Problem:
-        """Hits ``offset .. offset+limit-1`` of a search as cards (for inline mode's paging)."""
+        """Hits ``offset .. offset+limit-1`` of a search as cards (for inline mode's paging);
+        a first page without answers carries the suggestions, if any."""
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
-        query_id = await self.db.remember_query(query)
+        query_id = await self.remember(query)
         result = await self.searcher.search(query, limit=limit + 1, offset=offset)
         if result.error:
             return Problem(result.error)
         more = len(result.hits) > limit
         cards = await self._cards(query, query_id, offset, result.hits[:limit], more)
+        suggestions: list[Card] = []
+        if not cards and result.suggestions:
+            offered = result.suggestions[:MAX_SUGGESTIONS]
+            suggestions = await self._cards(query, query_id, 0, offered, False, suggested=True)
         return CardPage(
             query=query,
             query_id=query_id,
             cards=cards,
             offset=offset,
             next_offset=offset + limit if more else None,
-            notice=" ".join(n for n in (notice, result.notice) if n) or None,
+            notice=_join(notice, result.notice),
+            suggestions=suggestions,
         )
 
-    async def _hit_card(
-        self, query: str, query_id: int, rank: int, notice: str | None
-    ) -> Card | Problem | Gone:
-        result = await self.searcher.search(query, limit=2, offset=rank)
-        if result.error:
-            return Problem(result.error)
-        if not result.hits:
-            return NO_MORE
-        cards = await self._cards(query, query_id, rank, result.hits[:1], len(result.hits) > 1)
-        notices = " ".join(n for n in (notice, result.notice) if n) or None
-        return dataclasses.replace(cards[0], notice=notices)
+    async def remember(self, query: str) -> int:
+        """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":
+        the card then has no buttons that need one).
+
+        A database that cannot be written (a read-only file, a full disk) must not cost
+        the answer: the card is sent all the same, and the failure is logged once at
+        WARNING (again only after a write has succeeded since).
+        """
+        try:
+            query_id = await self.db.remember_query(query)
+        except sqlite3.OperationalError as exc:
+            if self._write_failing:
+                log.debug("still cannot record a search: %s", exc)
+            else:
+                self._write_failing = True
+                log.warning(
+                    "cannot record searches in the database (%s): answering without the "
+                    "buttons that need a stored search (other matches) until it can; "
+                    "not logged again meanwhile",
+                    exc,
+                )
+            return 0
+        if self._write_failing:
+            self._write_failing = False
+            log.info("searches are recorded in the database again")
+        return query_id
 
     async def _cards(
-        self, query: str, query_id: int, first_rank: int, hits: list[Hit], more: bool
+        self,
+        query: str,
+        query_id: int,
+        first_rank: int,
+        hits: list[Hit],
+        more: bool,
+        *,
+        suggested: bool = False,
     ) -> list[Card]:
         neighbours = await self.db.neighbour_ids([h.paragraph.id for h in hits])
         return [
@@ -152,6 +223,8 @@ class VerbatimService:
                 rank=first_rank + n,
                 anchor_id=hit.paragraph.id,
                 has_more=more or n < len(hits) - 1,
+                also_in=hit.also_in,
+                suggested=suggested,
             )
             for n, hit in enumerate(hits)
         ]
@@ -163,8 +236,10 @@ class VerbatimService:
     ) -> Card | Gone:
         """A paragraph as a card (context navigation, deep links), or why it is gone.
 
-        When it is the matched paragraph of a stored query, the query's words are
-        highlighted again.
+        When it is the matched paragraph of a stored query (back to the match, or a
+        suggestion opened from "not sure"), it is shown as the search found it — its
+        confidence, or marked as a suggestion — if the search still ranks it ``rank``;
+        else with the query's words highlighted again.
         """
         paragraph = await self.db.get_paragraph(paragraph_id)
         if paragraph is None:
@@ -175,6 +250,9 @@ class VerbatimService:
         query = await self.db.get_query(query_id) if query_id else None
         spans: tuple[tuple[int, int], ...] = ()
         if query and paragraph.id == anchor_id:
+            found = await self._ranked(query, query_id, rank)
+            if isinstance(found, Card) and found.paragraph.id == paragraph.id:
+                return found
             spans = highlight_spans(paragraph.text, query)
         prev_id, next_id = (await self.db.neighbour_ids([paragraph.id])).get(
             paragraph.id, (None, None)

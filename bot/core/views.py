@@ -22,6 +22,9 @@ class Card:
     reached with ◀ ▶); ``query_id`` is 0 when the card does not come from a search
     (random paragraph, deep link).  ``has_more`` says whether hit ``rank + 1`` may exist.
     ``prev_id`` / ``next_id`` are the neighbouring paragraphs' ids, ``None`` at the ends.
+    ``also_in`` lists the other documents where the very same paragraph text is stored
+    (the search gives one answer per text).  ``suggested``: the search found no answer and
+    this is one of the closest passages, to be shown as "not sure", never as the answer.
     """
 
     paragraph: Paragraph
@@ -37,6 +40,8 @@ class Card:
     notice: str | None = None
     prev_id: int | None = None
     next_id: int | None = None
+    also_in: tuple[DocumentMeta, ...] = ()  # other documents holding the same text
+    suggested: bool = False  # not an answer: one of the closest passages, offered as such
 
     @property
     def is_anchor(self) -> bool:
@@ -46,13 +51,32 @@ class Card:
 
 @dataclass(frozen=True, slots=True)
 class CardPage:
-    """A page of search hits as cards; ``next_offset`` is ``None`` on the last page."""
+    """A page of search hits as cards; ``next_offset`` is ``None`` on the last page.
+
+    ``suggestions`` (first page only, and only when ``cards`` is empty): the closest
+    passages, as suggested cards, when nothing is an answer.
+    """
 
     query: str
     query_id: int
     cards: list[Card]
     offset: int
     next_offset: int | None
+    notice: str | None = None
+    suggestions: list[Card] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NotSure:
+    """A search found no answer, but one to three passages come close: offered as
+    suggestions (cards with ``suggested`` set), never as the answer.
+
+    ``query_id`` is 0 when the query could not be stored (the suggestions' cards then
+    have no buttons that need it)."""
+
+    query: str
+    query_id: int
+    suggestions: tuple[Card, ...]
     notice: str | None = None
 
 
@@ -99,7 +123,7 @@ class StatsView:
     collections: list[dict[str, Any]] = field(default_factory=list)
 
 
-SearchOutcome = Card | NoMatch | Problem
+SearchOutcome = Card | NotSure | NoMatch | Problem
 
 STALE = Gone("This button is older than the current database. Please search again.")
 PARAGRAPH_GONE = Gone("That passage is no longer in the database. Please search again.")

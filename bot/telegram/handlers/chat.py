@@ -16,7 +16,7 @@ from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
-from bot.core.views import STALE, Card, Gone, NoMatch, Problem, SearchOutcome
+from bot.core.views import STALE, Card, Gone, NoMatch, NotSure, Problem, SearchOutcome
 from bot.telegram import callback_data as cb
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.render import chat as render
@@ -53,6 +53,8 @@ def render_outcome(outcome: SearchOutcome | Gone, bot_username: str | None) -> R
     """The message for whatever a search or a paragraph lookup returned."""
     if isinstance(outcome, Card):
         return render.render_card(outcome, bot_username)
+    if isinstance(outcome, NotSure):
+        return render.render_not_sure(outcome)
     if isinstance(outcome, NoMatch):
         return render.render_no_match(outcome)
     return render_text(outcome.message)

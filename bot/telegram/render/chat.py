@@ -1,5 +1,5 @@
-"""The Telegram HTML of chat answers: the result card and its keyboard, no match, help,
-sources, stats, and the command list.
+"""The Telegram HTML of chat answers: the result card and its keyboard, "not sure" with the
+closest passages, no match, help, sources, stats, and the command list.
 
 The result card works the same in a chat and in a message sent through inline mode.
 The pieces every renderer shares (escaping, the paragraph with its matched words, the
@@ -11,15 +11,18 @@ from __future__ import annotations
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.citation import short_citation
-from bot.core.views import Card, NoMatch, SourcesView, StatsView
+from bot.core.views import Card, NoMatch, NotSure, SourcesView, StatsView
 from bot.telegram import callback_data as cb
 from bot.telegram.render.common import (
     ELLIPSIS,
     MAX_MESSAGE,
+    NOT_SURE_LABEL,
     RenderedMessage,
     card_footer,
+    clip,
     confidence_label,
     esc,
+    excerpt,
     paragraph_html,
     permalink,
     plural,
@@ -27,6 +30,11 @@ from bot.telegram.render.common import (
 )
 
 MAX_INLINE_QUERY = 256
+NOT_SURE_HEAD = "Not sure — nothing matches closely enough. Closest passages:"
+SUGGESTION_TITLE = 150  # characters of a suggestion's title in the "not sure" list
+SUGGESTION_EXCERPT = 160  # characters of a suggested passage shown around its matched words
+SUGGESTION_BUTTON = 48  # characters of a suggestion's button label
+_MATCH_LABELS = ("🔎 Other matches", "⏮ Best match")
 
 COMMANDS = (
     BotCommand("q", "Find a quotation: /q words you remember"),
@@ -46,6 +54,8 @@ def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
     tail_lines = card_footer(card)
     if card.query and not card.is_anchor:
         tail_lines.append("<i>Context around your match</i>")
+    elif card.suggested:
+        tail_lines.append(NOT_SURE_LABEL)
     elif card.confidence:
         tail_lines.append(confidence_label(card.confidence, marked=True))
     tail = "\n" + "\n".join(tail_lines)
@@ -67,12 +77,13 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     search_row = []
     if card.query_id and not card.is_anchor:
         search_row.append(_show(card, card.anchor_id, "↩ Back to match"))
+    other, first = ("🔎 Other passages", "⏮ Closest passage") if card.suggested else _MATCH_LABELS
     if card.query_id and card.has_more:
         data = cb.encode(cb.ShowMatch(card.epoch, card.query_id, card.rank + 1))
-        search_row.append(InlineKeyboardButton("🔎 Other matches", callback_data=data))
+        search_row.append(InlineKeyboardButton(other, callback_data=data))
     if card.query_id and card.rank > 0:
         data = cb.encode(cb.ShowMatch(card.epoch, card.query_id, 0))
-        search_row.append(InlineKeyboardButton("⏮ Best match", callback_data=data))
+        search_row.append(InlineKeyboardButton(first, callback_data=data))
     if search_row:
         rows.append(search_row)
     share_query = card.query or " ".join(card.paragraph.text.split()[:8])
@@ -86,6 +97,38 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
 def _show(card: Card, paragraph_id: int, label: str) -> InlineKeyboardButton:
     action = cb.ShowParagraph(card.epoch, paragraph_id, card.anchor_id, card.query_id, card.rank)
     return InlineKeyboardButton(label, callback_data=cb.encode(action))
+
+
+def render_not_sure(view: NotSure) -> RenderedMessage:
+    """No answer, but passages that come close: say so plainly and list them (short
+    citation and the words around what matched), with a button per passage that opens
+    it as a result card.  Shorter titles and excerpts when long ones would not fit."""
+    head = f"<i>{esc(view.notice)}</i>\n" if view.notice else ""
+    for title_chars, excerpt_chars in ((SUGGESTION_TITLE, SUGGESTION_EXCERPT), (60, 60)):
+        blocks = [
+            _suggestion(n, card, title_chars, excerpt_chars)
+            for n, card in enumerate(view.suggestions, start=1)
+        ]
+        text = head + esc(NOT_SURE_HEAD) + "\n\n" + "\n\n".join(blocks)
+        if tg_len(text) <= MAX_MESSAGE:
+            break
+    rows = []
+    for n, card in enumerate(view.suggestions, start=1):
+        action = cb.ShowParagraph(
+            card.epoch, card.paragraph.id, card.paragraph.id, view.query_id, card.rank
+        )
+        label = clip(f"{n}. ¶ {card.paragraph.position} · {card.document.title}", SUGGESTION_BUTTON)
+        rows.append([InlineKeyboardButton(label, callback_data=cb.encode(action))])
+    return RenderedMessage(text, InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _suggestion(n: int, card: Card, title_chars: int, excerpt_chars: int) -> str:
+    """``n. Title · date · ¶ N`` and, in italics, the words around what matched."""
+    document = card.document
+    date = f" · {document.date.display()}" if document.date else ""
+    where = f"{clip(document.title, title_chars)}{date} · ¶ {card.paragraph.position}"
+    passage = excerpt(card.paragraph.text, card.spans, excerpt_chars)
+    return f"{n}. {esc(where)}\n<i>{passage}</i>"
 
 
 def render_no_match(result: NoMatch) -> RenderedMessage:

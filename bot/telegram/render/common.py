@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
-from bot.core.citation import citation_text, deep_link_payload
+from bot.core.citation import also_in_text, citation_text, deep_link_payload
 from bot.core.views import Card
 from store.models import Confidence
 
@@ -23,6 +23,8 @@ MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
 SHORT_PARAGRAPH = 900  # paragraphs up to this long are shown whole in one blockquote
 WINDOW = 600  # the visible matched window of a longer paragraph
 ELLIPSIS = "…"
+
+NOT_SURE_LABEL = "🤔 not sure: one of the closest passages, not a match"
 
 # the words for each confidence, and what the result card adds around them
 _CONFIDENCE: dict[Confidence, tuple[str, str, str]] = {
@@ -115,7 +117,9 @@ def window(text: str, spans: tuple[tuple[int, int], ...], size: int) -> tuple[in
     return start, end
 
 
-def _excerpt(text: str, spans: tuple[tuple[int, int], ...], size: int) -> str:
+def excerpt(text: str, spans: tuple[tuple[int, int], ...], size: int) -> str:
+    """Escaped HTML of at most ``size`` characters of ``text`` around the matched words
+    (in bold), with an ellipsis where it is cut."""
     start, end = window(text, spans, size)
     lead = ELLIPSIS if start > 0 else ""
     tail = ELLIPSIS if end < len(text) else ""
@@ -129,11 +133,11 @@ def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -
         return whole
     size = min(WINDOW, budget // 2)
     while size > 20:
-        visible = f"<blockquote>{_excerpt(text, spans, size)}</blockquote>"
+        visible = f"<blockquote>{excerpt(text, spans, size)}</blockquote>"
         rest = budget - tg_len(visible) - len("\n<blockquote expandable></blockquote>")
         full_size = len(text)
         while full_size > 20:
-            full = _excerpt(text, spans, full_size)
+            full = excerpt(text, spans, full_size)
             if tg_len(full) <= rest:
                 return f"{visible}\n<blockquote expandable>{full}</blockquote>"
             full_size = int(full_size * 0.85)
@@ -167,11 +171,15 @@ def confidence_label(confidence: Confidence, *, marked: bool) -> str:
 
 
 def card_footer(card: Card) -> list[str]:
-    """The lines under a passage: its document's title in bold, then the citation.
+    """The lines under a passage: its document's title in bold, then the citation, then
+    the other documents holding the same text (``Also in: …``), if any.
 
-    Metadata comes from ingested files: both are capped so that a card always fits.
+    Metadata comes from ingested files: each line is capped so that a card always fits.
     """
-    return [
+    lines = [
         f"<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>",
         esc(clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)),
     ]
+    if card.also_in:
+        lines.append(f"<i>{esc(also_in_text(card.also_in))}</i>")
+    return lines

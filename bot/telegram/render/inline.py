@@ -4,6 +4,10 @@ The message an inline result sends is the very same result card as in a chat
 (:func:`bot.telegram.render.chat.render_card`: HTML, highlight, citation, ◀ ▶ and
 permalink buttons), whose HTML comes from there.  What is added here is plain text for the
 result list (title, description) and the answer's paging and caching.
+
+A search without an answer lists its closest passages as suggestions, each titled
+``Not sure: …`` (the card it sends says so too); with no suggestions either, one
+explanatory result says that nothing matches.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ DEFAULT_CACHE_SECONDS = 60  # the empty-query list follows what people choose
 PROBLEM_CACHE_SECONDS = 10
 START_PARAMETER = "inline"  # /start inline: the private chat opens with /help
 RESULT_PREFIX = "p"  # result id: p<paragraph id>
+NOT_SURE_PREFIX = "Not sure: "  # the title of a suggestion in the result list
 NO_MATCH_ID = "none"
 PROBLEM_ID = "problem"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -82,11 +87,13 @@ def matched_sentence(
 
 
 def result_title(card: Card) -> str:
-    """Short citation for the result list: title (clipped), date, ¶ N."""
+    """Short citation for the result list: title (clipped), date, ¶ N; a suggestion's
+    starts with ``Not sure:``."""
     document = card.document
+    head = NOT_SURE_PREFIX if card.suggested else ""
     tail = f" · {document.date.display()}" if document.date else ""
     tail += f" · ¶ {card.paragraph.position}"
-    return common.clip(document.title, max(20, TITLE_CHARS - len(tail))) + tail
+    return head + common.clip(document.title, max(20, TITLE_CHARS - len(head + tail))) + tail
 
 
 def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticle:
@@ -106,8 +113,11 @@ def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticl
 def page_answer(
     page: CardPage, bot_username: str | None, *, cache_time: int = SEARCH_CACHE_SECONDS
 ) -> InlineAnswer:
-    """One page of cards; a first page without any is a no-match answer."""
+    """One page of cards; a first page without any lists the suggestions ("Not sure: …"),
+    or, without those either, is a no-match answer."""
     if not page.cards and page.offset == 0 and page.query:
+        if page.suggestions:
+            return suggestions_answer(page.suggestions, bot_username)
         return no_match_answer(page.query)
     return InlineAnswer(
         results=[card_result(card, bot_username) for card in page.cards],
@@ -115,6 +125,13 @@ def page_answer(
         next_offset=str(page.next_offset) if page.next_offset is not None else None,
         button=PRIVATE_CHAT_BUTTON if not page.query and page.offset == 0 else None,
     )
+
+
+def suggestions_answer(cards: list[Card], bot_username: str | None) -> InlineAnswer:
+    """No answer, but passages that come close: each one as a result titled ``Not sure:``
+    (sending it sends its card, marked as not sure)."""
+    results = [card_result(card, bot_username) for card in cards]
+    return InlineAnswer(results, SEARCH_CACHE_SECONDS, None, None)
 
 
 def no_match_answer(query: str) -> InlineAnswer:
