@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from store import Searcher, open_database
+from store.text.norm import joined_words
 
 DATA = Path(__file__).parent / "data" / "human_eval"
 SPLITS = ("dev", "test", "all")
@@ -128,18 +129,34 @@ class Outcome:
     first: str | None  # the first answer's (or suggestion's) paragraph key
 
 
-async def resolve(db_path: Path) -> dict[str, set[int]]:
-    """Every paragraph key of the database at ``db_path`` with its paragraph ids."""
-    keys: dict[str, set[int]] = defaultdict(set)
+async def resolve(db_path: Path, wanted: set[str]) -> dict[str, str]:
+    """The ``wanted`` paragraph keys found in the database at ``db_path``, each with its
+    paragraph's folded words."""
+    found: dict[str, str] = {}
     async with open_database(db_path) as db:
         async for batch in db.iter_paragraph_texts():
-            for pid, text in batch:
-                keys[paragraph_key(text)].add(pid)
-    return keys
+            for _, text in batch:
+                key = paragraph_key(text)
+                if key in wanted:
+                    found[key] = joined_words(text)
+    return found
 
 
-async def run_items(db_path: Path, items: Sequence[Item]) -> list[Outcome]:
-    """Search every item in the database at ``db_path`` (one connection, as the CLI does)."""
+def is_right(item: Item, text: str, expected: dict[str, str]) -> bool:
+    """Whether a hit's paragraph ``text`` is right for ``item``: it is the expected
+    paragraph, or holds it whole (a scale database's windows of consecutive paragraphs
+    count as right, as in the generated evaluation)."""
+    if paragraph_key(text) in item.keys:
+        return True
+    joined = f" {joined_words(text)} "
+    return any(f" {expected[k]} " in joined for k in item.keys if k in expected)
+
+
+async def run_items(
+    db_path: Path, items: Sequence[Item], expected: dict[str, str]
+) -> list[Outcome]:
+    """Search every item in the database at ``db_path`` (one connection, as the CLI
+    does); ``expected``: see :func:`resolve`."""
     outcomes: list[Outcome] = []
     async with open_database(db_path) as db:
         searcher = Searcher(db)
@@ -147,17 +164,18 @@ async def run_items(db_path: Path, items: Sequence[Item]) -> list[Outcome]:
             start = time.perf_counter()
             result = await searcher.search(item.query, limit=5)
             ms = (time.perf_counter() - start) * 1000
-            answer = [paragraph_key(h.paragraph.text) for h in result.hits]
-            offered = [paragraph_key(h.paragraph.text) for h in result.suggestions]
+            answer = [h.paragraph.text for h in result.hits]
+            offered = [h.paragraph.text for h in result.suggestions]
+            first = next(iter(answer or offered), None)
             outcomes.append(
                 Outcome(
                     item,
                     bool(answer),
-                    bool(answer) and answer[0] in item.keys,
+                    bool(answer) and is_right(item, answer[0], expected),
                     bool(offered),
-                    any(k in item.keys for k in offered),
+                    any(is_right(item, t, expected) for t in offered),
                     ms,
-                    next(iter(answer or offered), None),
+                    paragraph_key(first) if first is not None else None,
                 )
             )
     return outcomes
@@ -188,9 +206,9 @@ async def evaluate_human(
     Positives whose paragraph is not in the database (a scale database holds out some
     speeches) are counted as ``unresolved`` and not searched."""
     items = load_items(paths, split)
-    keys = await resolve(db_path)
-    present = [i for i in items if i.cls == "negative" or any(k in keys for k in i.keys)]
-    outcomes = await run_items(db_path, present)
+    expected = await resolve(db_path, {k for i in items for k in i.keys})
+    present = [i for i in items if i.cls == "negative" or any(k in expected for k in i.keys)]
+    outcomes = await run_items(db_path, present, expected)
     classes: dict[str, Tally] = defaultdict(Tally)
     corpora: dict[str, Tally] = defaultdict(Tally)
     positives, negatives = Tally(), Tally()

@@ -17,21 +17,26 @@ from collections.abc import Callable
 from rapidfuzz import fuzz
 
 from store.db import Database
-from store.models import Hit
+from store.models import Hit, Paragraph
 from store.search.answer import Decision
 from store.search.query import ParsedQuery
 from store.search.ranking import Scored, hit_spans
 from store.text.norm import joined_words
 
-RELATED_CHECKED = 10  # best paragraphs looked up to tell neighbours and near-copies apart
+RELATED_CHECKED = 40  # best paragraphs looked up to tell neighbours and near-copies apart
+RELATED_REACH = 30.0  # ... those scoring at most this much below the best
 NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one text
 COPY_ENDS = 400  # characters at each end compared to tell copies
 
 
-def near_copies(first: str, second: str) -> bool:
-    """Whether two paragraphs are copies of one text with small differences: lengths
-    within a tenth, and their first and last ``COPY_ENDS`` folded characters alike."""
-    a, b = joined_words(first), joined_words(second)
+def near_copies(a: str, b: str) -> bool:
+    """Whether two paragraphs, given as their folded words (``joined_words``), carry
+    one text: one holds the other whole (a speech reprinted inside a longer article),
+    or they are copies with small differences (lengths within a tenth, their first and
+    last ``COPY_ENDS`` characters alike)."""
+    shorter, longer = sorted((a, b), key=len)
+    if shorter and f" {shorter} " in f" {longer} ":
+        return True
     if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
         return False
     return (
@@ -41,9 +46,17 @@ def near_copies(first: str, second: str) -> bool:
 
 
 async def related_paragraphs(db: Database, scored: list[Scored]) -> Callable[[int, int], bool]:
-    """Whether two of the ``RELATED_CHECKED`` best of ``scored`` (by paragraph id) are one
-    text: neighbours in one document, or near-copies in two (see :func:`near_copies`)."""
-    near = await db.get_paragraphs([s.paragraph_id for s in scored[:RELATED_CHECKED]])
+    """Whether two of the best of ``scored`` (by paragraph id; those within
+    ``RELATED_REACH`` of the best, at most ``RELATED_CHECKED``) are one text: neighbours
+    in one document, or near-copies in two (see :func:`near_copies`)."""
+    within = [s.paragraph_id for s in scored if s.score >= scored[0].score - RELATED_REACH]
+    near = await db.get_paragraphs(within[:RELATED_CHECKED]) if scored else {}
+    folded: dict[int, str] = {}
+
+    def words_of(paragraph: Paragraph) -> str:
+        if paragraph.id not in folded:
+            folded[paragraph.id] = joined_words(paragraph.text)
+        return folded[paragraph.id]
 
     def related(a: int, b: int) -> bool:
         first, second = near.get(a), near.get(b)
@@ -51,7 +64,7 @@ async def related_paragraphs(db: Database, scored: list[Scored]) -> Callable[[in
             return False
         if first.document_id == second.document_id:
             return abs(first.position - second.position) <= 1
-        return near_copies(first.text, second.text)
+        return near_copies(words_of(first), words_of(second))
 
     return related
 

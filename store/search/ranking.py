@@ -33,6 +33,7 @@ ANCHOR_WORDS = 4
 ANCHOR_HITS = 6
 DETAILED_CANDIDATES = 10  # candidates whose alignment is scored in full (coverage, spans)
 RECALLED_CANDIDATES = 8  # candidates whose recall is scored in full (best cheap coverage)
+RECALL_WHOLE_CHARS = 12_000  # paragraphs up to this long are recalled whole, not near anchors
 FOCUS_CHARS = 4000  # characters of a long paragraph around its best word that get highlights
 COVERAGE_SLACK = 25.0  # a cheap coverage this far under the threshold may still clear it
 
@@ -310,7 +311,10 @@ def rank(
             s = _score_joined(query_words, c.pid, len(c.text), c.joined)
             s = replace(s, alignment=s.score, text_key=hash(c.joined))
         if c.coverage >= s.score - COVERAGE_SLACK:
-            recalled = passage_recall(query_words, weights, c.joined.split())
+            words = c.joined if len(c.text) <= RECALL_WHOLE_CHARS else c.near or c.joined
+            if c.near is not None and len(c.text) <= RECALL_WHOLE_CHARS:
+                words = joined_words(c.text)  # the whole of a long-ish paragraph
+            recalled = passage_recall(query_words, weights, words.split())
             s = replace(s, telling=telling_found(query_words, recalled, counted))
             if recalled.score > s.score:
                 label = confidence_label(recalled.score, False)
