@@ -27,6 +27,8 @@ RELATED_CHECKED = 40  # best paragraphs looked up to tell neighbours and near-co
 RELATED_REACH = 30.0  # ... those scoring at most this much below the best
 NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one text
 COPY_ENDS = 400  # characters at each end compared to tell copies
+COPY_MIN = 120  # ... or of an opening, at least this many
+SAME_OPENING = 95.0
 
 
 def near_copies(a: str, b: str) -> bool:
@@ -36,6 +38,11 @@ def near_copies(a: str, b: str) -> bool:
     last ``COPY_ENDS`` characters alike)."""
     shorter, longer = sorted((a, b), key=len)
     if shorter and f" {shorter} " in f" {longer} ":
+        return True
+    # the same sentences paragraphed otherwise: the shorter one's opening stands in the
+    # longer nearly as it is
+    head = shorter[:COPY_ENDS]
+    if len(head) >= COPY_MIN and fuzz.partial_ratio(head, longer) >= SAME_OPENING:
         return True
     if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
         return False
