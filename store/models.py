@@ -101,6 +101,8 @@ class ParsedDocument:
     agency: str | None = None
     language: str | None = None
     collection: str | None = None  # filled in by ingest when the parser leaves it empty
+    url: str | None = None  # the published original, where the corpus gives one
+    url_is_index: bool = False  # the link is to an index page listing it, not to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,8 @@ class DocumentMeta:
     agency: str | None = None
     language: str | None = None
     origin: str | None = None
+    url: str | None = None  # the published original (never made up: only from the corpus)
+    url_is_index: bool = False  # ... an index page that lists it, not the article itself
 
 
 @dataclass(frozen=True, slots=True)

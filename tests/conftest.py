@@ -74,15 +74,21 @@ def posting_db(sample_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def bot_db(sample_db: Path) -> Path:
+    """The database ``running_bot`` serves: the sample (a test module may override it)."""
+    return sample_db
+
+
+@pytest.fixture
 def running_bot(
-    tmp_path: Path, sample_db: Path
+    tmp_path: Path, bot_db: Path
 ) -> Iterator[tuple[FakeTelegram, subprocess.Popen[str]]]:
-    """``verbatim run`` as a subprocess over ``sample_db``, talking to a fake Bot API on
+    """``verbatim run`` as a subprocess over ``bot_db``, talking to a fake Bot API on
     127.0.0.1; yields once it has registered its commands; always stopped afterwards."""
     with FakeBotApiServer() as server:
         env = verbatim_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=server.base_url)
         proc = subprocess.Popen(
-            verbatim("run", "--db", str(sample_db)),
+            verbatim("run", "--db", str(bot_db)),
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,

@@ -162,6 +162,8 @@ async def test_migration_7_indexes_the_word_pairs_of_an_older_database(
             [(i, fold(t)) for i, t in rows],
         )
         conn.execute("DROP TABLE derived_state")  # added by migration 8
+        conn.execute("ALTER TABLE documents DROP COLUMN url")  # added by migration 9
+        conn.execute("ALTER TABLE documents DROP COLUMN url_is_index")
         conn.execute("PRAGMA user_version = 6")
     with caplog.at_level(logging.INFO, logger="store.db"):
         async with open_database(path) as db:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.cli.args import MAX_HITS, document_id, hit_count
 from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
-from bot.core.citation import also_in_text, citation_text
+from bot.core.citation import also_in_text, citation_text, original_text
 from bot.settings import Settings
 from store import Hit, Searcher, SearchFilters, SearchResult
 
@@ -81,6 +81,8 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "score": hit.score,
         "confidence": hit.confidence,
         "spans": [[start, end] for start, end in hit.spans],
+        "url": doc.url,
+        "url_is_index": doc.url_is_index,
         "also_in": [
             {
                 "document_id": other.id,
@@ -107,6 +109,8 @@ def highlight(text: str, spans: tuple[tuple[int, int], ...], mark: tuple[str, st
 def _format_hit(n: int, hit: Hit, color: bool, *, suggestion: bool = False) -> str:
     mark = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
     also = f"\n   {also_in_text(hit.also_in)}" if hit.also_in else ""
+    if original := original_text(hit.document):
+        also += f"\n   {original}"
     quality = "suggestion, not sure" if suggestion else hit.confidence
     return (
         f"{n}. {hit.score:.0f} {quality} | {hit.document.title} | "

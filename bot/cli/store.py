@@ -18,7 +18,7 @@ from bot.cli.common import (
     add_db_argument,
     open_for_reading,
 )
-from bot.core.citation import citation_text
+from bot.core.citation import citation_text, original_text
 from bot.core.digits import parse_digits
 from bot.settings import Settings
 from store import FORMATS, DocumentMeta, Paragraph, ParseError, ingest_paths, open_database
@@ -142,6 +142,8 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{marker} [{p.position}] {p.text}\n")
     print(doc.title)
     print(citation_text(doc, paragraph.position))
+    if original := original_text(doc):
+        print(original)
     return EXIT_OK
 
 

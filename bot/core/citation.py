@@ -31,6 +31,15 @@ def citation_text(document: DocumentMeta, position: int | None = None) -> str:
     return " · ".join(parts)
 
 
+def original_text(document: DocumentMeta) -> str:
+    """``Original: URL`` (``Index page listing it: URL`` for a day's index page), or ''
+    where the corpus gave no link."""
+    if not document.url:
+        return ""
+    label = "Index page listing it" if document.url_is_index else "Original"
+    return f"{label}: {document.url}"
+
+
 def short_citation(document: DocumentMeta) -> str:
     """Plain-text title and date, for lists and inline result titles."""
     date = f" · {document.date.display()}" if document.date else ""

@@ -21,10 +21,11 @@ from store.text.norm import index_text
 
 _DOCUMENT_INSERT_COLUMNS = (
     "title, speaker, date, place, agency, language, collection, origin, source_format, "
-    "content_hash, paragraph_count, char_count, ingested_at"
+    "content_hash, paragraph_count, char_count, ingested_at, url, url_is_index"
 )
 _DOCUMENT_COLUMNS = (
-    "id, title, paragraph_count, collection, speaker, date, place, agency, language, origin"
+    "id, title, paragraph_count, collection, speaker, date, place, agency, language, origin, "
+    "url, url_is_index"
 )
 
 
@@ -54,6 +55,8 @@ def _document_values(doc: ParsedDocument, content_hash: str, now: str) -> tuple[
         len(doc.paragraphs),
         sum(len(p) for p in doc.paragraphs),
         now,
+        doc.url,
+        int(doc.url_is_index),
     )
 
 
@@ -69,6 +72,8 @@ def _document_from_row(row: sqlite3.Row | tuple[Any, ...]) -> DocumentMeta:
         agency=row[7],
         language=row[8],
         origin=row[9],
+        url=row[10],
+        url_is_index=bool(row[11]),
     )
 
 
@@ -140,9 +145,12 @@ class Documents(Base):
         outcomes: list[InsertOutcome] = []
         doc_rows: list[tuple[Any, ...]] = []
         para_rows: list[tuple[int, int, int, str]] = []
+        links: list[tuple[str, int, int]] = []
         for doc, content_hash in docs:
             if content_hash in stored:
                 outcomes.append(InsertOutcome(doc.origin, "duplicate", stored[content_hash]))
+                if doc.url:
+                    links.append((doc.url, int(doc.url_is_index), stored[content_hash]))
                 continue
             next_doc += 1
             stored[content_hash] = next_doc
@@ -154,7 +162,7 @@ class Documents(Base):
         if doc_rows:
             await self.conn.executemany(
                 f"INSERT INTO documents (id, {_DOCUMENT_INSERT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 doc_rows,
             )
             await self.conn.executemany(
@@ -162,17 +170,29 @@ class Documents(Base):
                 para_rows,
             )
             await self._index_paragraphs([(row[0], row[3]) for row in para_rows])
+        await self._add_links(links)
         return outcomes
+
+    async def _add_links(self, links: Sequence[tuple[str, int, int]]) -> None:
+        """Give documents stored without a link (before links were kept, or from a source
+        without one) the link of the same text found again: ``(url, is_index, id)``."""
+        if links:
+            await self.conn.executemany(
+                "UPDATE documents SET url = ?, url_is_index = ? WHERE id = ? AND url IS NULL",
+                links,
+            )
 
     async def _insert_one(self, doc: ParsedDocument, content_hash: str, now: str) -> InsertOutcome:
         stored = await self._stored_hashes([content_hash])
         if content_hash in stored:
+            if doc.url:
+                await self._add_links([(doc.url, int(doc.url_is_index), stored[content_hash])])
             return InsertOutcome(doc.origin, "duplicate", stored[content_hash])
         await self.conn.execute("SAVEPOINT doc")
         try:
             cur = await self.conn.execute(
                 f"INSERT INTO documents ({_DOCUMENT_INSERT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _document_values(doc, content_hash, now),
             )
             document_id = cur.lastrowid

@@ -187,6 +187,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO derived_state (name, stale_since)
     VALUES ('search_vocab', CASE WHEN EXISTS (SELECT 1 FROM paragraphs) THEN datetime('now') END);
     """,
+    # 9: each document's published original where the corpus gives one (documents stored
+    # earlier get it when the same files are ingested again: matched by content hash)
+    """
+    ALTER TABLE documents ADD COLUMN url TEXT;
+    ALTER TABLE documents ADD COLUMN url_is_index INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

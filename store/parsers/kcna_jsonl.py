@@ -29,6 +29,7 @@ from store.parsers.common import (
     json_line_documents,
     text_field,
 )
+from store.parsers.links import web_link
 from store.text.clean import clean_paragraph
 
 FORMAT = "kcna-jsonl"
@@ -97,6 +98,8 @@ def record_to_document(record: dict[str, Any], origin: str) -> ParsedDocument | 
         agency="KCNA",
         language=detect_language(story, label.strip().lower() if label else None),
         collection=COLLECTION,
+        url=(index := web_link(record.get("index_link"))),
+        url_is_index=index is not None,  # the day's index page that lists the story
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from store.models import ParsedDocument, ParseError, PartialDate, RecordError
 from store.parsers.common import FormatSpec, Item, iso_date, split_dateline, strip_end_mark
+from store.parsers.links import web_link
 from store.text.clean import clean_paragraph
 
 FORMAT = "kcna-kp-json"
@@ -73,6 +74,7 @@ def record_to_document(record: dict[str, Any], origin: str) -> ParsedDocument | 
         agency=dateline.agency if dateline else "KCNA",
         language="en",
         collection=COLLECTION,
+        url=web_link(record.get("link")),
     )
 
 

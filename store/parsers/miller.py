@@ -15,6 +15,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument
 from store.parsers.common import FormatSpec, Item, iso_date
+from store.parsers.links import miller_page
 from store.text.clean import clean_paragraph, split_blank_line_blocks
 
 FORMAT = "miller"
@@ -81,6 +82,7 @@ def parse(path: Path, text: str) -> Iterator[Item]:
         date=iso_date(name[1]) if name else None,
         language="en",
         collection=COLLECTION,
+        url=miller_page(name[1], name[2]) if name else None,
     )
 
 

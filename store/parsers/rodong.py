@@ -28,6 +28,7 @@ from store.parsers.common import (
     json_line_documents,
     text_field,
 )
+from store.parsers.links import web_link
 from store.text.clean import clean_paragraph
 
 FORMAT = "rodong"
@@ -91,6 +92,7 @@ def record_to_document(record: dict[str, Any], origin: str) -> ParsedDocument | 
         agency="Rodong Sinmun",
         language="en",
         collection=COLLECTION,
+        url=web_link(url),
     )
 
 

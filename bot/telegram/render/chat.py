@@ -23,6 +23,7 @@ from bot.telegram.render.common import (
     confidence_label,
     esc,
     excerpt,
+    original_button,
     paragraph_html,
     permalink,
     plural,
@@ -91,6 +92,8 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     if bot_username:
         last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
     rows.append(last)
+    if (original := original_button(card)) is not None:
+        rows.append([original])
     return InlineKeyboardMarkup(rows)
 
 

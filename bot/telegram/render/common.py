@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
@@ -32,6 +32,10 @@ _CONFIDENCE: dict[Confidence, tuple[str, str, str]] = {
     "close": ("🟡 ", "close match", ""),
     "loose": ("🟠 ", "loose match", ": check the wording"),
 }
+
+ORIGINAL_BUTTON = "📰 Original"
+INDEX_PAGE_BUTTON = "📰 Index page"
+INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,4 +186,16 @@ def card_footer(card: Card) -> list[str]:
     ]
     if card.also_in:
         lines.append(f"<i>{esc(also_in_text(card.also_in))}</i>")
+    if card.document.url and card.document.url_is_index:
+        lines.append(f"<i>{INDEX_PAGE_NOTE}</i>")
     return lines
+
+
+def original_button(card: Card) -> InlineKeyboardButton | None:
+    """A URL button to the published original, where the corpus gave a link ("📰 Index
+    page" when the link is to the day's index that lists the story)."""
+    url = card.document.url
+    if not url:
+        return None
+    label = INDEX_PAGE_BUTTON if card.document.url_is_index else ORIGINAL_BUTTON
+    return InlineKeyboardButton(label, url=url)

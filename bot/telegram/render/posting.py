@@ -21,6 +21,7 @@ from bot.telegram.render.common import (
     clip,
     confidence_label,
     esc,
+    original_button,
     paragraph_html,
     permalink,
     render_text,
@@ -74,10 +75,14 @@ def render_channel_card(
     tail = "\n" + "\n".join(card_footer(card))
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
-    markup = None
+    buttons = []
     if bot_username:
-        button = InlineKeyboardButton(OPEN_BUTTON, url=permalink(bot_username, card.paragraph.id))
-        markup = InlineKeyboardMarkup([[button]])
+        buttons.append(
+            InlineKeyboardButton(OPEN_BUTTON, url=permalink(bot_username, card.paragraph.id))
+        )
+    if (original := original_button(card)) is not None:
+        buttons.append(original)
+    markup = InlineKeyboardMarkup([buttons]) if buttons else None
     return RenderedMessage(head + body + tail, markup)
 
 
