@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store import SearchFilters
+from store import Searcher, SearchFilters, open_database
 from store.search.filters import (
     DATE_PROBLEM,
     FILTER_HELP,
@@ -167,6 +168,23 @@ def test_in_keeps_the_raw_value() -> None:
 def test_filter_help_names_every_key() -> None:
     for key in ("from:", "to:", "by:", "in:"):
         assert key in FILTER_HELP
+
+
+# ---- on the bundled sample speech (the README's example)
+
+
+async def test_readme_example_on_the_sample(sample_db: Path) -> None:
+    async with open_database(sample_db) as db:
+        searcher = Searcher(db)
+        got = split_filters("in:sample servants of the people")
+        result = await searcher.search(got.text, filters=got.filters)
+        assert result.hits and {h.document.collection for h in result.hits} == {"sample"}
+        assert result.hits[0].position == 21
+        # the sample's date has no year: outside every from:/to: range
+        dated = split_filters("servants of the people from:2012")
+        assert (await searcher.search(dated.text, filters=dated.filters)).hits == []
+        other = split_filters("in:kcna servants of the people")
+        assert (await searcher.search(other.text, filters=other.filters)).hits == []
 
 
 # ---- describe and resolve_collection
