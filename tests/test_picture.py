@@ -33,7 +33,7 @@ from store import ParsedDocument, parse_file, sample_path
 from store.models import DocumentMeta
 
 REPO = Path(__file__).resolve().parents[1]
-FOOTER = picture_footer("verbatim_quotes_bot")
+FOOTER = picture_footer("verbatim_example_bot")
 SHORT = "We shall fight on the beaches, we shall fight on the landing grounds."
 CITATION = "Winston Churchill · 4 June 1940 · House of Commons · ¶ 30 of 31 · speeches"
 # From the 1946 New Year address (dprk_new_year_addresses_ko, 1946.txt, paragraph 12).
@@ -332,9 +332,9 @@ def save_sample_pictures(folder: Path) -> list[Path]:
     text = parsed.paragraphs[20]
     start = text.index("faithful servants of the people")
     latin = render_quote(
-        text, ((start, start + 31),), picture_citation(meta, 21), picture_footer("verbatim_bot")
+        text, ((start, start + 31),), picture_citation(meta, 21), picture_footer(None)
     )
-    korean = render_quote(KOREAN, (), KOREAN_CITATION, picture_footer("verbatim_bot"))
+    korean = render_quote(KOREAN, (), KOREAN_CITATION, picture_footer(None))
     folder.mkdir(parents=True, exist_ok=True)
     out = [folder / "quote-latin.png", folder / "quote-korean.png"]
     out[0].write_bytes(latin)
