@@ -91,10 +91,12 @@ def decide(
         if s.alignment >= MATCH_THRESHOLD or (s.score >= MATCH_THRESHOLD and s.score >= bar)
     ]
     top = distinct[0]
-    if top not in answers:
-        others = [s.score for s in distinct[1:] if not related(top.paragraph_id, s.paragraph_id)]
-        noise = NOISE_LEVEL_KOREAN if korean else NOISE_LEVEL
-        if top.score - max([noise, *others]) >= clear_gap(top):
+    noise = NOISE_LEVEL_KOREAN if korean else NOISE_LEVEL
+    bar = top.score - clear_gap(top)  # what another paragraph must stay under
+    if top not in answers and noise <= bar:
+        # only those above the bar can stand in the way (related() may look texts up)
+        blocking = (s for s in distinct[1:] if s.score > bar)
+        if not any(not related(top.paragraph_id, s.paragraph_id) for s in blocking):
             answers = [top, *(s for s in answers if s is not top)]
     if answers:
         return Decision(answers, [], same_text)

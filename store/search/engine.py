@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
-from store.search.answer import KEEP_LEVEL, Decision, decide, settled
-from store.search.hits import build_hits, related_paragraphs
+from store.search.answer import KEEP_LEVEL, Decision, clear_gap, decide, settled
+from store.search.hits import RELATED_REACH, build_hits, related_paragraphs
 from store.search.plan import (
     RARE_TERMS,
     Slot,
@@ -142,7 +142,9 @@ class Searcher:
         return dataclasses.replace(decision, weights=weights)
 
     async def _decide(self, scored: list[Scored], korean: bool) -> Decision:
-        return decide(scored, await related_paragraphs(self._db, scored), korean)
+        reach = clear_gap(scored[0]) if scored else 0.0  # only rivals within it can matter
+        related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH))
+        return decide(scored, related, korean)
 
     async def _read_on(
         self,

@@ -52,11 +52,13 @@ def near_copies(a: str, b: str) -> bool:
     )
 
 
-async def related_paragraphs(db: Database, scored: list[Scored]) -> Callable[[int, int], bool]:
-    """Whether two of the best of ``scored`` (by paragraph id; those within
-    ``RELATED_REACH`` of the best, at most ``RELATED_CHECKED``) are one text: neighbours
-    in one document, or near-copies in two (see :func:`near_copies`)."""
-    within = [s.paragraph_id for s in scored if s.score >= scored[0].score - RELATED_REACH]
+async def related_paragraphs(
+    db: Database, scored: list[Scored], reach: float = RELATED_REACH
+) -> Callable[[int, int], bool]:
+    """Whether two of the best of ``scored`` (by paragraph id; those within ``reach`` of
+    the best, at most ``RELATED_CHECKED``) are one text: neighbours in one document, or
+    near-copies in two (see :func:`near_copies`)."""
+    within = [s.paragraph_id for s in scored if s.score >= scored[0].score - reach]
     near = await db.get_paragraphs(within[:RELATED_CHECKED]) if scored else {}
     folded: dict[int, str] = {}
 
