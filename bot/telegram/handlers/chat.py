@@ -74,9 +74,10 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """/help: what the bot does, with examples drawn from the corpus."""
-    examples = await bot_data_of(context.bot_data).service.examples()
-    await send(update, context, render.render_help(context.bot.username, examples))
+    """/help: what the bot does, with examples drawn from the corpus (one with a filter)."""
+    service = bot_data_of(context.bot_data).service
+    examples, example = await service.examples(), await service.filter_example()
+    await send(update, context, render.render_help(context.bot.username, examples, example))
 
 
 def query_from(message: Message, args: list[str]) -> str:

@@ -33,6 +33,7 @@ _CONFIDENCE: dict[Confidence, tuple[str, str, str]] = {
     "loose": ("🟠 ", "loose match", ": check the wording"),
 }
 
+FILTERS_LABEL = "Filters: "
 ORIGINAL_BUTTON = "📰 Original"
 INDEX_PAGE_BUTTON = "📰 Index page"
 INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
@@ -174,9 +175,10 @@ def confidence_label(confidence: Confidence, *, marked: bool) -> str:
     return f"{sign}{words}{warning}" if marked else words
 
 
-def card_footer(card: Card) -> list[str]:
-    """The lines under a passage: its document's title in bold, then the citation, then
-    the other documents holding the same text (``Also in: …``), if any.
+def card_footer(card: Card, *, filters: bool = True) -> list[str]:
+    """The lines under a passage: its document's title in bold, then the citation, the
+    filters the search applied (``Filters: from 2012 · in kcna``; only with ``filters``),
+    then the other documents holding the same text (``Also in: …``), if any.
 
     Metadata comes from ingested files: each line is capped so that a card always fits.
     """
@@ -184,6 +186,8 @@ def card_footer(card: Card) -> list[str]:
         f"<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>",
         esc(clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)),
     ]
+    if filters and card.filters:
+        lines.append(f"<i>{FILTERS_LABEL}{esc(clip(card.filters, MAX_TITLE_CHARS))}</i>")
     if card.also_in:
         lines.append(f"<i>{esc(also_in_text(card.also_in))}</i>")
     if card.document.url and card.document.url_is_index:

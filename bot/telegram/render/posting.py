@@ -72,7 +72,7 @@ def render_channel_card(
 ) -> RenderedMessage:
     """A passage posted to a channel or group: paragraph, title, citation, one URL button."""
     head = f"<b>{esc(heading)}</b>\n" if heading else ""
-    tail = "\n" + "\n".join(card_footer(card))
+    tail = "\n" + "\n".join(card_footer(card, filters=False))  # readers typed no filters
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
     buttons = []
