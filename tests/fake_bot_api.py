@@ -21,6 +21,7 @@ import html
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -391,6 +392,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeTelegram
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the bot stopped while a request (a long poll) was open: nothing to report
+        super().handle_error(request, client_address)
 
 
 class FakeBotApiServer:

@@ -2,9 +2,9 @@
 messages, inline queries and their pages, "other matches", the card's citation, the
 explanation of a malformed filter, /help's example and /sources' speakers.
 
-The database holds the bundled sample and three made-up speeches by two speakers, in
-two collections, dated 2001, 2002 and 2003: every hit of a filtered search is checked
-against its document's collection, speaker and date.
+The database (``speeches_db``) holds the bundled sample and three made-up speeches by two
+speakers, in two collections, dated 2001, 2002 and 2003: every hit of a filtered search
+is checked against its document's collection, speaker and date.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SPEECHES_QUERY as QUERY
 from fake_bot_api import TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
 from bot.core.filtering import NO_WORDS
@@ -23,40 +24,10 @@ from bot.core.service import highlight_spans
 from bot.core.views import TIP_FILTERS, Card, NoMatch, Problem
 from bot.telegram.app import build_application, running
 from bot.telegram.render import inline as inline_render
-from store.db import open_database
-from store.ingest import content_hash, ingest_paths, sample_path
-from store.models import DocumentMeta, ParsedDocument, PartialDate
+from store.models import DocumentMeta
 from store.search.filters import FILTER_HELP
 
-QUERY = "lighthouse keeper spoke"  # in all 30 made-up paragraphs
-SPEECHES = (  # year, speaker, collection
-    (2001, "Alice Keeper", "harbour"),
-    (2002, "Bob Pilot", "harbour"),
-    (2003, "Alice Keeper", "coast"),
-)
 _IDS = itertools.count(1)
-
-
-def speeches() -> list[ParsedDocument]:
-    docs = []
-    for year, speaker, collection in SPEECHES:
-        paragraphs = [
-            f"In {year} the lighthouse keeper spoke of tide number {n} and of the beacon "
-            f"{speaker.split()[0].lower()} lit, a long evening of grey water and gulls."
-            for n in range(10)
-        ]
-        docs.append(
-            ParsedDocument(
-                title=f"Harbour Address {year}",
-                paragraphs=paragraphs,
-                origin=f"test:{year}",
-                source_format="text",
-                speaker=speaker,
-                date=PartialDate(year, 6, 1),
-                collection=collection,
-            )
-        )
-    return docs
 
 
 class Bot(OfflineBot):
@@ -89,14 +60,9 @@ class Bot(OfflineBot):
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    path = tmp_path / "filters.db"
-    async with open_database(path) as db:
-        await ingest_paths(db, [sample_path()], progress=False)
-        await db.insert_documents([(d, content_hash(d.paragraphs)) for d in speeches()])
-        await db.after_bulk_load()
+async def bot(speeches_db: Path) -> AsyncIterator[Bot]:
     fake = FakeTelegram()
-    app = build_application(TOKEN, path, request=RecordingRequest(fake), rate_limit=False)
+    app = build_application(TOKEN, speeches_db, request=RecordingRequest(fake), rate_limit=False)
     async with running(app):
         yield Bot(app, fake)
 

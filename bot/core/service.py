@@ -10,7 +10,7 @@ Answers come in tiers: a card when the search has an answer; when it has none bu
 passages come close, :class:`NotSure` with one to three of them as suggested cards (never
 as the answer); otherwise :class:`NoMatch` with tips.  Filters typed among the words
 (``from:2012 in:kcna``) are split off by :mod:`bot.core.filtering` and applied; a card
-names them.
+names them.  :meth:`VerbatimService.picture` says what a quote picture shows.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import logging
 import sqlite3
 
 from bot.core.browsing import Browsing
-from bot.core.citation import parse_deep_link
+from bot.core.citation import parse_deep_link, parse_picture_link
 from bot.core.filtering import FilteredQuery, split_query, words_of
+from bot.core.picture import picture_citation, picture_footer, picture_key
 from bot.core.views import (
     EMPTY_QUERY,
     NO_MORE,
@@ -34,10 +35,20 @@ from bot.core.views import (
     NoMatch,
     NotSure,
     Problem,
+    QuotePicture,
     SearchOutcome,
     no_match_tips,
 )
-from store import Database, Hit, QuoteSearch, Searcher, match_spans, parse_query
+from store import (
+    Database,
+    DocumentMeta,
+    Hit,
+    Paragraph,
+    QuoteSearch,
+    Searcher,
+    match_spans,
+    parse_query,
+)
 from store.search.query import MAX_QUERY_CHARS
 
 MAX_SUGGESTIONS = 3  # "not sure": at most this many of the closest passages are offered
@@ -60,6 +71,20 @@ def normalize_query(text: str) -> tuple[str, str | None]:
     return cut, f"Your text was long, so I searched its first {len(cut)} characters."
 
 
+def quote_picture(
+    paragraph: Paragraph,
+    document: DocumentMeta,
+    spans: tuple[tuple[int, int], ...],
+    bot_username: str | None,
+) -> QuotePicture:
+    """What the quote picture of a paragraph shows (its citation, the footer naming the
+    bot) and its cache key."""
+    citation = picture_citation(document, paragraph.position)
+    footer = picture_footer(bot_username)
+    key = picture_key(paragraph.text, spans, citation, footer)
+    return QuotePicture(paragraph, document, spans, citation, footer, key)
+
+
 def _join(*notices: str | None) -> str | None:
     return " ".join(n for n in notices if n) or None
 
@@ -76,7 +101,7 @@ def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
 
 
 class VerbatimService(Browsing):
-    """Search, context navigation, other matches, random, and (from
+    """Search, context navigation, other matches, random, quote pictures, and (from
     :class:`~bot.core.browsing.Browsing`) sources, stats and examples over one database."""
 
     def __init__(self, db: Database, searcher: QuoteSearch, epoch: str) -> None:
@@ -293,6 +318,30 @@ class VerbatimService(Browsing):
         if paragraph_id is None:
             return None
         return await self.paragraph(paragraph_id)
+
+    async def picture(
+        self, paragraph_id: int, query_id: int, bot_username: str | None
+    ) -> QuotePicture | Gone:
+        """What the quote picture of a paragraph shows: with the words of the stored query
+        ``query_id`` (0: none) marked as its card marks them, which picks the stretch of a
+        long paragraph; ``bot_username`` is named in the footer."""
+        paragraph = await self.db.get_paragraph(paragraph_id)
+        document = await self.db.get_document(paragraph.document_id) if paragraph else None
+        if paragraph is None or document is None:
+            return PARAGRAPH_GONE
+        query = await self.db.get_query(query_id) if query_id else None
+        spans = highlight_spans(paragraph.text, query) if query else ()
+        return quote_picture(paragraph, document, spans, bot_username)
+
+    async def picture_link(
+        self, payload: str, bot_username: str | None
+    ) -> QuotePicture | Gone | None:
+        """Open an ``i_<id>[_<query>]`` start parameter (a picture asked for in inline
+        mode, before the bot could write to the user); ``None`` if it is not one."""
+        found = parse_picture_link(payload)
+        if found is None:
+            return None
+        return await self.picture(*found, bot_username)
 
     async def random(self) -> Card | None:
         """A random paragraph of some substance, or ``None`` when the database is empty."""

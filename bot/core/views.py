@@ -123,6 +123,21 @@ class SourcesView:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotePicture:
+    """What a quote picture shows (:func:`bot.core.picture.render_quote` draws it): the
+    paragraph with its matched ``spans``, the ``citation`` and ``footer`` lines drawn
+    under it, and ``key``, its name in a cache of uploaded pictures
+    (:func:`bot.core.picture.picture_key`)."""
+
+    paragraph: Paragraph
+    document: DocumentMeta
+    spans: tuple[tuple[int, int], ...]
+    citation: str
+    footer: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatsView:
     """Counts for /stats."""
 

@@ -17,6 +17,7 @@ from bot.telegram.render.common import (
     ELLIPSIS,
     MAX_MESSAGE,
     NOT_SURE_LABEL,
+    PICTURE_BUTTON,
     RenderedMessage,
     card_footer,
     clip,
@@ -66,7 +67,8 @@ def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
 
 
 def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
-    """◀ ▶ context, other matches / back to match, share and permalink buttons."""
+    """◀ ▶ context, other matches / back to match, share, permalink and picture buttons
+    (the picture marks the matched words when the card shows the matched paragraph)."""
     rows: list[list[InlineKeyboardButton]] = []
     nav = []
     if card.prev_id is not None:
@@ -91,6 +93,8 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query[:MAX_INLINE_QUERY])]
     if bot_username:
         last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
+    picture = cb.Picture(card.epoch, card.paragraph.id, card.query_id if card.is_anchor else 0)
+    last.append(InlineKeyboardButton(PICTURE_BUTTON, callback_data=cb.encode(picture)))
     rows.append(last)
     if (original := original_button(card)) is not None:
         rows.append([original])

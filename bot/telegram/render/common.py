@@ -1,5 +1,6 @@
 """The pieces of Telegram HTML every renderer shares: the message type, escaping, the
-paragraph with its matched words in bold, the citation footer, confidence labels.
+paragraph with its matched words in bold, the citation footer, confidence labels, the
+caption of a quote picture.
 
 Every string from users or from the corpus passes through :func:`esc`.  Every message
 stays within Telegram's 4096-character limit: long paragraphs show the matched window,
@@ -16,7 +17,7 @@ from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
 from bot.core.views import Card
-from store.models import Confidence
+from store.models import Confidence, DocumentMeta
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
@@ -34,6 +35,7 @@ _CONFIDENCE: dict[Confidence, tuple[str, str, str]] = {
 }
 
 FILTERS_LABEL = "Filters: "
+PICTURE_BUTTON = "🖼 Picture"
 ORIGINAL_BUTTON = "📰 Original"
 INDEX_PAGE_BUTTON = "📰 Index page"
 INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
@@ -193,6 +195,15 @@ def card_footer(card: Card, *, filters: bool = True) -> list[str]:
     if card.document.url and card.document.url_is_index:
         lines.append(f"<i>{INDEX_PAGE_NOTE}</i>")
     return lines
+
+
+def picture_caption(document: DocumentMeta, position: int, heading: str | None = None) -> str:
+    """The caption of a quote picture: the ``heading`` (a channel's "passage of the day")
+    and the title in bold, then the citation; within Telegram's 1024 characters."""
+    lines = [f"<b>{esc(heading)}</b>"] if heading else []
+    lines.append(f"<b>{esc(clip(document.title, MAX_TITLE_CHARS))}</b>")
+    lines.append(esc(clip(citation_text(document, position), MAX_TITLE_CHARS)))
+    return "\n".join(lines)
 
 
 def original_button(card: Card) -> InlineKeyboardButton | None:

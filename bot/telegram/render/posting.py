@@ -6,7 +6,8 @@ paragraph, footer and confidence words as the result card): every string from us
 the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
-everyone), only a URL button that opens the passage in a private chat with the bot.
+everyone), only a URL button that opens the passage in a private chat with the bot; so
+has a passage posted as a quote picture (``/post --picture``), captioned with its citation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.telegram.render.common import (
     original_button,
     paragraph_html,
     permalink,
+    picture_caption,
     render_text,
     tg_len,
 )
@@ -75,6 +77,19 @@ def render_channel_card(
     tail = "\n" + "\n".join(card_footer(card, filters=False))  # readers typed no filters
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
+    return RenderedMessage(head + body + tail, _channel_buttons(card, bot_username))
+
+
+def render_channel_picture(
+    card: Card, bot_username: str | None, heading: str | None = None
+) -> RenderedMessage:
+    """The caption (heading, title, citation) and URL button of a passage posted to a
+    channel or group as a quote picture."""
+    caption = picture_caption(card.document, card.paragraph.position, heading)
+    return RenderedMessage(caption, _channel_buttons(card, bot_username))
+
+
+def _channel_buttons(card: Card, bot_username: str | None) -> InlineKeyboardMarkup | None:
     buttons = []
     if bot_username:
         buttons.append(
@@ -82,8 +97,7 @@ def render_channel_card(
         )
     if (original := original_button(card)) is not None:
         buttons.append(original)
-    markup = InlineKeyboardMarkup([buttons]) if buttons else None
-    return RenderedMessage(head + body + tail, markup)
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 def render_linked(target: PostTarget, created: bool) -> RenderedMessage:
