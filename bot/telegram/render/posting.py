@@ -42,17 +42,22 @@ CHANNEL_USAGE = render_text(
 )
 POST_USAGE = render_text(
     "/post @name words — post the passage that best matches the words to a linked chat "
-    "(@name, numeric id, or its number in /channel list)"
+    "(@name, numeric id, or its number in /channel list); /post @name --picture words "
+    "posts it as a quote picture; filters (from:2012 by:NAME in:NAME) narrow the search"
 )
-POST_USAGE_GROUP = render_text("/post words — post a passage here (group administrators)")
+POST_USAGE_GROUP = render_text(
+    "/post words — post a passage here (group administrators); /post --picture words "
+    "posts it as a quote picture"
+)
 SCHEDULE_USAGE = render_text(
-    "/schedule @name daily HH:MM [collection:NAME] [words] — post a passage every day; "
-    "without words a random one, never one posted there before\n"
+    "/schedule @name daily HH:MM [picture] [collection:NAME] [words] — post a passage "
+    "every day (as a quote picture with picture); without words a random one, never one "
+    "posted there before\n"
     "/schedule list — your schedules\n"
     "/schedule remove N — delete schedule #N"
 )
 SCHEDULE_USAGE_GROUP = render_text(
-    "/schedule daily HH:MM [collection:NAME] [words] — a passage of the day here "
+    "/schedule daily HH:MM [picture] [collection:NAME] [words] — a passage of the day here "
     "(group administrators)\n/schedule list · /schedule remove N"
 )
 PRIVATE_ONLY = render_text("Use /channel in a private chat with me.")
@@ -137,13 +142,16 @@ def render_unlinked(target: PostTarget, removed_schedules: list[int]) -> Rendere
     return RenderedMessage(text)
 
 
-def render_posted(title: str, link: str | None, card: Card) -> RenderedMessage:
-    """Tell the user where the passage went."""
+def render_posted(
+    title: str, link: str | None, card: Card, *, picture: bool = False
+) -> RenderedMessage:
+    """Tell the user where the passage went (and that it went as a picture)."""
     where = f'<a href="{esc(link)}">{esc(clip(title, 80))}</a>' if link else esc(clip(title, 80))
     quality = f" ({confidence_label(card.confidence, marked=False)})" if card.confidence else ""
+    how = " as a picture" if picture else ""
     return RenderedMessage(
         f"Posted ¶ {card.paragraph.position} of <i>{esc(clip(card.document.title, 120))}</i>"
-        f"{quality} to {where}."
+        f"{quality}{how} to {where}."
     )
 
 
@@ -164,6 +172,8 @@ def _what(schedule: PostSchedule) -> str:
     )
     if schedule.collection:
         what += f" from {esc(schedule.collection)}"
+    if schedule.picture:
+        what += " as a picture"
     return what
 
 
