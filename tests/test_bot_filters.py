@@ -19,6 +19,7 @@ import pytest
 from conftest import SPEECHES_QUERY as QUERY
 from fake_bot_api import TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
 
+from bot.core import browsing
 from bot.core.filtering import NO_WORDS
 from bot.core.service import highlight_spans
 from bot.core.views import TIP_FILTERS, Card, NoMatch, Problem
@@ -173,3 +174,20 @@ async def test_highlighting_leaves_the_filters_out(bot: Bot) -> None:
     assert highlight_spans(text, "in:sample") == ()
     problem = await bot.service.search("servants from:20x2")
     assert isinstance(problem, Problem) and "from: takes a date" in problem.message
+
+
+async def test_sources_pages_run_through_collections_speakers_and_documents(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(browsing, "SOURCES_PAGE_SIZE", 4)
+    pages = [await bot.service.sources(n) for n in range(3)]
+    assert [p.pages for p in pages] == [3, 3, 3]  # 3 collections, 2 speakers, 4 documents
+    assert [[c["collection"] for c in p.collections] for p in pages] == [
+        ["coast", "harbour", "sample"],
+        [],
+        [],
+    ]
+    assert [p.speakers for p in pages] == [[("Alice Keeper", 2)], [("Bob Pilot", 1)], []]
+    assert [len(p.documents) for p in pages] == [0, 3, 1]
+    titles = [d.title for p in pages for d in p.documents]
+    assert len(set(titles)) == 4 and (await bot.service.sources(99)).page == 2
