@@ -14,7 +14,8 @@ import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer, FakeTelegram
 
 from store.db import open_database
-from store.ingest import ingest_paths, sample_path
+from store.ingest import content_hash, ingest_paths, sample_path
+from store.models import ParsedDocument, PartialDate
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 15.0  # seconds: a generous bound for a slow CI machine; normally well under one
@@ -71,6 +72,53 @@ def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def posting_db(sample_template: Path, tmp_path: Path) -> Path:
     """A fresh copy of the sample database in tmp_path (the posting tests)."""
     return Path(shutil.copy(sample_template, tmp_path / "sample.db"))
+
+
+SPEECHES = (  # the made-up speeches of speeches_db: year, speaker, collection
+    (2001, "Alice Keeper", "harbour"),
+    (2002, "Bob Pilot", "harbour"),
+    (2003, "Alice Keeper", "coast"),
+)
+SPEECHES_QUERY = "lighthouse keeper spoke"  # in all 30 of their paragraphs
+
+
+def speeches() -> list[ParsedDocument]:
+    """Three made-up speeches of ten paragraphs each ("Harbour Address <year>"), by two
+    speakers, in two collections (see SPEECHES), to check what filters keep."""
+    docs = []
+    for year, speaker, collection in SPEECHES:
+        paragraphs = [
+            f"In {year} the lighthouse keeper spoke of tide number {n} and of the beacon "
+            f"{speaker.split()[0].lower()} lit, a long evening of grey water and gulls."
+            for n in range(10)
+        ]
+        docs.append(
+            ParsedDocument(
+                title=f"Harbour Address {year}",
+                paragraphs=paragraphs,
+                origin=f"test:{year}",
+                source_format="text",
+                speaker=speaker,
+                date=PartialDate(year, 6, 1),
+                collection=collection,
+            )
+        )
+    return docs
+
+
+@pytest.fixture
+def speeches_db(tmp_path: Path) -> Path:
+    """A database in tmp_path holding the bundled sample and the made-up speeches."""
+
+    async def build() -> Path:
+        path = tmp_path / "speeches.db"
+        async with open_database(path) as db:
+            await ingest_paths(db, [sample_path()], progress=False)
+            await db.insert_documents([(d, content_hash(d.paragraphs)) for d in speeches()])
+            await db.after_bulk_load()
+        return path
+
+    return asyncio.run(build())
 
 
 @pytest.fixture

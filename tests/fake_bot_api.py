@@ -4,7 +4,10 @@
 recorded; the chats, members and messages are kept by :class:`fake_bot_state.FakeChats`)
 answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second
 dates, ``editMessageText`` returning the edited Message (or ``True`` for inline
-messages), "message is not modified" errors, 401 for a wrong token.
+messages), "message is not modified" errors, 401 for a wrong token, ``sendPhoto`` by
+upload (multipart) or by ``file_id`` returning a Message with its ``photo`` sizes (kept by
+:class:`fake_bot_photos.FakePhotos`), 403 when the bot writes first to a user who never
+started it.
 :class:`FakeBotApiServer` serves it on 127.0.0.1 (stdlib ``http.server`` in a thread) for
 end-to-end tests of ``verbatim run``; :class:`RecordingRequest` plugs it into a PTB
 ``Bot`` directly for offline handler tests, and :class:`OfflineBot` feeds it updates.
@@ -18,14 +21,18 @@ import html
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fake_bot_photos import FakePhotos
 from fake_bot_state import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeChats
 from telegram import Update
 from telegram.request import RequestData
@@ -62,8 +69,11 @@ _STRING_PARAMS = frozenset(
         "short_description",
         "name",
         "language_code",
+        "photo",  # a file_id (an upload arrives as bytes)
     }
 )
+MAX_CAPTION = 1024  # characters of a caption after its HTML is parsed
+CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 
 
@@ -106,6 +116,8 @@ class FakeTelegram(FakeChats):
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
+        self.photos = FakePhotos()  # uploaded photos by file_id
+        self.not_started: set[int] = set()  # users who never opened a chat with the bot
 
     # ------------------------------------------------------------------ building updates
 
@@ -213,15 +225,45 @@ class FakeTelegram(FakeChats):
             return list(self._updates[: int(params.get("limit") or 100)])
 
     def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        chat = self._chats.get(int(params["chat_id"]))
+        return self._new_message(params, self._content(params))
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        photo = params.get("photo")
+        self._sendable(params)  # Telegram refuses before it looks at the photo
+        content: dict[str, Any] = {}
+        if params.get("caption"):
+            caption = self._plain(params["caption"], params.get("parse_mode"))
+            if len(caption) > MAX_CAPTION:
+                raise ApiError(400, "Bad Request: message caption is too long")
+            content["caption"] = caption
+        if params.get("reply_markup"):
+            content["reply_markup"] = params["reply_markup"]
+        if isinstance(photo, bytes):
+            content["photo"] = self.photos.upload(photo)
+        elif isinstance(photo, str) and photo:
+            content["photo"] = self.photos.resend(photo)
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        return self._new_message(params, content)
+
+    def _sendable(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The chat a send method names, if the bot may send there (else ApiError)."""
+        chat_id = int(params["chat_id"])
+        if chat_id in self.not_started:
+            raise ApiError(403, CANNOT_INITIATE)
+        chat = self._chats.get(chat_id)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
         self._check_bot_may_send(chat)
+        return chat
+
+    def _new_message(self, params: dict[str, Any], content: dict[str, Any]) -> Any:
+        chat = self._sendable(params)
         msg = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
-            **self._content(params),
+            **content,
         }
         if chat["type"] == "channel":  # channel posts have a sender_chat and no "from"
             msg["sender_chat"] = chat
@@ -257,11 +299,13 @@ class FakeTelegram(FakeChats):
             return dict(msg)
 
     @staticmethod
-    def _content(params: dict[str, Any]) -> dict[str, Any]:
-        text = params["text"]
-        if params.get("parse_mode") == "HTML":
-            text = html.unescape(re.sub(r"<[^>]+>", "", text))
-        out: dict[str, Any] = {"text": text}
+    def _plain(text: str, parse_mode: str | None) -> str:
+        """A text or caption as the recipient sees it (HTML parsed)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", text)) if parse_mode == "HTML" else text
+
+    @classmethod
+    def _content(cls, params: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": cls._plain(params["text"], params.get("parse_mode"))}
         if params.get("reply_markup"):
             out["reply_markup"] = params["reply_markup"]
         return out
@@ -290,16 +334,37 @@ class FakeTelegram(FakeChats):
                 self._cond.wait(left)
 
 
+def multipart_params(content_type: str, body: bytes) -> dict[str, Any]:
+    """The fields of a multipart/form-data request (an upload): files as bytes, the
+    other fields decoded like form values."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition"))
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        if part.get_filename() is not None:
+            files[name] = data
+        else:
+            fields[name] = data.decode()
+    return {**decode_params(fields), **files}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode()
-        if self.headers.get("Content-Type", "").startswith("application/json"):
-            params: dict[str, Any] = json.loads(body or "{}")
+        raw = self.rfile.read(length)
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            params: dict[str, Any] = json.loads(raw.decode() or "{}")
+        elif content_type.startswith("multipart/form-data"):
+            params = multipart_params(content_type, raw)
         else:
-            params = decode_params(dict(parse_qsl(body, keep_blank_values=True)))
+            params = decode_params(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
         parts = self.path.rstrip("/").split("/")
         token = parts[-2][3:] if len(parts) >= 2 and parts[-2].startswith("bot") else ""
         try:
@@ -327,6 +392,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeTelegram
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the bot stopped while a request (a long poll) was open: nothing to report
+        super().handle_error(request, client_address)
 
 
 class FakeBotApiServer:
@@ -364,6 +434,9 @@ class RecordingRequest(InProcessRequest):
 
     async def answer(self, method: str, request_data: RequestData | None, url: str) -> Any:
         params = decode_params(request_data.json_parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:  # an upload
+            for name, (_filename, content, *_mime) in request_data.multipart_data.items():
+                params[name] = content if isinstance(content, bytes) else content.read()
         token = url.rstrip("/").split("/")[-2][3:]
         return self.fake.handle(token, method, params)
 

@@ -379,13 +379,16 @@ async def test_sources_are_paged_with_buttons(tmp_path: Path) -> None:
         first = only(await bot.say("/sources"), "sendMessage")
         assert first["text"].startswith("<b>Sources</b> (11 documents)")
         assert "Speech number 0 &amp; co" in first["text"]
-        assert first["text"].count("\n• ") == 8
+        # ten lines a page: the collection (with its counts), then nine documents
+        assert "\n• docs: 11 documents, 22 paragraphs\n" in first["text"]
+        assert first["text"].count("\n• ") == 10 and "<i>Speakers</i>" not in first["text"]
         keys = buttons(first)
         assert list(keys) == ["1/2", "▶"]
         calls = await bot.press(keys["▶"]["callback_data"], fake.sent[-1])
         assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
         second = calls[0].params
-        assert second["text"].count("\n• ") == 3 and "Speech number 9 &amp; co" in second["text"]
+        assert second["text"].count("\n• ") == 2 and "Speech number 9 &amp; co" in second["text"]
+        assert "<i>Collections</i>" not in second["text"]
         assert list(buttons(second)) == ["◀", "2/2"]
         label = await bot.press(buttons(second)["2/2"]["callback_data"], fake.sent[-1])
         assert only(label, "answerCallbackQuery").get("show_alert") is None

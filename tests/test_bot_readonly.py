@@ -90,7 +90,7 @@ async def test_searches_are_answered_when_the_query_cannot_be_stored(
         # the card as usual, only without the buttons that need the stored query
         assert card["text"] != render.SOMETHING_WRONG.text and "¶ 10 of 32" in card["text"]
         assert again["text"] == card["text"]
-        assert labels(card) == ["◀ ¶ 9", "¶ 11 ▶", "↗ Share", "🔗 Link"]
+        assert labels(card) == ["◀ ¶ 9", "¶ 11 ▶", "↗ Share", "🔗 Link", "🖼 Picture"]
         assert unsure["text"].startswith("Not sure — nothing matches closely enough.")
         assert inline["results"][0]["input_message_content"]["message_text"] == card["text"]
         warned = [r for r in caplog.records if WARNING_TEXT in r.getMessage()]

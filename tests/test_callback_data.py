@@ -23,6 +23,8 @@ EPOCH = "0a1b2c"
         cb.SourcesPage(EPOCH, 0),
         cb.SourcesPage(EPOCH, cb.MAX_PAGE),
         cb.Noop(EPOCH),
+        cb.Picture(EPOCH, 21, 0),
+        cb.Picture(EPOCH, cb.MAX_ID, cb.MAX_ID),
     ],
 )
 def test_round_trip_within_64_bytes(action: cb.CallbackAction) -> None:
@@ -34,6 +36,7 @@ def test_round_trip_within_64_bytes(action: cb.CallbackAction) -> None:
 def test_encoding_is_compact_base36() -> None:
     assert cb.encode(cb.ShowParagraph(EPOCH, 36, 35, 0, 2)) == "1:0a1b2c:n:10:z:0:2"
     assert cb.encode(cb.ShowMatch(EPOCH, 1295, 1)) == "1:0a1b2c:m:zz:1"
+    assert cb.encode(cb.Picture(EPOCH, 36, 0)) == "1:0a1b2c:i:10:0"
 
 
 def test_encode_refuses_a_bad_epoch_or_negative_number() -> None:
@@ -67,6 +70,10 @@ def test_encode_refuses_a_bad_epoch_or_negative_number() -> None:
         "1:0a1b2c:m:é:0",  # not ASCII
         "1:0a1b2c:x:" + "1" * 60,  # longer than 64 bytes
         "1:0a1b2c:x:",  # trailing empty field
+        "1:0a1b2c:i:1",  # a picture without its query
+        "1:0a1b2c:i:1:0:0",  # or with a field too many
+        "1:0a1b2c:i::0",  # an empty paragraph id
+        "1:0a1b2c:i:1:zzzzzzzzzzz",  # a query id with 11 digits
     ],
 )
 def test_forged_or_garbage_data_is_refused(data: str | None) -> None:

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.cli.common import EXIT_CONFIG, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE
 from bot.cli.main import build_parser, main
+from bot.core.picture import WIDTH
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,3 +126,28 @@ def test_unusable_databases_and_ids_get_messages_not_tracebacks(
         main(["show", "99999999999999999999"])
     assert exc.value.code == 2
     assert "not a paragraph id" in capsys.readouterr().err
+
+
+def test_show_writes_the_quote_picture(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", "21", "--context", "0"]) == EXIT_OK
+    plain = capsys.readouterr().out
+    assert plain.startswith(">> [21] ") and "¶ 21 of 32" in plain
+    out = tmp_path / "p21.png"
+    assert main(["show", "21", "--context", "0", "--picture", str(out)]) == EXIT_OK
+    assert capsys.readouterr().out == plain  # the same listing, and the picture beside it
+    with Image.open(out) as image:
+        image.verify()
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.width == WIDTH == 1080
+        assert 0.5625 * WIDTH <= image.height <= 1.25 * WIDTH
+        background = image.getpixel((0, 0))
+        assert any(image.getpixel((x, image.height // 2)) != background for x in range(WIDTH))
+    again = tmp_path / "again.png"
+    assert main(["show", "21", "--picture", str(again)]) == EXIT_OK
+    assert again.read_bytes() == out.read_bytes()  # the same passage, the same bytes
+    capsys.readouterr()
+    missing = tmp_path / "no" / "such" / "folder" / "p.png"
+    assert main(["show", "21", "--picture", str(missing)]) == EXIT_PARTIAL_FAILURE
+    assert "cannot write" in capsys.readouterr().err and not missing.exists()

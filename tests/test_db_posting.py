@@ -136,3 +136,41 @@ async def test_moving_a_chat_keeps_links_schedules_and_the_posted_log(sample_db:
         assert (moved.chat_id, moved.chat_type, moved.creator_id) == (new, "supergroup", new)
         assert await store.posted_among(new, [first.id]) == {first.id}
         assert await store.posted_among(old, [first.id]) == set()
+
+
+async def test_migration_10_adds_the_picture_option_and_keeps_schedules(tmp_path: Path) -> None:
+    path = tmp_path / "v9.db"
+    async with open_database(path) as db:
+        store = PostingStore(db)
+        old = await store.add_schedule(
+            chat_id=CHANNEL,
+            chat_type="channel",
+            chat_title="Quotes",
+            chat_username="quotes",
+            creator_id=1,
+            minute_of_day=510,
+            query="heart",
+            collection=None,
+        )
+    with sqlite3.connect(path) as conn:  # back to version 9: a schedule made before pictures
+        conn.execute("ALTER TABLE post_schedules DROP COLUMN picture")
+        conn.execute("PRAGMA user_version = 9")
+    async with open_database(path) as db:
+        store = PostingStore(db)
+        kept = await store.get_schedule(old.id)
+        assert kept is not None and kept.query == "heart" and kept.picture is False
+        new = await store.add_schedule(
+            chat_id=CHANNEL,
+            chat_type="channel",
+            chat_title="Quotes",
+            chat_username="quotes",
+            creator_id=1,
+            minute_of_day=600,
+            query=None,
+            collection=None,
+            picture=True,
+        )
+        assert new.picture is True
+        assert [s.picture for s in await store.enabled_schedules()] == [False, True]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 10

@@ -162,25 +162,32 @@ def test_card_keyboard_buttons_and_callback_data() -> None:
     assert markup is not None
     rows = markup.inline_keyboard
     labels = [[b.text for b in row] for row in rows]
-    assert labels == [["◀ ¶ 4", "¶ 6 ▶"], ["🔎 Other matches"], ["↗ Share", "🔗 Link"]]
+    assert labels == [
+        ["◀ ¶ 4", "¶ 6 ▶"],
+        ["🔎 Other matches"],
+        ["↗ Share", "🔗 Link", "🖼 Picture"],
+    ]
     assert cb.decode(rows[0][0].callback_data) == cb.ShowParagraph(EPOCH, 39, 40, 9, 0)  # type: ignore[arg-type]
     assert cb.decode(rows[0][1].callback_data) == cb.ShowParagraph(EPOCH, 41, 40, 9, 0)  # type: ignore[arg-type]
     assert cb.decode(rows[1][0].callback_data) == cb.ShowMatch(EPOCH, 9, 1)  # type: ignore[arg-type]
     assert rows[2][0].switch_inline_query == "the heart of a mother"
     assert rows[2][1].url == "https://t.me/verbatim_bot?start=p_40"
+    assert cb.decode(rows[2][2].callback_data) == cb.Picture(EPOCH, 40, 9)  # type: ignore[arg-type]
 
 
 def test_keyboard_at_document_ends_and_away_from_the_match() -> None:
     first = make_card("x", prev_id=None, has_more=False, query=None, query_id=0, confidence=None)
     rows = render.card_keyboard(first, None).inline_keyboard
-    assert [[b.text for b in row] for row in rows] == [["¶ 6 ▶"], ["↗ Share"]]
+    assert [[b.text for b in row] for row in rows] == [["¶ 6 ▶"], ["↗ Share", "🖼 Picture"]]
     assert rows[1][0].switch_inline_query == "x"  # no query: share the paragraph's words
     moved = make_card("y", paragraph=Paragraph(41, 3, 6, "y"), rank=2, next_id=None)
     msg = render.render_card(moved, "b")
     assert "Context around your match" in msg.text and "close match" not in msg.text
     labels = [b.text for row in msg.reply_markup.inline_keyboard for b in row]  # type: ignore[union-attr]
-    link = msg.reply_markup.inline_keyboard[-1][-1].url  # type: ignore[union-attr]
-    assert link == "https://t.me/b?start=p_41"  # the paragraph shown, not the match
+    last = msg.reply_markup.inline_keyboard[-1]  # type: ignore[union-attr]
+    assert last[1].url == "https://t.me/b?start=p_41"  # the paragraph shown, not the match
+    # the picture of the paragraph shown, without the match's words (they are not in it)
+    assert cb.decode(last[2].callback_data) == cb.Picture(EPOCH, 41, 0)  # type: ignore[arg-type]
     assert labels == [
         "◀ ¶ 5",
         "↩ Back to match",
@@ -188,6 +195,7 @@ def test_keyboard_at_document_ends_and_away_from_the_match() -> None:
         "⏮ Best match",
         "↗ Share",
         "🔗 Link",
+        "🖼 Picture",
     ]
 
 

@@ -46,6 +46,7 @@ def chat_env(tmp_path: Path) -> dict[str, str]:
     """A fresh machine: no VERBATIM_DB, the default database under tmp_path."""
     env = {k: v for k, v in os.environ.items() if k not in ("VERBATIM_DB", "TELEGRAM_BOT_TOKEN")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env["TMPDIR"] = str(tmp_path)  # where the pictures the bot sends are written
     return env
 
 
@@ -128,6 +129,20 @@ def test_search_then_press_next_paragraph_button(chat: Chat) -> None:
     code, err = chat.close()
     assert code == 0, err
     assert "1 document, 32 paragraphs" in err  # the bundled sample, loaded on first use
+
+
+def test_picture_button_writes_the_picture_and_shows_where(chat: Chat, tmp_path: Path) -> None:
+    at = chat.send("/q servant party")
+    button = int(chat.expect(r"^  (?:.*\s)?\[(\d+)\] 🖼 Picture", at).group(1))
+    at = chat.send(str(button))
+    shown = chat.expect(r"^bot \(picture\):\n🖼 (\S+\.png) \((\d+)×(\d+)\)\n(.*)\n", at)
+    path, width = Path(shown.group(1)), int(shown.group(2))
+    assert path.parent.parent == tmp_path and width == 1080
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Closing Address" in shown.group(4)  # the caption: title, then the citation
+    at = chat.send(str(button))  # again: Telegram's file_id, the same file
+    assert chat.expect(r"^bot \(picture\):\n🖼 (\S+\.png)", at).group(1) == str(path)
+    assert chat.close()[0] == 0
 
 
 def test_inline_query_results_and_choosing_one(chat: Chat) -> None:

@@ -60,6 +60,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--context", type=context_count, default=1, metavar="N", help="neighbours each side"
     )
+    p.add_argument("--picture", metavar="FILE.png", help="also write its quote picture (PNG)")
     p.set_defaults(handler=_show)
 
     p = sub.add_parser(
@@ -144,6 +145,16 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     print(citation_text(doc, paragraph.position))
     if original := original_text(doc):
         print(original)
+    if args.picture:  # Pillow and fonts are loaded only when asked for
+        from bot.core.picture import picture_citation, picture_footer, render_quote
+
+        citation = picture_citation(doc, paragraph.position)
+        png = render_quote(paragraph.text, (), citation, picture_footer())
+        try:
+            Path(args.picture).write_bytes(png)
+        except OSError as exc:
+            print(f"verbatim show: cannot write {args.picture}: {exc}", file=sys.stderr)
+            return EXIT_PARTIAL_FAILURE
     return EXIT_OK
 
 

@@ -85,11 +85,18 @@ class ChatGateway(Protocol):
         ...
 
     async def publish(
-        self, chat_id: int, card: Card, *, of_the_day: bool = False, thread_id: int | None = None
+        self,
+        chat_id: int,
+        card: Card,
+        *,
+        of_the_day: bool = False,
+        thread_id: int | None = None,
+        picture: bool = False,
     ) -> PostedMessage:
         """Post ``card`` to a channel or group as a post of its own (not a reply), headed
-        "passage of the day" when ``of_the_day``, in forum topic ``thread_id`` if given;
-        raises :class:`PostFailed` when it does not go out."""
+        "passage of the day" when ``of_the_day``, in forum topic ``thread_id`` if given,
+        as a quote picture captioned with its citation when ``picture``; raises
+        :class:`PostFailed` when it does not go out."""
         ...
 
 

@@ -12,6 +12,7 @@ from bot.core.digits import parse_digits
 from store.models import DocumentMeta
 
 DEEP_LINK_PREFIX = "p_"
+PICTURE_LINK_PREFIX = "i_"
 ALSO_IN_SHOWN = 3  # "Also in": this many documents by name, then "and N more"
 ALSO_IN_TITLE_CHARS = 80  # each title cut to this many characters
 
@@ -71,3 +72,24 @@ def parse_deep_link(payload: str) -> int | None:
 def deep_link_payload(paragraph_id: int) -> str:
     """The start parameter that opens a paragraph: ``p_<id>``."""
     return f"{DEEP_LINK_PREFIX}{paragraph_id}"
+
+
+def picture_link_payload(paragraph_id: int, query_id: int = 0) -> str:
+    """The start parameter that sends a paragraph's quote picture: ``i_<id>``, or
+    ``i_<id>_<query>`` with the words of a stored query marked (at most 34 characters,
+    within Telegram's 64)."""
+    tail = f"_{query_id}" if query_id else ""
+    return f"{PICTURE_LINK_PREFIX}{paragraph_id}{tail}"
+
+
+def parse_picture_link(payload: str) -> tuple[int, int] | None:
+    """``(paragraph id, query id or 0)`` of an ``i_<id>[_<query>]`` start parameter, or
+    ``None``."""
+    if not payload.startswith(PICTURE_LINK_PREFIX):
+        return None
+    head, underscore, tail = payload[len(PICTURE_LINK_PREFIX) :].partition("_")
+    paragraph_id = parse_digits(head, 15)
+    query_id = parse_digits(tail, 15) if underscore else 0
+    if paragraph_id is None or query_id is None:
+        return None
+    return paragraph_id, query_id

@@ -32,10 +32,11 @@ from bot.core.access import (
     user_problem,
 )
 from bot.core.digits import parse_digits
+from bot.core.filtering import FilteredQuery, split_query
 from bot.core.posting_args import ChatRef, PostingError, ScheduleSpec
 from bot.core.service import VerbatimService
 from bot.core.views import Card, NoMatch, NotSure, Problem
-from store import PostingStore, PostSchedule, PostTarget, SearchFilters
+from store import PostingStore, PostSchedule, PostTarget
 
 log = logging.getLogger(__name__)
 
@@ -179,28 +180,40 @@ class PostingService:
     # ------------------------------------------------------------------ posts
 
     async def publish(
-        self, chat_id: int, card: Card, *, of_the_day: bool = False, thread_id: int | None = None
+        self,
+        chat_id: int,
+        card: Card,
+        *,
+        of_the_day: bool = False,
+        thread_id: int | None = None,
+        picture: bool = False,
     ) -> PostedMessage:
-        """Post ``card`` to a chat, follow the chat if it became a supergroup (its links,
-        schedules and posted log move to the new id), and record what was posted where,
-        so that schedules never repeat it.  Raises :class:`PostFailed`."""
-        posted = await self.chats.publish(chat_id, card, of_the_day=of_the_day, thread_id=thread_id)
+        """Post ``card`` to a chat (as a quote picture when ``picture``), follow the chat
+        if it became a supergroup (its links, schedules and posted log move to the new
+        id), and record what was posted where, so that schedules never repeat it.
+        Raises :class:`PostFailed`."""
+        posted = await self.chats.publish(
+            chat_id, card, of_the_day=of_the_day, thread_id=thread_id, picture=picture
+        )
         if posted.chat_id != chat_id:  # the group became a supergroup
             await self.store.move_chat(chat_id, posted.chat_id, "supergroup")
         await self.store.record_post(posted.chat_id, card.paragraph.id, posted.message_id)
         return posted
 
     async def post(
-        self, where: ChatInfo, query: str, thread_id: int | None = None
+        self, where: ChatInfo, query: str, thread_id: int | None = None, *, picture: bool = False
     ) -> tuple[Card, PostedMessage] | NotSure | NoMatch | Problem:
-        """/post: publish the best match for ``query`` (the same search as /q) in
-        ``where``; what the search said instead when it has no answer (nothing is posted:
-        suggestions are offered as to /q, never posted)."""
+        """/post: publish the best match for ``query`` (the same search as /q, filters
+        included) in ``where``, as a quote picture when ``picture``; what the search said
+        instead when it has no answer (nothing is posted: suggestions are offered as to
+        /q, never posted)."""
         outcome = await self.service.search(query)
         if not isinstance(outcome, Card):
             return outcome
         try:
-            posted = await self.publish(where.chat_id, outcome, thread_id=thread_id)
+            posted = await self.publish(
+                where.chat_id, outcome, thread_id=thread_id, picture=picture
+            )
         except PostFailed as exc:
             raise PostingError(f"I couldn't post to {where.title}: {exc.reason}") from None
         return outcome, posted
@@ -210,9 +223,13 @@ class PostingService:
     async def add_schedule(
         self, creator_id: int, chat: ChatInfo, spec: ScheduleSpec
     ) -> PostSchedule:
-        """Store a daily schedule after checking limits and that it has something to post."""
+        """Store a daily schedule after checking limits, its filters, and that it has
+        something to post."""
         if spec.collection and not await self.service.db.count_documents(spec.collection):
             raise PostingError(f"There is no collection {spec.collection!r}: see /stats.")
+        found = await split_query(self.service.db, spec.query) if spec.query else None
+        if isinstance(found, Problem):  # a filter among the words that does not work
+            raise PostingError(found.message)
         async with self._limits:
             if len(await self.store.list_schedules(chat_id=chat.chat_id)) >= MAX_SCHEDULES_PER_CHAT:
                 raise PostingError(
@@ -232,6 +249,7 @@ class PostingService:
                 minute_of_day=spec.minute_of_day,
                 query=spec.query,
                 collection=spec.collection,
+                picture=spec.picture,
             )
         card: Card | None = None
         try:  # the row goes again if there is nothing to post or the search fails
@@ -288,7 +306,7 @@ class PostingService:
             await self.store.finish_schedule_run(schedule_id, error=NOTHING_NEW)
             return ScheduleRun(schedule)
         try:
-            await self.publish(schedule.chat_id, card, of_the_day=True)
+            await self.publish(schedule.chat_id, card, of_the_day=True, picture=schedule.picture)
         except PostFailed as exc:
             if not exc.lost_rights:
                 log.warning("schedule %d: post failed, will try tomorrow: %s", schedule_id, exc)
@@ -321,7 +339,8 @@ class PostingService:
     async def next_card(self, schedule: PostSchedule) -> Card | None:
         """The passage a schedule would post now: never one already posted to its chat.
 
-        With words: the best match not yet posted; without: a random passage.
+        With words (and the filters among them): the best match not yet posted; without:
+        a random passage.
         """
         if schedule.query is None:
             paragraph = await self.store.random_unposted_paragraph(
@@ -331,9 +350,13 @@ class PostingService:
                 return None
             card = await self.service.paragraph(paragraph.id)
             return card if isinstance(card, Card) else None
-        filters = SearchFilters(collection=schedule.collection)
+        split = await split_query(self.service.db, schedule.query)
+        if not isinstance(split, FilteredQuery):  # a collection renamed since, say
+            return None
+        collection = schedule.collection or split.filters.collection
+        filters = dataclasses.replace(split.filters, collection=collection)
         result = await self.service.searcher.search(
-            schedule.query, limit=SCHEDULE_CANDIDATES, filters=filters
+            split.words, limit=SCHEDULE_CANDIDATES, filters=filters
         )
         if result.error or not result.hits:
             return None

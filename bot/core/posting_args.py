@@ -1,5 +1,6 @@
 """Reading what users type after /channel, /post and /schedule: how they name a chat
-(:func:`parse_chat_ref`) and when and what a schedule posts (:func:`parse_schedule`).
+(:func:`parse_chat_ref`), ``--picture`` after /post (:func:`take_picture_flag`), and when
+and what a schedule posts (:func:`parse_schedule`).
 
 :class:`PostingError` is the refusal every posting rule raises (:mod:`bot.core.posting`);
 its message goes back to the user as is.
@@ -20,6 +21,9 @@ _CHAT_ID = re.compile(r"-[1-9][0-9]{0,15}")
 _NUMBER = re.compile(r"[1-9][0-9]{0,3}")
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _COLLECTION = re.compile(r"collection:(\S{1,64})")
+# --picture, also as a phone's autocorrect writes it (—picture); a schedule takes "picture"
+PICTURE_FLAGS = frozenset({"--picture", "—picture"})
+SCHEDULE_PICTURE = PICTURE_FLAGS | {"picture"}
 
 CHAT_REF_HELP = (
     "Name the chat as @name, as its numeric id (-100…), or by its number in /channel list."
@@ -50,11 +54,12 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSpec:
-    """A parsed ``daily HH:MM [collection:NAME] [words]``."""
+    """A parsed ``daily HH:MM [picture] [collection:NAME] [words]``."""
 
     minute_of_day: int
     query: str | None = None
     collection: str | None = None
+    picture: bool = False  # post the passage as a quote picture
 
 
 def parse_chat_ref(text: str, *, allow_number: bool = True) -> ChatRef:
@@ -69,18 +74,32 @@ def parse_chat_ref(text: str, *, allow_number: bool = True) -> ChatRef:
     raise PostingError(f"I can't read that chat name. {CHAT_REF_HELP}")
 
 
+def take_picture_flag(args: Sequence[str]) -> tuple[list[str], bool]:
+    """``args`` without ``--picture`` (anywhere among them), and whether it was there."""
+    kept = [arg for arg in args if arg.casefold() not in PICTURE_FLAGS]
+    return kept, len(kept) < len(args)
+
+
 def parse_schedule(args: Sequence[str]) -> ScheduleSpec:
-    """Read ``daily HH:MM [collection:NAME] [words…]``; raise :class:`PostingError` if odd."""
+    """Read ``daily HH:MM [picture] [collection:NAME] [words…]`` (the options in either
+    order, before the words); raise :class:`PostingError` if odd."""
     if len(args) < 2 or args[0].lower() != "daily":
         raise PostingError("Say when: daily HH:MM, e.g. daily 08:30 (24-hour clock).")
     m = _TIME.fullmatch(args[1])
     if m is None:
         raise PostingError("The time must be HH:MM on a 24-hour clock, e.g. 08:30 or 21:05.")
-    collection = None
+    collection, picture = None, False
     words = list(args[2:])
-    if words and (c := _COLLECTION.fullmatch(words[0])):
-        collection, words = c.group(1), words[1:]
+    while words:
+        if collection is None and (c := _COLLECTION.fullmatch(words[0])):
+            collection = c.group(1)
+        elif not picture and words[0].casefold() in SCHEDULE_PICTURE:
+            picture = True
+        else:
+            break
+        words = words[1:]
     query, _ = normalize_query(" ".join(words))
     if len(query) > MAX_SCHEDULE_QUERY:
         raise PostingError(f"Keep the words of a schedule under {MAX_SCHEDULE_QUERY} characters.")
-    return ScheduleSpec(int(m.group(1)) * 60 + int(m.group(2)), query or None, collection)
+    minute = int(m.group(1)) * 60 + int(m.group(2))
+    return ScheduleSpec(minute, query or None, collection, picture)

@@ -8,7 +8,9 @@ knows about Telegram updates, so the same behaviour is shared by every surface.
 
 Answers come in tiers: a card when the search has an answer; when it has none but some
 passages come close, :class:`NotSure` with one to three of them as suggested cards (never
-as the answer); otherwise :class:`NoMatch` with tips.
+as the answer); otherwise :class:`NoMatch` with tips.  Filters typed among the words
+(``from:2012 in:kcna``) are split off by :mod:`bot.core.filtering` and applied; a card
+names them.  :meth:`VerbatimService.picture` says what a quote picture shows.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import random
-import re
 import sqlite3
 
-from bot.core.citation import parse_deep_link
+from bot.core.browsing import Browsing
+from bot.core.citation import parse_deep_link, parse_picture_link
+from bot.core.filtering import FilteredQuery, split_query, words_of
+from bot.core.picture import picture_citation, picture_footer, picture_key
 from bot.core.views import (
     EMPTY_QUERY,
     NO_MORE,
@@ -32,20 +35,25 @@ from bot.core.views import (
     NoMatch,
     NotSure,
     Problem,
+    QuotePicture,
     SearchOutcome,
-    SourcesView,
-    StatsView,
     no_match_tips,
 )
-from store import Database, Hit, QuoteSearch, Searcher, match_spans, parse_query
+from store import (
+    Database,
+    DocumentMeta,
+    Hit,
+    Paragraph,
+    QuoteSearch,
+    Searcher,
+    match_spans,
+    parse_query,
+)
 from store.search.query import MAX_QUERY_CHARS
 
-SOURCES_PAGE_SIZE = 8
 MAX_SUGGESTIONS = 3  # "not sure": at most this many of the closest passages are offered
 
 log = logging.getLogger(__name__)
-
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def normalize_query(text: str) -> tuple[str, str | None]:
@@ -63,6 +71,20 @@ def normalize_query(text: str) -> tuple[str, str | None]:
     return cut, f"Your text was long, so I searched its first {len(cut)} characters."
 
 
+def quote_picture(
+    paragraph: Paragraph,
+    document: DocumentMeta,
+    spans: tuple[tuple[int, int], ...],
+    bot_username: str | None,
+) -> QuotePicture:
+    """What the quote picture of a paragraph shows (its citation, the footer naming the
+    bot) and its cache key."""
+    citation = picture_citation(document, paragraph.position)
+    footer = picture_footer(bot_username)
+    key = picture_key(paragraph.text, spans, citation, footer)
+    return QuotePicture(paragraph, document, spans, citation, footer, key)
+
+
 def _join(*notices: str | None) -> str | None:
     return " ".join(n for n in notices if n) or None
 
@@ -72,13 +94,15 @@ def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
 
     Used when a card returns to the matched paragraph after ◀ ▶ navigation, where the
     search's own spans are no longer at hand; the same scoring code finds the same words.
+    Filters in ``query`` (``in:kcna``) are not words of the passage: they are left out.
     """
-    words = parse_query(query).words
+    words = parse_query(words_of(query)).words
     return match_spans(words, text) if words else ()
 
 
-class VerbatimService:
-    """Search, context navigation, other matches, random, sources and stats over one database."""
+class VerbatimService(Browsing):
+    """Search, context navigation, other matches, random, quote pictures, and (from
+    :class:`~bot.core.browsing.Browsing`) sources, stats and examples over one database."""
 
     def __init__(self, db: Database, searcher: QuoteSearch, epoch: str) -> None:
         self.db = db
@@ -103,19 +127,23 @@ class VerbatimService:
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
+        split = await split_query(self.db, query)
+        if isinstance(split, Problem):
+            return split
         query_id = await self.remember(query)
-        result = await self.searcher.search(query, limit=2)
+        result = await self.searcher.search(split.words, limit=2, filters=split.filters)
         if result.error:
             return Problem(result.error)
         notices = _join(notice, result.notice)
         if result.hits:
-            cards = await self._cards(query, query_id, 0, result.hits[:1], len(result.hits) > 1)
+            more = len(result.hits) > 1
+            cards = await self._cards(query, split, query_id, 0, result.hits[:1], more)
             return dataclasses.replace(cards[0], notice=notices)
         if result.suggestions:
             offered = result.suggestions[:MAX_SUGGESTIONS]
-            cards = await self._cards(query, query_id, 0, offered, False, suggested=True)
+            cards = await self._cards(query, split, query_id, 0, offered, False, suggested=True)
             return NotSure(query, query_id, tuple(cards), notices)
-        return NoMatch(query, no_match_tips(query), notice)
+        return NoMatch(query, no_match_tips(split.words, split.described), notice)
 
     async def match(self, query_id: int, rank: int) -> Card | Problem | Gone:
         """Hit number ``rank`` of a stored query (for "other matches"); when the query
@@ -126,14 +154,18 @@ class VerbatimService:
         return await self._ranked(query, query_id, rank)
 
     async def _ranked(self, query: str, query_id: int, rank: int) -> Card | Problem | Gone:
-        result = await self.searcher.search(query, limit=2, offset=rank)
+        split = await split_query(self.db, query)  # stored with its filters: the same search
+        if isinstance(split, Problem):
+            return split
+        words, filters = split.words, split.filters
+        result = await self.searcher.search(words, limit=2, offset=rank, filters=filters)
         if result.error:
             return Problem(result.error)
         if result.hits:
             more = len(result.hits) > 1
-            return (await self._cards(query, query_id, rank, result.hits[:1], more))[0]
+            return (await self._cards(query, split, query_id, rank, result.hits[:1], more))[0]
         if rank:  # suggestions come with the first page, and only when it has no answer
-            result = await self.searcher.search(query, limit=1)
+            result = await self.searcher.search(words, limit=1, filters=filters)
             if result.error or result.hits:
                 return NO_MORE
         offered = result.suggestions[:MAX_SUGGESTIONS]
@@ -141,7 +173,7 @@ class VerbatimService:
             return NO_MORE
         more = rank + 1 < len(offered)
         hit = offered[rank : rank + 1]
-        return (await self._cards(query, query_id, rank, hit, more, suggested=True))[0]
+        return (await self._cards(query, split, query_id, rank, hit, more, suggested=True))[0]
 
     async def search_page(
         self, text: str, *, offset: int = 0, limit: int = 10
@@ -151,16 +183,23 @@ class VerbatimService:
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
+        split = await split_query(self.db, query)
+        if isinstance(split, Problem):
+            return split
         query_id = await self.remember(query)
-        result = await self.searcher.search(query, limit=limit + 1, offset=offset)
+        result = await self.searcher.search(
+            split.words, limit=limit + 1, offset=offset, filters=split.filters
+        )
         if result.error:
             return Problem(result.error)
         more = len(result.hits) > limit
-        cards = await self._cards(query, query_id, offset, result.hits[:limit], more)
+        cards = await self._cards(query, split, query_id, offset, result.hits[:limit], more)
         suggestions: list[Card] = []
         if not cards and result.suggestions:
             offered = result.suggestions[:MAX_SUGGESTIONS]
-            suggestions = await self._cards(query, query_id, 0, offered, False, suggested=True)
+            suggestions = await self._cards(
+                query, split, query_id, 0, offered, False, suggested=True
+            )
         return CardPage(
             query=query,
             query_id=query_id,
@@ -201,6 +240,7 @@ class VerbatimService:
     async def _cards(
         self,
         query: str,
+        split: FilteredQuery,
         query_id: int,
         first_rank: int,
         hits: list[Hit],
@@ -225,6 +265,7 @@ class VerbatimService:
                 has_more=more or n < len(hits) - 1,
                 also_in=hit.also_in,
                 suggested=suggested,
+                filters=split.described,
             )
             for n, hit in enumerate(hits)
         ]
@@ -278,6 +319,30 @@ class VerbatimService:
             return None
         return await self.paragraph(paragraph_id)
 
+    async def picture(
+        self, paragraph_id: int, query_id: int, bot_username: str | None
+    ) -> QuotePicture | Gone:
+        """What the quote picture of a paragraph shows: with the words of the stored query
+        ``query_id`` (0: none) marked as its card marks them, which picks the stretch of a
+        long paragraph; ``bot_username`` is named in the footer."""
+        paragraph = await self.db.get_paragraph(paragraph_id)
+        document = await self.db.get_document(paragraph.document_id) if paragraph else None
+        if paragraph is None or document is None:
+            return PARAGRAPH_GONE
+        query = await self.db.get_query(query_id) if query_id else None
+        spans = highlight_spans(paragraph.text, query) if query else ()
+        return quote_picture(paragraph, document, spans, bot_username)
+
+    async def picture_link(
+        self, payload: str, bot_username: str | None
+    ) -> QuotePicture | Gone | None:
+        """Open an ``i_<id>[_<query>]`` start parameter (a picture asked for in inline
+        mode, before the bot could write to the user); ``None`` if it is not one."""
+        found = parse_picture_link(payload)
+        if found is None:
+            return None
+        return await self.picture(*found, bot_username)
+
     async def random(self) -> Card | None:
         """A random paragraph of some substance, or ``None`` when the database is empty."""
         paragraph = await self.db.random_paragraph()
@@ -296,38 +361,3 @@ class VerbatimService:
     async def record_choice(self, paragraph_id: int) -> bool:
         """Count a passage chosen in inline mode; False when the paragraph is gone."""
         return await self.db.record_inline_choice(paragraph_id)
-
-    # ------------------------------------------------------------------ browsing
-
-    async def sources(self, page: int) -> SourcesView:
-        """Page ``page`` (0-based, clamped) of the stored documents."""
-        total = await self.db.count_documents()
-        pages = max(1, -(-total // SOURCES_PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
-        docs = await self.db.list_documents(
-            offset=page * SOURCES_PAGE_SIZE, limit=SOURCES_PAGE_SIZE
-        )
-        return SourcesView(docs, page, pages, total, self.epoch)
-
-    async def stats(self) -> StatsView:
-        """Document and paragraph counts, overall and per collection."""
-        raw = await self.db.stats()
-        return StatsView(int(raw["documents"]), int(raw["paragraphs"]), list(raw["collections"]))
-
-    async def examples(self, count: int = 3, words: int = 5) -> list[str]:
-        """Short phrases taken from random paragraphs, to show what a query looks like."""
-        found: list[str] = []
-        for _ in range(count * 3):
-            if len(found) >= count:
-                break
-            paragraph = await self.db.random_paragraph(min_chars=120)
-            if paragraph is None:
-                break
-            tokens = _WORD.findall(paragraph.text)
-            if len(tokens) < words:
-                continue
-            start = random.randrange(0, len(tokens) - words + 1)
-            phrase = " ".join(tokens[start : start + words]).lower()
-            if phrase not in found:
-                found.append(phrase)
-        return found

@@ -25,6 +25,8 @@ class Card:
     ``also_in`` lists the other documents where the very same paragraph text is stored
     (the search gives one answer per text).  ``suggested``: the search found no answer and
     this is one of the closest passages, to be shown as "not sure", never as the answer.
+    ``filters``: the filters the search applied, described for the citation line
+    (``from 2012 · in kcna``; empty when none).
     """
 
     paragraph: Paragraph
@@ -42,6 +44,7 @@ class Card:
     next_id: int | None = None
     also_in: tuple[DocumentMeta, ...] = ()  # other documents holding the same text
     suggested: bool = False  # not an answer: one of the closest passages, offered as such
+    filters: str = ""  # the filters applied (store.search.filters.describe), if any
 
     @property
     def is_anchor(self) -> bool:
@@ -105,13 +108,33 @@ class Gone:
 
 @dataclass(frozen=True, slots=True)
 class SourcesView:
-    """One page of the document list."""
+    """One page of /sources: the collections, the speakers and the documents, listed one
+    after the other and paged together (a page holds the part of each list that falls on
+    it).  ``total`` counts documents; ``collections`` are ``stats()`` rows (``collection``,
+    ``documents``, ``paragraphs``), ``speakers`` (name, documents) pairs."""
 
     documents: list[DocumentMeta]
     page: int
     pages: int
     total: int
     epoch: str
+    collections: list[dict[str, Any]] = field(default_factory=list)
+    speakers: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotePicture:
+    """What a quote picture shows (:func:`bot.core.picture.render_quote` draws it): the
+    paragraph with its matched ``spans``, the ``citation`` and ``footer`` lines drawn
+    under it, and ``key``, its name in a cache of uploaded pictures
+    (:func:`bot.core.picture.picture_key`)."""
+
+    paragraph: Paragraph
+    document: DocumentMeta
+    spans: tuple[tuple[int, int], ...]
+    citation: str
+    footer: str
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +161,20 @@ TIP_FEWER_WORDS = "Try fewer words: the few you are surest of."
 TIP_ADD_WORDS = "Add a word or two you remember from the same sentence."
 TIP_NO_PUNCTUATION = "Leave out punctuation and quote marks."
 TIP_SOURCES = "Use /sources to see which speeches I know."
+TIP_FILTERS = "Try without the filters ({}): they may leave the passage out."
 INLINE_NO_MATCH_TIPS = (TIP_FEWER_WORDS, TIP_NO_PUNCTUATION)  # the ones that fit any query
 
 
-def no_match_tips(query: str) -> tuple[str, ...]:
-    """What to try when nothing matches ``query`` (in a chat): fewer words; more words
-    when there are only one or two; no punctuation when it has some; /sources.
+def no_match_tips(query: str, filters: str = "") -> tuple[str, ...]:
+    """What to try when nothing matches ``query`` (in a chat; its words, without the
+    filters): without the ``filters`` (described) when some were applied; fewer words;
+    more words when there are only one or two; no punctuation when it has some; /sources.
 
     Inline mode's result list has room for the tips that fit any query:
     :data:`INLINE_NO_MATCH_TIPS`.
     """
-    tips = [TIP_FEWER_WORDS]
+    tips = [TIP_FILTERS.format(filters)] if filters else []
+    tips.append(TIP_FEWER_WORDS)
     if len(query.split()) < 3:
         tips.append(TIP_ADD_WORDS)
     if any(not c.isalnum() and not c.isspace() for c in query):

@@ -140,7 +140,8 @@ async def _post_init(app: AnyApplication) -> None:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     service = await VerbatimService.create(db, pool)
-    data.start(service, PostingService(PostingStore(db), service, TelegramChats(app.bot)))
+    chats = TelegramChats(app.bot, data.pictures)  # pictures: the same file_id cache
+    data.start(service, PostingService(PostingStore(db), service, chats))
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
     try:
         await app.bot.set_my_commands(list(COMMANDS))

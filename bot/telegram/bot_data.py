@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.telegram.pictures import PictureCache
 
 Context = ContextTypes.DEFAULT_TYPE  # what every handler and job receives
 
@@ -33,6 +34,7 @@ class BotData:
     db_path: Path
     load_sample: bool = False  # load the bundled sample into an empty database at start
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
+    pictures: PictureCache = field(default_factory=PictureCache)  # uploaded pictures' file_ids
     _service: VerbatimService | None = field(default=None, repr=False)
     _posting: PostingService | None = field(default=None, repr=False)
     _exit_stack: AsyncExitStack | None = field(default=None, repr=False)

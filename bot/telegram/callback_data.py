@@ -9,12 +9,14 @@ Wire format (ASCII, at most 64 bytes, numbers in base 36)::
     1:<epoch>:n:<paragraph>:<anchor>:<query>:<rank>   show a paragraph (context ◀ ▶)
     1:<epoch>:m:<query>:<rank>                         show hit number <rank> of a query
     1:<epoch>:s:<page>                                 a page of /sources
+    1:<epoch>:i:<paragraph>:<query>                    send a paragraph's quote picture
     1:<epoch>:x                                        a button that does nothing
 
 ``1`` is the format version.  ``epoch`` is the database's epoch
 (:meth:`store.db.Database.bot_epoch`): buttons made against another database (rebuilt
 since the message was sent) are recognised as stale.  ``anchor`` is the paragraph the
-search matched (highlighted when shown again); ``query`` 0 means "no query".
+search matched (highlighted when shown again); ``query`` 0 means "no query" (a
+picture's query marks the matched words, which choose a long paragraph's stretch).
 """
 
 from __future__ import annotations
@@ -71,7 +73,17 @@ class Noop:
     epoch: str
 
 
-CallbackAction = ShowParagraph | ShowMatch | SourcesPage | Noop
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Send the quote picture of ``paragraph_id``, with the words of stored query
+    ``query_id`` marked (0 = none)."""
+
+    epoch: str
+    paragraph_id: int
+    query_id: int = 0
+
+
+CallbackAction = ShowParagraph | ShowMatch | SourcesPage | Noop | Picture
 
 
 def _b36(value: int) -> str:
@@ -109,6 +121,8 @@ def encode(action: CallbackAction) -> str:
         data = f"{head}:m:{_b36(action.query_id)}:{_b36(action.rank)}"
     elif isinstance(action, SourcesPage):
         data = f"{head}:s:{_b36(action.page)}"
+    elif isinstance(action, Picture):
+        data = f"{head}:i:{_b36(action.paragraph_id)}:{_b36(action.query_id)}"
     else:
         data = f"{head}:x"
     if len(data.encode()) > MAX_BYTES:
@@ -144,4 +158,8 @@ def decode(data: str | None) -> CallbackAction:
         return SourcesPage(epoch, _number(args[0], MAX_PAGE, "page"))
     if kind == "x" and not args:
         return Noop(epoch)
+    if kind == "i" and len(args) == 2:
+        return Picture(
+            epoch, _number(args[0], MAX_ID, "paragraph"), _number(args[1], MAX_ID, "query")
+        )
     raise CallbackDataError("unknown action")

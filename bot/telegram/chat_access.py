@@ -1,4 +1,5 @@
-"""Ask Telegram about chats and post to them: getChat, getChatMember, sendMessage.
+"""Ask Telegram about chats and post to them: getChat, getChatMember, sendMessage,
+sendPhoto (a passage posted as a quote picture, :mod:`bot.telegram.pictures`).
 
 :class:`TelegramChats` is the Telegram side of :class:`bot.core.access.ChatGateway`: it
 turns Telegram's answers into the plain values of :mod:`bot.core.access`, its refusals
@@ -11,12 +12,15 @@ whether the bot lost its rights), and any other Telegram error into
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, ChatFullInfo, ChatMember, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.core.access import ChatInfo, GatewayError, MemberRights, PostedMessage, PostFailed
-from bot.core.views import Card
+from bot.core.service import quote_picture
+from bot.core.views import Card, QuotePicture
+from bot.telegram.pictures import PictureCache, send_picture
 from bot.telegram.render import posting as post_render
 from bot.telegram.render.common import RenderedMessage
 
@@ -55,8 +59,9 @@ def rights_of(member: ChatMember) -> MemberRights:
 class TelegramChats:
     """The chat service of :mod:`bot.core.posting`, answered by Telegram through ``bot``."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, pictures: PictureCache | None = None) -> None:
         self.bot = bot
+        self.pictures = pictures if pictures is not None else PictureCache()
 
     @property
     def bot_id(self) -> int:
@@ -96,12 +101,27 @@ class TelegramChats:
             raise GatewayError(str(exc)) from exc
 
     async def publish(
-        self, chat_id: int, card: Card, *, of_the_day: bool = False, thread_id: int | None = None
+        self,
+        chat_id: int,
+        card: Card,
+        *,
+        of_the_day: bool = False,
+        thread_id: int | None = None,
+        picture: bool = False,
     ) -> PostedMessage:
-        """Render ``card`` as a channel post and send it with :func:`post_message`."""
+        """Render ``card`` as a channel post and send it with :func:`post_message` (as a
+        quote picture with :func:`post_picture` when ``picture``)."""
         heading = post_render.PASSAGE_OF_THE_DAY if of_the_day else None
-        rendered = post_render.render_channel_card(card, self.bot.username, heading)
-        message = await post_message(self.bot, chat_id, rendered, thread_id)
+        username = self.bot.username
+        if picture:
+            rendered = post_render.render_channel_picture(card, username, heading)
+            drawn = quote_picture(card.paragraph, card.document, card.spans, username)
+            message = await post_picture(
+                self.bot, chat_id, drawn, self.pictures, rendered, thread_id
+            )
+        else:
+            rendered = post_render.render_channel_card(card, username, heading)
+            message = await post_message(self.bot, chat_id, rendered, thread_id)
         return PostedMessage(message.chat_id, message.message_id)
 
 
@@ -113,28 +133,64 @@ async def post_message(
 
     When a group has become a supergroup, the post goes to the new chat: the returned
     message's ``chat_id`` then differs from ``chat_id`` (the caller moves its records)."""
-    try:
-        return await _send(bot, chat_id, message, thread_id)
-    except ChatMigrated as exc:
-        log.info("chat %s became supergroup %s: posting there", chat_id, exc.new_chat_id)
-        new_chat_id = exc.new_chat_id
-    try:
-        return await _send(bot, new_chat_id, message, None)  # a basic group has no topics
-    except ChatMigrated:
-        raise PostFailed("the group moved twice", lost_rights=True) from None
 
-
-async def _send(bot: Bot, chat_id: int, message: RenderedMessage, thread_id: int | None) -> Message:
-    """One sendMessage; Telegram's refusals become :class:`PostFailed` (ChatMigrated passes)."""
-    try:
+    async def send(target: int, thread: int | None) -> Message:
         return await bot.send_message(
-            chat_id=chat_id,
-            message_thread_id=thread_id,
+            chat_id=target,
+            message_thread_id=thread,
             text=message.text,
             parse_mode=message.parse_mode,
             reply_markup=message.reply_markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
+
+    return await _post(chat_id, thread_id, send)
+
+
+async def post_picture(
+    bot: Bot,
+    chat_id: int,
+    picture: QuotePicture,
+    cache: PictureCache,
+    caption: RenderedMessage,
+    thread_id: int | None = None,
+) -> Message:
+    """Post ``picture`` (with the ``caption`` text and buttons) like :func:`post_message`."""
+
+    async def send(target: int, thread: int | None) -> Message:
+        return await send_picture(
+            bot,
+            target,
+            picture,
+            cache,
+            caption=caption.text,
+            reply_markup=caption.reply_markup,
+            thread_id=thread,
+        )
+
+    return await _post(chat_id, thread_id, send)
+
+
+_Sending = Callable[[int, int | None], Awaitable[Message]]  # (chat_id, thread_id) -> sent
+
+
+async def _post(chat_id: int, thread_id: int | None, send: _Sending) -> Message:
+    """Post with ``send`` to ``chat_id``, or to the supergroup a group became."""
+    try:
+        return await _send(send(chat_id, thread_id))
+    except ChatMigrated as exc:
+        log.info("chat %s became supergroup %s: posting there", chat_id, exc.new_chat_id)
+        new_chat_id = exc.new_chat_id
+    try:
+        return await _send(send(new_chat_id, None))  # a basic group has no topics
+    except ChatMigrated:
+        raise PostFailed("the group moved twice", lost_rights=True) from None
+
+
+async def _send(sending: Awaitable[Message]) -> Message:
+    """One post; Telegram's refusals become :class:`PostFailed` (ChatMigrated passes)."""
+    try:
+        return await sending
     except ChatMigrated:
         raise
     except Forbidden as exc:

@@ -8,7 +8,9 @@ chat's messages, and shows what the bot sends, edits and answers in a
 
 Each line typed becomes a message in a private chat (``/commands`` too); ``@ words`` is
 an inline query; a number presses that button of the last message shown (or picks that
-inline result).  End of input (Ctrl-D) or ``/exit`` ends the chat.
+inline result).  End of input (Ctrl-D) or ``/exit`` ends the chat.  A picture the bot
+sends ("🖼 Picture") is written to a temporary folder and shown as its path and size;
+the buttons of the message above it can still be pressed by number.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import struct
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
@@ -91,6 +96,8 @@ class TerminalBotApi(InProcessRequest):
         self.chat = {"id": CHAT_ID, "type": "private", "first_name": "You"}
         self.messages: dict[str | int, dict[str, Any]] = {}
         self.calls: list[str] = []
+        self.pictures: dict[str, tuple[Path, int, int]] = {}  # file_id -> file, width, height
+        self._folder: Path | None = None
         self._ids = itertools.count(1)
         self.on_press: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]] = _nothing
         self.on_results: Callable[[dict[str, Any]], None] = lambda params: None
@@ -98,7 +105,11 @@ class TerminalBotApi(InProcessRequest):
     async def answer(self, method: str, request_data: RequestData | None, url: str) -> Any:
         """Answer one Bot API call the way Telegram would."""
         self.calls.append(method)
-        return self.reply(method, dict(request_data.parameters) if request_data else {})
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:  # an upload
+            for name, (_filename, content, *_mime) in request_data.multipart_data.items():
+                params[name] = content if isinstance(content, bytes) else content.read()
+        return self.reply(method, params)
 
     def reply(self, name: str, params: dict[str, Any]) -> Any:
         """The result of Bot API method ``name``, or :class:`BotApiError`."""
@@ -108,6 +119,8 @@ class TerminalBotApi(InProcessRequest):
             return True
         if name == "sendMessage":
             return self._send(params)
+        if name == "sendPhoto":
+            return self._photo(params)
         if name in ("editMessageText", "editMessageReplyMarkup"):
             return self._edit(params)
         if name == "answerCallbackQuery":
@@ -146,6 +159,40 @@ class TerminalBotApi(InProcessRequest):
         msg = self.new_message(self.bot_user, html_to_terminal(html, ansi=False), **extra)
         msg["_html"] = html
         self.display(msg, "bot:")
+        return {k: v for k, v in msg.items() if not k.startswith("_")}
+
+    def _photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A picture: written to a file (an upload) or found by file_id, and shown as
+        its path and size over its caption."""
+        if int(params["chat_id"]) != CHAT_ID:
+            raise BotApiError(400, "Bad Request: chat not found")
+        photo = params.get("photo")
+        if isinstance(photo, bytes):
+            if photo[12:16] != b"IHDR":
+                raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            width, height = struct.unpack(">II", photo[16:24])
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="verbatim-chat-"))
+            photo = f"terminal-picture-{len(self.pictures) + 1}"
+            path = self._folder / f"{photo}.png"
+            path.write_bytes(params["photo"])
+            self.pictures[photo] = (path, width, height)
+        if not isinstance(photo, str) or photo not in self.pictures:
+            raise BotApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        path, width, height = self.pictures[photo]
+        size = {"file_id": photo, "file_unique_id": photo, "width": width, "height": height}
+        caption = as_html(
+            {"text": params.get("caption", ""), "parse_mode": params.get("parse_mode")}
+        )
+        extra = {"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}
+        msg = self.new_message(self.bot_user, "", photo=[size], **extra)
+        del msg["text"]
+        msg["caption"] = html_to_terminal(caption, ansi=False)
+        msg["_html"] = as_html({"text": f"🖼 {path} ({width}×{height})"}) + f"\n{caption}"
+        choices = self.view.choices
+        self.display(msg, "bot (picture):")
+        if not extra:  # a picture without buttons: those of the card above still work
+            self.view.choices = choices
         return {k: v for k, v in msg.items() if not k.startswith("_")}
 
     def _edit(self, params: dict[str, Any]) -> Any:

@@ -258,6 +258,30 @@ class Documents(Base):
         where, args = ("WHERE collection = ?", (collection,)) if collection else ("", ())
         return await _count(self.conn, f"SELECT count(*) FROM documents {where}", args)
 
+    async def collection_names(self) -> list[str]:
+        """The names of the collections that hold documents, sorted (read from the
+        collection index: cheap enough to ask for every filtered search)."""
+        async with self.conn.execute(
+            "SELECT DISTINCT collection FROM documents ORDER BY collection"
+        ) as cur:
+            return [str(row[0]) for row in await cur.fetchall()]
+
+    async def speaker_counts(self, offset: int = 0, limit: int = 10) -> list[tuple[str, int]]:
+        """Speakers with how many documents each, most documents first (then by name)."""
+        async with self.conn.execute(
+            "SELECT speaker, count(*) AS n FROM documents WHERE coalesce(speaker, '') != '' "
+            "GROUP BY speaker ORDER BY n DESC, speaker LIMIT ? OFFSET ?",
+            (limit, offset),
+        ) as cur:
+            return [(str(row[0]), int(row[1])) for row in await cur.fetchall()]
+
+    async def count_speakers(self) -> int:
+        """How many different speakers the documents name."""
+        return await _count(
+            self.conn,
+            "SELECT count(DISTINCT speaker) FROM documents WHERE coalesce(speaker, '') != ''",
+        )
+
     async def stats(self) -> dict[str, Any]:
         """Counts per collection and overall, plus the schema version and file size."""
         async with self.conn.execute(

@@ -38,7 +38,7 @@ class PostSchedule:
 
     ``query`` ``None`` means a random passage; ``collection`` restricts either kind.
     ``creator_id`` is a user, or the group itself (negative) when its anonymous
-    administrators made the schedule.
+    administrators made the schedule.  ``picture``: post the passage as a quote picture.
     """
 
     id: int
@@ -54,12 +54,13 @@ class PostSchedule:
     created_at: str
     last_posted_at: str | None
     last_error: str | None
+    picture: bool = False
 
 
 _TARGET_COLUMNS = "id, owner_id, chat_id, chat_type, title, username, added_at"
 _SCHEDULE_COLUMNS = (
     "id, chat_id, chat_type, chat_title, chat_username, creator_id, minute_of_day, query, "
-    "collection, enabled, created_at, last_posted_at, last_error"
+    "collection, enabled, created_at, last_posted_at, last_error, picture"
 )
 _NOT_POSTED = (
     "NOT EXISTS (SELECT 1 FROM posted_paragraphs x WHERE x.chat_id = ? AND x.paragraph_id = p.id)"
@@ -85,6 +86,7 @@ def _schedule_from_row(row: sqlite3.Row | tuple[Any, ...]) -> PostSchedule:
         created_at=str(row[10]),
         last_posted_at=row[11],
         last_error=row[12],
+        picture=bool(row[13]),
     )
 
 
@@ -160,12 +162,13 @@ class PostingStore:
         minute_of_day: int,
         query: str | None,
         collection: str | None,
+        picture: bool = False,
     ) -> PostSchedule:
         """Store a new enabled schedule and return it."""
         async with self.conn.execute(
             "INSERT INTO post_schedules (chat_id, chat_type, chat_title, chat_username, "
-            "creator_id, minute_of_day, query, collection, created_at) "
-            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_SCHEDULE_COLUMNS}",
+            "creator_id, minute_of_day, query, collection, created_at, picture) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_SCHEDULE_COLUMNS}",
             (
                 chat_id,
                 chat_type,
@@ -176,6 +179,7 @@ class PostingStore:
                 query,
                 collection,
                 _now(),
+                picture,
             ),
         ) as cur:
             row = await cur.fetchone()

@@ -193,6 +193,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE documents ADD COLUMN url TEXT;
     ALTER TABLE documents ADD COLUMN url_is_index INTEGER NOT NULL DEFAULT 0;
     """,
+    # 10: a schedule may post its passage as a quote picture (/schedule … picture)
+    """
+    ALTER TABLE post_schedules ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

@@ -1,7 +1,9 @@
 """Telegram handlers for chats: parse the update, ask the service, render, send once.
 
 ``/q`` (and ``/quote``, ``/find``) is :func:`quote`; plain text in a private chat is
-:func:`plain_text`; the result card's buttons are :func:`button`.  Registered by
+:func:`plain_text`; the result card's buttons are :func:`button` ("🖼 Picture" sends the
+passage as a photo: :func:`picture_button`, the sending itself in
+:mod:`bot.telegram.pictures`).  Registered by
 :func:`bot.telegram.app.build_application`.  In groups the bot answers only commands
 (``/q@botname`` with privacy mode on) and replies to the command message; plain text is
 searched in private chats only.  :func:`send` and :func:`render_outcome` serve the
@@ -12,13 +14,22 @@ from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
+from telegram import (
+    CallbackQuery,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.core.citation import picture_link_payload
 from bot.core.views import STALE, Card, Gone, NoMatch, NotSure, Problem, SearchOutcome
 from bot.telegram import callback_data as cb
 from bot.telegram.bot_data import Context, bot_data_of
+from bot.telegram.pictures import send_picture
 from bot.telegram.render import chat as render
 from bot.telegram.render.common import RenderedMessage, render_text
 
@@ -27,6 +38,14 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BAD_BUTTON = "This button is not valid. Please search again."
 CANNOT_EDIT = "I can't change this message any more. Please search again."
+PICTURE_SENT = "🖼 Sent to our private chat"
+
+
+def reply_to(message: Message) -> ReplyParameters | None:
+    """How an answer refers to ``message``: in groups as a reply to it, else not at all."""
+    if message.chat.type == ChatType.PRIVATE:
+        return None
+    return ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
 
 
 async def send(update: Update, context: Context, message: RenderedMessage) -> None:
@@ -35,15 +54,12 @@ async def send(update: Update, context: Context, message: RenderedMessage) -> No
     chat = update.effective_chat
     if msg is None or chat is None:
         return
-    reply = None
-    if chat.type != ChatType.PRIVATE:
-        reply = ReplyParameters(message_id=msg.message_id, allow_sending_without_reply=True)
     await context.bot.send_message(
         chat_id=chat.id,
         text=message.text,
         parse_mode=message.parse_mode,
         reply_markup=message.reply_markup,
-        reply_parameters=reply,
+        reply_parameters=reply_to(msg),
         message_thread_id=msg.message_thread_id if msg.is_topic_message else None,
         link_preview_options=NO_PREVIEW,
     )
@@ -64,19 +80,31 @@ def render_outcome(outcome: SearchOutcome | Gone, bot_username: str | None) -> R
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start, and /start p_<id> deep links."""
+    """/start, /start p_<id> deep links, and /start i_<id>[_<query>] (a picture asked for
+    in inline mode before the user had started the bot)."""
+    service = bot_data_of(context.bot_data).service
+    chat = update.effective_chat
     if context.args:
-        card = await bot_data_of(context.bot_data).service.deep_link(context.args[0])
+        card = await service.deep_link(context.args[0])
         if card is not None:
             await send(update, context, render_outcome(card, context.bot.username))
+            return
+        picture = await service.picture_link(context.args[0], context.bot.username)
+        if isinstance(picture, Gone):
+            await send(update, context, render_text(picture.message))
+            return
+        if picture is not None and chat is not None:
+            cache = bot_data_of(context.bot_data).pictures
+            await send_picture(context.bot, chat.id, picture, cache)
             return
     await help_command(update, context)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """/help: what the bot does, with examples drawn from the corpus."""
-    examples = await bot_data_of(context.bot_data).service.examples()
-    await send(update, context, render.render_help(context.bot.username, examples))
+    """/help: what the bot does, with examples drawn from the corpus (one with a filter)."""
+    service = bot_data_of(context.bot_data).service
+    examples, example = await service.examples(), await service.filter_example()
+    await send(update, context, render.render_help(context.bot.username, examples, example))
 
 
 def query_from(message: Message, args: list[str]) -> str:
@@ -168,6 +196,9 @@ async def button(update: Update, context: Context) -> None:
     if isinstance(action, cb.Noop):
         await query.answer()
         return
+    if isinstance(action, cb.Picture):
+        await picture_button(query, context, action)
+        return
     if isinstance(action, cb.SourcesPage):
         rendered = render.render_sources(await service.sources(action.page))
     else:
@@ -196,6 +227,37 @@ async def button(update: Update, context: Context) -> None:
             log.info("could not edit the message of a button: %s", exc)
             await query.answer(CANNOT_EDIT, show_alert=True)
             return
+    await query.answer()
+
+
+async def picture_button(query: CallbackQuery, context: Context, action: cb.Picture) -> None:
+    """ "🖼 Picture": send the passage as a quote picture into the card's chat (in a group
+    as a reply to the card); for a card sent via inline mode (no chat to see), into the
+    user's private chat with the bot — or, when the user never started the bot, answer
+    with a link that starts it and sends the picture there."""
+    data = bot_data_of(context.bot_data)
+    username = context.bot.username
+    picture = await data.service.picture(action.paragraph_id, action.query_id, username)
+    if isinstance(picture, Gone):
+        await query.answer(picture.message, show_alert=True)
+        return
+    card = query.message
+    if card is None:  # an inline message: only the user who pressed can be written to
+        try:
+            await send_picture(context.bot, query.from_user.id, picture, data.pictures)
+        except Forbidden:
+            payload = picture_link_payload(action.paragraph_id, action.query_id)
+            await query.answer(url=f"https://t.me/{username}?start={payload}")
+            return
+        await query.answer(PICTURE_SENT)
+        return
+    reply, thread = None, None
+    if isinstance(card, Message):  # else too old to reply to
+        reply = reply_to(card)
+        thread = card.message_thread_id if card.is_topic_message else None
+    await send_picture(
+        context.bot, card.chat.id, picture, data.pictures, reply_parameters=reply, thread_id=thread
+    )
     await query.answer()
 
 

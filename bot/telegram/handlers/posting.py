@@ -21,7 +21,7 @@ from telegram.constants import ChatType
 
 from bot.core.access import ChatInfo
 from bot.core.posting import Requester
-from bot.core.posting_args import PostingError, parse_chat_ref, parse_schedule
+from bot.core.posting_args import PostingError, parse_chat_ref, parse_schedule, take_picture_flag
 from bot.telegram import chat_access, jobs
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.handlers.chat import render_outcome, send
@@ -95,9 +95,10 @@ async def channel_command(update: Update, context: Context) -> None:
 
 @_answers_refusals
 async def post_command(update: Update, context: Context) -> None:
-    """/post @name words (private), /post words (group administrators, into the group)."""
+    """/post @name [--picture] words (private), /post [--picture] words (group
+    administrators, into the group); ``--picture`` posts a quote picture."""
     message, chat, user = _parts(update)
-    args = context.args or []
+    args, picture = take_picture_flag(context.args or [])
     posting = bot_data_of(context.bot_data).posting
     requester = _requester(message, chat, user)
     thread_id: int | None = None
@@ -116,14 +117,15 @@ async def post_command(update: Update, context: Context) -> None:
         where, query = requester.group, " ".join(args)
         if message.is_topic_message:  # a forum: post in the topic the command came from
             thread_id = message.message_thread_id
-    result = await posting.post(where, query, thread_id)
+    result = await posting.post(where, query, thread_id, picture=picture)
     if not isinstance(result, tuple):  # nothing matches: nothing was posted
         await send(update, context, render_outcome(result, context.bot.username))
         return
     card, posted = result
     if requester.group is None:  # in a group the post itself is the answer
         link = chat_access.message_link(posted.chat_id, where.username, posted.message_id)
-        await send(update, context, post_render.render_posted(where.title, link, card))
+        rendered = post_render.render_posted(where.title, link, card, picture=picture)
+        await send(update, context, rendered)
 
 
 # ---------------------------------------------------------------------- /schedule
@@ -131,7 +133,7 @@ async def post_command(update: Update, context: Context) -> None:
 
 @_answers_refusals
 async def schedule_command(update: Update, context: Context) -> None:
-    """/schedule [@name] daily HH:MM [collection:NAME] [words] | list | remove N."""
+    """/schedule [@name] daily HH:MM [picture] [collection:NAME] [words] | list | remove N."""
     message, chat, user = _parts(update)
     args = context.args or []
     data = bot_data_of(context.bot_data)

@@ -17,6 +17,7 @@ from bot.telegram.render.common import (
     ELLIPSIS,
     MAX_MESSAGE,
     NOT_SURE_LABEL,
+    PICTURE_BUTTON,
     RenderedMessage,
     card_footer,
     clip,
@@ -66,7 +67,8 @@ def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
 
 
 def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
-    """◀ ▶ context, other matches / back to match, share and permalink buttons."""
+    """◀ ▶ context, other matches / back to match, share, permalink and picture buttons
+    (the picture marks the matched words when the card shows the matched paragraph)."""
     rows: list[list[InlineKeyboardButton]] = []
     nav = []
     if card.prev_id is not None:
@@ -91,6 +93,8 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query[:MAX_INLINE_QUERY])]
     if bot_username:
         last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
+    picture = cb.Picture(card.epoch, card.paragraph.id, card.query_id if card.is_anchor else 0)
+    last.append(InlineKeyboardButton(PICTURE_BUTTON, callback_data=cb.encode(picture)))
     rows.append(last)
     if (original := original_button(card)) is not None:
         rows.append([original])
@@ -142,8 +146,11 @@ def render_no_match(result: NoMatch) -> RenderedMessage:
     return RenderedMessage(f"{head}No passage matches <i>{esc(query)}</i>.\n{tips}")
 
 
-def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessage:
-    """What the bot is for, how to ask, and example queries drawn from the corpus."""
+def render_help(
+    bot_username: str | None, examples: list[str], filter_example: str | None = None
+) -> RenderedMessage:
+    """What the bot is for, how to ask, example queries drawn from the corpus, and the
+    filters with an example that finds something here (``filter_example``)."""
     lines = [
         "<b>Verbatim</b> finds the exact wording of a half-remembered quotation and "
         "tells you where it comes from: speech, date, place and paragraph.",
@@ -156,6 +163,14 @@ def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessag
         lines += ["", "Try:"] + [f"<code>/q {esc(e)}</code>" for e in examples]
     else:  # examples come from the corpus: none means there is nothing to search yet
         lines += ["", "The database is empty: load speeches with <code>verbatim ingest</code>."]
+    lines += [
+        "",
+        "Narrow a search down with filters among the words: <code>from:2012</code>, "
+        "<code>to:2013-06</code> (dates), <code>by:NAME</code> (speaker), "
+        "<code>in:COLLECTION</code>; /sources lists the collections and speakers.",
+    ]
+    if filter_example:
+        lines.append(f"Try: <code>/q {esc(filter_example)}</code>")
     lines += ["", "/random a random passage · /sources the speeches · /stats counts"]
     lines.append(
         "Channels and groups: <code>/channel add @name</code> links one you administer, "
@@ -168,10 +183,22 @@ def render_help(bot_username: str | None, examples: list[str]) -> RenderedMessag
 
 
 def render_sources(view: SourcesView) -> RenderedMessage:
-    """One page of the document list with ◀ page ▶ buttons."""
+    """One page of /sources — collections (``in:``) and speakers (``by:``) with their
+    counts, then the documents — with ◀ page ▶ buttons."""
     if view.total == 0:
         return RenderedMessage("No documents yet.")
     lines = [f"<b>Sources</b> ({plural(view.total, 'document')})"]
+    if view.collections:
+        lines.append("<i>Collections</i> · filter with <code>in:NAME</code>")
+    for c in view.collections:
+        counts = f"{plural(c['documents'], 'document')}, {plural(c['paragraphs'], 'paragraph')}"
+        lines.append(f"• {esc(clip(str(c['collection']), 100))}: {counts}")
+    if view.speakers:
+        lines.append("<i>Speakers</i> · filter with <code>by:NAME</code>")
+    for name, documents in view.speakers:
+        lines.append(f"• {esc(clip(name, 100))}: {plural(documents, 'document')}")
+    if view.documents:
+        lines.append("<i>Documents</i>")
     for doc in view.documents:
         lines.append(
             f"• {esc(short_citation(doc))} · {doc.paragraph_count} ¶ · {esc(doc.collection)}"

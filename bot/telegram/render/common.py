@@ -1,5 +1,6 @@
 """The pieces of Telegram HTML every renderer shares: the message type, escaping, the
-paragraph with its matched words in bold, the citation footer, confidence labels.
+paragraph with its matched words in bold, the citation footer, confidence labels, the
+caption of a quote picture.
 
 Every string from users or from the corpus passes through :func:`esc`.  Every message
 stays within Telegram's 4096-character limit: long paragraphs show the matched window,
@@ -16,7 +17,7 @@ from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
 from bot.core.views import Card
-from store.models import Confidence
+from store.models import Confidence, DocumentMeta
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML source)
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
@@ -33,6 +34,8 @@ _CONFIDENCE: dict[Confidence, tuple[str, str, str]] = {
     "loose": ("🟠 ", "loose match", ": check the wording"),
 }
 
+FILTERS_LABEL = "Filters: "
+PICTURE_BUTTON = "🖼 Picture"
 ORIGINAL_BUTTON = "📰 Original"
 INDEX_PAGE_BUTTON = "📰 Index page"
 INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
@@ -174,9 +177,10 @@ def confidence_label(confidence: Confidence, *, marked: bool) -> str:
     return f"{sign}{words}{warning}" if marked else words
 
 
-def card_footer(card: Card) -> list[str]:
-    """The lines under a passage: its document's title in bold, then the citation, then
-    the other documents holding the same text (``Also in: …``), if any.
+def card_footer(card: Card, *, filters: bool = True) -> list[str]:
+    """The lines under a passage: its document's title in bold, then the citation, the
+    filters the search applied (``Filters: from 2012 · in kcna``; only with ``filters``),
+    then the other documents holding the same text (``Also in: …``), if any.
 
     Metadata comes from ingested files: each line is capped so that a card always fits.
     """
@@ -184,11 +188,22 @@ def card_footer(card: Card) -> list[str]:
         f"<b>{esc(clip(card.document.title, MAX_TITLE_CHARS))}</b>",
         esc(clip(citation_text(card.document, card.paragraph.position), MAX_TITLE_CHARS)),
     ]
+    if filters and card.filters:
+        lines.append(f"<i>{FILTERS_LABEL}{esc(clip(card.filters, MAX_TITLE_CHARS))}</i>")
     if card.also_in:
         lines.append(f"<i>{esc(also_in_text(card.also_in))}</i>")
     if card.document.url and card.document.url_is_index:
         lines.append(f"<i>{INDEX_PAGE_NOTE}</i>")
     return lines
+
+
+def picture_caption(document: DocumentMeta, position: int, heading: str | None = None) -> str:
+    """The caption of a quote picture: the ``heading`` (a channel's "passage of the day")
+    and the title in bold, then the citation; within Telegram's 1024 characters."""
+    lines = [f"<b>{esc(heading)}</b>"] if heading else []
+    lines.append(f"<b>{esc(clip(document.title, MAX_TITLE_CHARS))}</b>")
+    lines.append(esc(clip(citation_text(document, position), MAX_TITLE_CHARS)))
+    return "\n".join(lines)
 
 
 def original_button(card: Card) -> InlineKeyboardButton | None:

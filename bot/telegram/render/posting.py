@@ -6,7 +6,8 @@ paragraph, footer and confidence words as the result card): every string from us
 the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
-everyone), only a URL button that opens the passage in a private chat with the bot.
+everyone), only a URL button that opens the passage in a private chat with the bot; so
+has a passage posted as a quote picture (``/post --picture``), captioned with its citation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.telegram.render.common import (
     original_button,
     paragraph_html,
     permalink,
+    picture_caption,
     render_text,
     tg_len,
 )
@@ -40,17 +42,22 @@ CHANNEL_USAGE = render_text(
 )
 POST_USAGE = render_text(
     "/post @name words — post the passage that best matches the words to a linked chat "
-    "(@name, numeric id, or its number in /channel list)"
+    "(@name, numeric id, or its number in /channel list); /post @name --picture words "
+    "posts it as a quote picture; filters (from:2012 by:NAME in:NAME) narrow the search"
 )
-POST_USAGE_GROUP = render_text("/post words — post a passage here (group administrators)")
+POST_USAGE_GROUP = render_text(
+    "/post words — post a passage here (group administrators); /post --picture words "
+    "posts it as a quote picture"
+)
 SCHEDULE_USAGE = render_text(
-    "/schedule @name daily HH:MM [collection:NAME] [words] — post a passage every day; "
-    "without words a random one, never one posted there before\n"
+    "/schedule @name daily HH:MM [picture] [collection:NAME] [words] — post a passage "
+    "every day (as a quote picture with picture); without words a random one, never one "
+    "posted there before\n"
     "/schedule list — your schedules\n"
     "/schedule remove N — delete schedule #N"
 )
 SCHEDULE_USAGE_GROUP = render_text(
-    "/schedule daily HH:MM [collection:NAME] [words] — a passage of the day here "
+    "/schedule daily HH:MM [picture] [collection:NAME] [words] — a passage of the day here "
     "(group administrators)\n/schedule list · /schedule remove N"
 )
 PRIVATE_ONLY = render_text("Use /channel in a private chat with me.")
@@ -72,9 +79,22 @@ def render_channel_card(
 ) -> RenderedMessage:
     """A passage posted to a channel or group: paragraph, title, citation, one URL button."""
     head = f"<b>{esc(heading)}</b>\n" if heading else ""
-    tail = "\n" + "\n".join(card_footer(card))
+    tail = "\n" + "\n".join(card_footer(card, filters=False))  # readers typed no filters
     budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
     body = paragraph_html(card.paragraph.text, card.spans, budget)
+    return RenderedMessage(head + body + tail, _channel_buttons(card, bot_username))
+
+
+def render_channel_picture(
+    card: Card, bot_username: str | None, heading: str | None = None
+) -> RenderedMessage:
+    """The caption (heading, title, citation) and URL button of a passage posted to a
+    channel or group as a quote picture."""
+    caption = picture_caption(card.document, card.paragraph.position, heading)
+    return RenderedMessage(caption, _channel_buttons(card, bot_username))
+
+
+def _channel_buttons(card: Card, bot_username: str | None) -> InlineKeyboardMarkup | None:
     buttons = []
     if bot_username:
         buttons.append(
@@ -82,8 +102,7 @@ def render_channel_card(
         )
     if (original := original_button(card)) is not None:
         buttons.append(original)
-    markup = InlineKeyboardMarkup([buttons]) if buttons else None
-    return RenderedMessage(head + body + tail, markup)
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 def render_linked(target: PostTarget, created: bool) -> RenderedMessage:
@@ -123,13 +142,16 @@ def render_unlinked(target: PostTarget, removed_schedules: list[int]) -> Rendere
     return RenderedMessage(text)
 
 
-def render_posted(title: str, link: str | None, card: Card) -> RenderedMessage:
-    """Tell the user where the passage went."""
+def render_posted(
+    title: str, link: str | None, card: Card, *, picture: bool = False
+) -> RenderedMessage:
+    """Tell the user where the passage went (and that it went as a picture)."""
     where = f'<a href="{esc(link)}">{esc(clip(title, 80))}</a>' if link else esc(clip(title, 80))
     quality = f" ({confidence_label(card.confidence, marked=False)})" if card.confidence else ""
+    how = " as a picture" if picture else ""
     return RenderedMessage(
         f"Posted ¶ {card.paragraph.position} of <i>{esc(clip(card.document.title, 120))}</i>"
-        f"{quality} to {where}."
+        f"{quality}{how} to {where}."
     )
 
 
@@ -150,6 +172,8 @@ def _what(schedule: PostSchedule) -> str:
     )
     if schedule.collection:
         what += f" from {esc(schedule.collection)}"
+    if schedule.picture:
+        what += " as a picture"
     return what
 
 
