@@ -30,16 +30,18 @@ from telegram.request import BaseRequest
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.settings import check_timezone
 from bot.telegram import jobs, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
+from bot.telegram.fairness import FairnessLimits, FairUpdateProcessor
 from bot.telegram.handlers import chat, inline, posting
 from bot.telegram.render.chat import COMMANDS
 from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_UPDATES = 64
+MAX_CONCURRENT_UPDATES = 64  # over all users; one update in flight per user
 SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -69,17 +71,23 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     timezone: str = "UTC",
+    limits: FairnessLimits | None = None,
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
     ``load_sample`` loads the bundled sample speech into an empty database at start.
     ``timezone`` (an IANA name) is the zone of the times given to /schedule.
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
+    ``limits`` bound the updates processed at once and each user's share
+    (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
+    8 at once).
     """
+    check_timezone(timezone)
+    processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
     builder = (
         ApplicationBuilder()
         .token(token)
-        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -94,6 +102,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
+    processor.attach(app.process_update)  # to process sanitised copies of updates
     put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone))
     add_handlers(app)
     return app
