@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import io
 import json
 import os
 import re
@@ -24,10 +25,11 @@ from typing import Any
 import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer
 
+from bot.cli.main import main as cli_main
 from bot.settings import SettingsError, load_settings
 from bot.telegram.webhook import plan_webhook
 from store.db import open_database
-from store.ingest import ensure_sample_loaded
+from store.ingest import ensure_sample_loaded, sample_path
 
 SECRET = "s3cret_Token-for-tests"
 HOOK_URL = "https://bot.example.org/telegram/verbatim"
@@ -73,8 +75,75 @@ def test_flags_override_environment_and_random_secret() -> None:
     ],
 )
 def test_bad_webhook_settings_are_refused(env: dict[str, str], message: str) -> None:
+    """Refused where they are used (``run``: see below), never when read."""
+    settings = load_settings(env)
     with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
-        load_settings(env)
+        settings.with_webhook()
+
+
+BAD_SETTINGS = {
+    "VERBATIM_WEBHOOK_URL": "http://bot.example.org/hook",
+    "VERBATIM_WEBHOOK_PORT": "eighty",
+    "VERBATIM_TIMEZONE": "Mars/Olympus",
+    "VERBATIM_RATE_BURST": "lots",
+    "TELEGRAM_BASE_URL": "ftp://nowhere",
+}
+
+
+def test_run_refuses_each_bad_setting_with_exit_4(sample_db: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "TELEGRAM_"))}
+    runs = {
+        bad: subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--db", str(sample_db)],
+            env={**clean, bad: value, "TELEGRAM_BOT_TOKEN": TOKEN},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for bad, value in BAD_SETTINGS.items()
+    }
+    for bad, proc in runs.items():
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 4, (bad, err)
+        assert bad.split("_", 1)[1] in err.replace("--base-url", "BASE_URL"), err
+        assert TOKEN not in out + err
+
+
+def test_other_commands_ignore_settings_they_do_not_use(
+    sample_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in BAD_SETTINGS.items():  # every one of them wrong, and no token
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    db = ["--db", str(sample_db)]
+    for args in (
+        ["stats", *db],
+        ["search", *db, "heart of a mother"],
+        ["show", *db, "1"],
+        ["backup", *db, str(tmp_path / "copy.db")],
+        ["ingest", "--db", str(tmp_path / "new.db"), str(sample_path())],
+    ):
+        assert cli_main(args) == 0, (args, capsys.readouterr().err)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/q heart of a mother\n"))
+    assert cli_main(["chat", *db, "--plain"]) == 0
+    assert "mother" in capsys.readouterr().out
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "TELEGRAM_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**clean, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
@@ -140,8 +209,15 @@ def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30) 
     raise AssertionError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
 
 
+WebhookBot = tuple[FakeBotApiServer, int, Path, subprocess.Popen[str]]
+
+
 @pytest.fixture
-def webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[tuple[FakeBotApiServer, int, Path]]:
+def webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[WebhookBot]:
+    yield from start_webhook_bot(sample_db, tmp_path)
+
+
+def start_webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[WebhookBot]:
     port = free_port()
     log_path = tmp_path / "bot.log"
     with FakeBotApiServer() as server, log_path.open("w") as log:
@@ -159,7 +235,7 @@ def webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[tuple[FakeBotApiSer
         )
         try:
             wait_listening(port, proc)
-            yield server, port, log_path
+            yield server, port, log_path, proc
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -170,9 +246,9 @@ def webhook_bot(sample_db: Path, tmp_path: Path) -> Iterator[tuple[FakeBotApiSer
 
 
 def test_webhook_answers_only_requests_with_the_secret(
-    webhook_bot: tuple[FakeBotApiServer, int, Path],
+    webhook_bot: WebhookBot,
 ) -> None:
-    server, port, log_path = webhook_bot
+    server, port, log_path, _ = webhook_bot
     fake = server.fake
     (set_webhook,) = fake.wait_for("setWebhook", timeout=20)
     assert set_webhook.params["url"] == HOOK_URL

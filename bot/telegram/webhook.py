@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, url_hint
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,10 @@ def plan_webhook(settings: Settings) -> WebhookPlan:
 def run_webhook(app: Any, plan: WebhookPlan, allowed_updates: list[str]) -> None:
     """Register the webhook with Telegram and serve updates until interrupted."""
     log.info(
-        "webhook mode: listening on %s:%d, path /%s, webhook URL %s, %s secret token",
+        "webhook mode: listening on %s:%d, webhook URL %s, %s secret token",
         plan.listen,
         plan.port,
-        plan.url_path,
-        plan.url,
+        url_hint(plan.url),  # the path may hold the token
         "a random" if plan.secret_is_random else "the configured",
     )
     app.run_webhook(
