@@ -18,7 +18,6 @@ from typing import Any
 
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -36,7 +35,9 @@ from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairnessLimits, FairUpdateProcessor
 from bot.telegram.handlers import chat, inline, posting
+from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
+from bot.telegram.retry import RetryingRateLimiter
 from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
-        limiter: Any = AIORateLimiter(max_retries=1)  # PTB's builder typing wants [None]
+        # Telegram's rate limits; 429s, 5xx and timeouts retried (bot/telegram/retry.py)
+        limiter: Any = RetryingRateLimiter(max_retries=1)  # PTB's builder typing wants [None]
         builder = builder.rate_limiter(limiter)
     if base_url:
         api, files = api_urls(base_url)
@@ -141,6 +143,9 @@ async def _post_init(app: AnyApplication) -> None:
     data = bot_data_of(app.bot_data)
     db_path = data.db_path
     stack = AsyncExitStack()
+    monitor = LoopMonitor()  # the event loop's longest stall, logged at shutdown
+    monitor.start()
+    stack.push_async_callback(monitor.stop)
     db = await stack.enter_async_context(open_database(db_path))
     data.opened(stack)
     if data.load_sample and await ensure_sample_loaded(db):
