@@ -253,3 +253,35 @@ async def test_lone_surrogates_do_not_break_an_update(
     assert answer.params["results"]
     (alert,) = fake.calls_of("answerCallbackQuery")
     assert "not valid" in alert.params["text"]
+
+
+async def test_a_cancelled_wait_does_not_block_the_user() -> None:
+    processor = FairUpdateProcessor(NO_RATE_LIMIT)
+    user = {"id": 21, "is_bot": False, "first_name": "Ada"}
+    chat = {"id": 21, "type": "private", "first_name": "Ada"}
+
+    def update(n: int) -> Update:
+        message = {"message_id": n, "date": 0, "chat": chat, "from": user, "text": "x"}
+        return Update.de_json({"update_id": n, "message": message}, None)
+
+    done: list[int] = []
+    tasks: dict[int, asyncio.Task[None]] = {}
+    pass_turn = processor._next_turn
+
+    def pass_then_cancel(key: int, state: Any) -> None:
+        pass_turn(key, state)  # the turn goes to update 2 ...
+        if 2 in tasks and not tasks[2].done():
+            tasks[2].cancel()  # ... which is cancelled (shutdown) before it resumes
+
+    processor._next_turn = pass_then_cancel  # type: ignore[method-assign]
+
+    async def work(n: int) -> None:
+        await asyncio.sleep(0.01)
+        done.append(n)
+
+    for n in (1, 2):
+        tasks[n] = asyncio.create_task(processor.process_update(update(n), work(n)))
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
+    assert tasks[2].cancelled()
+    await asyncio.wait_for(processor.process_update(update(3), work(3)), timeout=2)
+    assert done == [1, 3] and processor.users == 0

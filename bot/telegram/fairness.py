@@ -200,7 +200,14 @@ class FairUpdateProcessor(BaseUpdateProcessor):
             state.running = turn
         else:
             state.waiting.append(turn)
-            if not await turn.ready:  # superseded while waiting
+            try:
+                given = await turn.ready
+            except asyncio.CancelledError:  # (shutdown) a cancelled wait must not hold the turn
+                _close(coroutine)
+                if turn.ready.done() and not turn.ready.cancelled() and turn.ready.result():
+                    self._next_turn(key, state)  # the turn came just before: pass it on
+                raise
+            if not given:  # superseded while waiting
                 _close(coroutine)
                 return
         try:
