@@ -1,14 +1,20 @@
 """Settings: read from the environment (and command-line flags) and validated in this one place.
 
 Everything else receives a :class:`Settings` value (typed, frozen); no other module reads
-``os.environ``.  :func:`load_settings` checks what every command depends on (database,
-log level, timezone, webhook); the settings only ``verbatim run`` needs are checked when
-it asks for them (:func:`check_token`, :meth:`Settings.with_base_url`), so a bad
-``TELEGRAM_BASE_URL`` does not stop ``verbatim search``.
+``os.environ``.  :func:`load_settings` checks only what every command depends on (the
+database path and the log level).  A setting only some commands use is checked by the
+command that uses it: ``verbatim run`` calls :func:`check_token`, :func:`check_webhook`
+(via :meth:`Settings.with_webhook`), :meth:`Settings.with_base_url`,
+:func:`check_timezone` and :func:`check_rate_limit`; so a bad ``VERBATIM_WEBHOOK_PORT``,
+``VERBATIM_TIMEZONE`` or ``TELEGRAM_BASE_URL`` stops ``run`` (exit 4) but not ``search``,
+``stats``, ``backup`` or ``ingest``.  A variable that cannot even be parsed is kept in
+:attr:`Settings.invalid` until its check asks.  No message here ever repeats a URL's
+path, query or user part, where a bot token may hide.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -46,6 +52,10 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret_token: str | None = None
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
+    rate_per_minute: float = 20.0  # requests a user gets back per minute (0 = no limit)
+    rate_burst: int = 8  # requests a user may make at once
+    # variables that could not be parsed: (name, message), raised by the check that uses them
+    invalid: tuple[tuple[str, str], ...] = ()
 
     def with_base_url(self, url: str | None) -> Settings:
         """Return a copy with the ``--base-url`` flag on top (``None`` or empty keeps the
@@ -62,9 +72,13 @@ class Settings:
         secret_token: str | None = None,
     ) -> Settings:
         """Return a copy with webhook flags on top (``None`` keeps the value), validated."""
+        invalid = self.invalid
+        if port is not None:  # the flag wins over an unreadable VERBATIM_WEBHOOK_PORT
+            invalid = tuple(p for p in invalid if p[0] != "VERBATIM_WEBHOOK_PORT")
         return check_webhook(
             replace(
                 self,
+                invalid=invalid,
                 webhook_url=url if url is not None else self.webhook_url,
                 webhook_listen=listen if listen is not None else self.webhook_listen,
                 webhook_port=port if port is not None else self.webhook_port,
@@ -95,13 +109,33 @@ def check_token(settings: Settings) -> str:
     return token
 
 
+def url_hint(url: str) -> str:
+    """A URL as shown in a message: scheme, host and port, the rest elided as ``/…`` —
+    the path, query and user part are where a bot token may hide."""
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return "<a URL without scheme and host>"
+    try:
+        port = "" if parts.port is None else f":{parts.port}"
+    except ValueError:
+        port = ":?"  # not a port number
+    shown = f"{parts.scheme}://" if parts.scheme else ""
+    shown += (parts.hostname or "") + port
+    hidden = parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc
+    return shown + ("/…" if hidden else "")
+
+
 def check_base_url(url: str) -> str:
     """A usable Bot API base URL, or a :class:`SettingsError`."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or not in 0..65535
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise SettingsError(
             f"TELEGRAM_BASE_URL / --base-url must be an http(s) URL like "
-            f"http://127.0.0.1:8081, not {url!r}"
+            f"http://127.0.0.1:8081, not {url_hint(url)!r}"
         )
     return url
 
@@ -113,12 +147,13 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 def check_webhook(settings: Settings) -> Settings:
     """Validate the webhook settings; return them unchanged or raise :class:`SettingsError`."""
+    _raise_invalid(settings, "VERBATIM_WEBHOOK_")
     if settings.webhook_url is not None:
         url = urlsplit(settings.webhook_url)
         if url.scheme != "https" or not url.hostname:
             raise SettingsError(
-                f"webhook URL {settings.webhook_url!r} must be an https:// URL with a host name "
-                "(Telegram delivers webhooks only over HTTPS)"
+                f"VERBATIM_WEBHOOK_URL / --webhook-url {url_hint(settings.webhook_url)!r} must be "
+                "an https:// URL with a host name (Telegram delivers webhooks only over HTTPS)"
             )
         try:
             url_port = url.port or 443
@@ -126,39 +161,82 @@ def check_webhook(settings: Settings) -> Settings:
             url_port = -1
         if url_port not in WEBHOOK_PORTS:
             raise SettingsError(
-                f"webhook URL port must be one of {', '.join(map(str, WEBHOOK_PORTS))} "
-                f"(Telegram's rule), not {url.netloc.rpartition(':')[2]!r}"
+                f"VERBATIM_WEBHOOK_URL / --webhook-url: the port must be one of "
+                f"{', '.join(map(str, WEBHOOK_PORTS))} "
+                f"(Telegram's rule), not {url_hint(settings.webhook_url)!r}"
             )
     if not 1 <= settings.webhook_port <= 65535:
-        raise SettingsError(f"webhook listen port {settings.webhook_port} is not in 1..65535")
+        raise SettingsError(
+            f"VERBATIM_WEBHOOK_PORT / --port {settings.webhook_port} is not in 1..65535"
+        )
     if not settings.webhook_listen.strip():
-        raise SettingsError("webhook listen address is empty (try 127.0.0.1 or 0.0.0.0)")
+        raise SettingsError(
+            "VERBATIM_WEBHOOK_LISTEN / --listen is empty (try 127.0.0.1 or 0.0.0.0)"
+        )
     token = settings.webhook_secret_token
     if token is not None and not _SECRET_TOKEN.fullmatch(token):
         raise SettingsError(
-            "webhook secret token must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
-            "(Telegram's rule)"
+            "VERBATIM_WEBHOOK_SECRET_TOKEN / --secret-token must be 1-256 characters of "
+            "A-Z, a-z, 0-9, _ and - (Telegram's rule)"
         )
     return settings
 
 
-def _int_setting(env: Mapping[str, str], name: str, default: int) -> int:
+def _raise_invalid(settings: Settings, prefix: str) -> None:
+    for name, message in settings.invalid:
+        if name.startswith(prefix):
+            raise SettingsError(message)
+
+
+def _number_setting(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    invalid: list[tuple[str, str]],
+    kind: type[int] | type[float] = int,
+) -> float:
+    """The number in ``env[name]`` (``default`` when unset); an unreadable one is noted in
+    ``invalid`` (raised later, by the command that needs it) and ``default`` returned."""
     raw = env.get(name)
     if not raw:
         return default
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+        what = "whole number" if kind is int else "number"
+        invalid.append((name, f"{name}={raw[:40]!r} is not a {what}"))
+        return default
+    if kind is float and not math.isfinite(value):
+        invalid.append((name, f"{name}={raw[:40]!r} is not a finite number"))
+        return default
+    return value
+
+
+def check_rate_limit(settings: Settings) -> Settings:
+    """Validate the per-user rate limit; return the settings unchanged or raise."""
+    _raise_invalid(settings, "VERBATIM_RATE_")
+    if not 0 <= settings.rate_per_minute <= 6000:
+        raise SettingsError(
+            f"VERBATIM_RATE_PER_MINUTE={settings.rate_per_minute:g} is not in 0..6000 "
+            "(requests a user gets back per minute; 0 = no limit)"
+        )
+    if not 1 <= settings.rate_burst <= 1000:
+        raise SettingsError(
+            f"VERBATIM_RATE_BURST={settings.rate_burst} is not in 1..1000 "
+            "(requests a user may make at once)"
+        )
+    return settings
 
 
 def check_timezone(name: str) -> str:
     """Return ``name`` if it is an IANA timezone this machine knows, else raise."""
     try:
+        if not name:
+            raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise SettingsError(
-            f"VERBATIM_TIMEZONE={name!r} is not a known timezone (try UTC or Europe/Berlin)"
+            f"VERBATIM_TIMEZONE={name[:60]!r} is not a known timezone (try UTC or Europe/Berlin)"
         ) from None
     return name
 
@@ -183,20 +261,19 @@ def load_settings(
     level = (log_level or env.get("VERBATIM_LOG_LEVEL") or "INFO").upper()
     if level not in _LOG_LEVELS:
         raise SettingsError(f"log level {level!r} is not one of {', '.join(_LOG_LEVELS)}")
-    settings = Settings(
+    invalid: list[tuple[str, str]] = []
+    return Settings(
         db_path=db_path.expanduser(),
         db_path_is_default=is_default,
         token=env.get("TELEGRAM_BOT_TOKEN") or None,
         base_url=env.get("TELEGRAM_BASE_URL") or None,
         log_level=level,
-        timezone=check_timezone(env.get("VERBATIM_TIMEZONE") or "UTC"),
-    )
-    return check_webhook(
-        replace(
-            settings,
-            webhook_url=env.get("VERBATIM_WEBHOOK_URL") or None,
-            webhook_listen=env.get("VERBATIM_WEBHOOK_LISTEN") or "127.0.0.1",
-            webhook_port=_int_setting(env, "VERBATIM_WEBHOOK_PORT", 8443),
-            webhook_secret_token=env.get("VERBATIM_WEBHOOK_SECRET_TOKEN") or None,
-        )
+        timezone=env.get("VERBATIM_TIMEZONE") or "UTC",
+        webhook_url=env.get("VERBATIM_WEBHOOK_URL") or None,
+        webhook_listen=env.get("VERBATIM_WEBHOOK_LISTEN") or "127.0.0.1",
+        webhook_port=int(_number_setting(env, "VERBATIM_WEBHOOK_PORT", 8443, invalid)),
+        webhook_secret_token=env.get("VERBATIM_WEBHOOK_SECRET_TOKEN") or None,
+        rate_per_minute=_number_setting(env, "VERBATIM_RATE_PER_MINUTE", 20.0, invalid, float),
+        rate_burst=int(_number_setting(env, "VERBATIM_RATE_BURST", 8, invalid)),
+        invalid=tuple(invalid),
     )

@@ -134,7 +134,14 @@ def running_bot(
     """``verbatim run`` as a subprocess over ``bot_db``, talking to a fake Bot API on
     127.0.0.1; yields once it has registered its commands; always stopped afterwards."""
     with FakeBotApiServer() as server:
-        env = verbatim_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=server.base_url)
+        env = verbatim_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=server.base_url,
+            # one test user types faster than anyone: the rate limit has tests of its own
+            VERBATIM_RATE_PER_MINUTE="6000",
+            VERBATIM_RATE_BURST="1000",
+        )
         proc = subprocess.Popen(
             verbatim("run", "--db", str(bot_db)),
             cwd=REPO,

@@ -289,6 +289,7 @@ async def test_set_my_commands_failure_is_logged_and_the_bot_carries_on(
 async def test_a_slow_search_does_not_stall_other_chats(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # two users (one user's updates are processed one at a time: bot/telegram/fairness.py)
     release = asyncio.Event()
     real_search = bot.service.search
 
@@ -302,12 +303,14 @@ async def test_a_slow_search_does_not_stall_other_chats(
     try:
         await bot.app.update_queue.put(
             Update.de_json(
-                bot.fake.update("message", bot.fake.message("slow one", chat_id=1)), bot.app.bot
+                bot.fake.update("message", bot.fake.message("slow one", chat_id=1, user_id=1)),
+                bot.app.bot,
             )
         )
         await bot.app.update_queue.put(
             Update.de_json(
-                bot.fake.update("message", bot.fake.message(TYPO_QUERY, chat_id=2)), bot.app.bot
+                bot.fake.update("message", bot.fake.message(TYPO_QUERY, chat_id=2, user_id=2)),
+                bot.app.bot,
             )
         )
         await asyncio.wait_for(_sent_to(bot.fake, 2), timeout=10)

@@ -6,7 +6,10 @@ called with a context made for them, so nothing depends on the clock.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,8 @@ import pytest
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
-from bot.settings import SettingsError, load_settings
+from bot.cli.main import main as cli_main
+from bot.settings import SettingsError, check_timezone, load_settings
 from bot.telegram import jobs as schedule
 from bot.telegram.app import AnyApplication, build_application, running
 from bot.telegram.bot_data import bot_data_of
@@ -230,12 +234,29 @@ async def test_group_admins_schedule_for_the_group(bot: Bot) -> None:
     assert (await bot.reply("/schedule", **kw)).startswith("/schedule daily HH:MM")
 
 
-def test_the_timezone_setting() -> None:
+def test_the_timezone_setting(
+    posting_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked where it is used: ``run`` refuses a bad one (exit 4), other commands
+    (and reading the settings) do not care."""
     assert load_settings({}).timezone == "UTC"
-    assert load_settings({"VERBATIM_TIMEZONE": "Asia/Seoul"}).timezone == "Asia/Seoul"
+    assert check_timezone(load_settings({"VERBATIM_TIMEZONE": "Asia/Seoul"}).timezone)
     for bad in ("Mars/Olympus", "../../etc/passwd", "Europe"):
+        settings = load_settings({"VERBATIM_TIMEZONE": bad})  # reading never fails
         with pytest.raises(SettingsError, match="VERBATIM_TIMEZONE"):
-            load_settings({"VERBATIM_TIMEZONE": bad})
+            check_timezone(settings.timezone)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "TELEGRAM_"))},
+        "VERBATIM_TIMEZONE": "Mars/Olympus",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+    }
+    db = str(posting_db)  # an existing database: only the setting is wrong
+    command = [sys.executable, "-m", "bot.cli", "run", "--db", db]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 4 and "VERBATIM_TIMEZONE='Mars/Olympus'" in run.stderr
+    monkeypatch.setenv("VERBATIM_TIMEZONE", "Mars/Olympus")
+    assert cli_main(["stats", "--db", db]) == 0
+    assert cli_main(["backup", "--db", db, str(tmp_path / "copy.db")]) == 0
 
 
 async def test_a_schedule_stops_when_its_creator_is_no_longer_an_admin(bot: Bot) -> None:

@@ -3,8 +3,11 @@ webhook flags).
 
 The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``, checked by
 :func:`~bot.settings.check_token`) and is never printed or logged: a logging filter
-replaces it wherever it would appear.  Telegram imports stay inside the handler so other
-subcommands start fast.
+(:mod:`bot.telegram.redact`) replaces it, in any case and URL-encoded too, wherever it
+would appear, and so are the messages printed here.  ``run`` checks the settings it
+needs (token, webhook, base URL, timezone, rate limit) before it starts: a bad one is
+exit 4 with a message that never repeats a URL's path.  Telegram imports stay inside the
+handler so other subcommands start fast.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import sys
 from typing import Any
 
 from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
-from bot.settings import Settings, check_token
+from bot.settings import Settings, check_rate_limit, check_timezone, check_token
+from bot.telegram.redact import Redactor, install
 from bot.telegram.webhook import plan_webhook, run_webhook
 
 log = logging.getLogger(__name__)
@@ -68,45 +72,28 @@ def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token in log records (messages, arguments, tracebacks)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place; never drops it."""
-        try:
-            text = record.getMessage()
-        except (TypeError, ValueError):  # a malformed record: leave it to the handler
-            return True
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if self.token in text:
-            record.msg, record.args = text.replace(self.token, "<token>"), None
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<token>")
-        return True
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot until interrupted; exit code 4 when the token is missing or rejected."""
+    """Run the bot until interrupted; exit code 4 when a setting it needs is missing or
+    invalid, or Telegram rejects the token."""
     token = check_token(settings)
-    settings = settings.with_webhook(
-        url=args.webhook_url,
-        listen=args.listen,
-        port=args.port,
-        secret_token=args.secret_token,
-    ).with_base_url(args.base_url)
-    redact = RedactToken(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    settings = check_rate_limit(
+        settings.with_webhook(
+            url=args.webhook_url,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token,
+        ).with_base_url(args.base_url)
+    )
+    check_timezone(settings.timezone)
+    secrets = [settings.webhook_secret_token] if settings.webhook_secret_token else []
+    redact = Redactor(token, secrets)
+    install(redact)
 
     from telegram import Update
     from telegram.error import InvalidToken, TelegramError
 
     from bot.telegram.app import build_application
+    from bot.telegram.fairness import FairnessLimits
 
     app = build_application(
         token,
@@ -114,6 +101,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         load_sample=settings.db_path_is_default,
         base_url=settings.base_url,
         timezone=settings.timezone,
+        limits=FairnessLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
     )
     log.info("starting the bot with database %s", settings.db_path)
     try:
@@ -129,7 +117,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_CONFIG
     except TelegramError as exc:
-        message = str(exc).replace(token, "<token>")
+        message = redact(str(exc))
         print(f"verbatim: could not talk to the Telegram Bot API: {message}", file=sys.stderr)
         return EXIT_PARTIAL_FAILURE
     return EXIT_OK

@@ -18,7 +18,6 @@ from typing import Any
 
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -30,16 +29,20 @@ from telegram.request import BaseRequest
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.settings import check_timezone
 from bot.telegram import jobs, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
+from bot.telegram.fairness import FairnessLimits, FairUpdateProcessor
 from bot.telegram.handlers import chat, inline, posting
+from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
+from bot.telegram.retry import RetryingRateLimiter
 from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_UPDATES = 64
+MAX_CONCURRENT_UPDATES = 64  # over all users; one update in flight per user
 SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -69,22 +72,29 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     timezone: str = "UTC",
+    limits: FairnessLimits | None = None,
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
     ``load_sample`` loads the bundled sample speech into an empty database at start.
     ``timezone`` (an IANA name) is the zone of the times given to /schedule.
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
+    ``limits`` bound the updates processed at once and each user's share
+    (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
+    8 at once).
     """
+    check_timezone(timezone)
+    processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
     builder = (
         ApplicationBuilder()
         .token(token)
-        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
-        limiter: Any = AIORateLimiter(max_retries=1)  # PTB's builder typing wants [None]
+        # Telegram's rate limits; 429s, 5xx and timeouts retried (bot/telegram/retry.py)
+        limiter: Any = RetryingRateLimiter(max_retries=1)  # PTB's builder typing wants [None]
         builder = builder.rate_limiter(limiter)
     if base_url:
         api, files = api_urls(base_url)
@@ -94,6 +104,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
+    processor.attach(app.process_update)  # to process sanitised copies of updates
     put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone))
     add_handlers(app)
     return app
@@ -132,6 +143,9 @@ async def _post_init(app: AnyApplication) -> None:
     data = bot_data_of(app.bot_data)
     db_path = data.db_path
     stack = AsyncExitStack()
+    monitor = LoopMonitor()  # the event loop's longest stall, logged at shutdown
+    monitor.start()
+    stack.push_async_callback(monitor.stop)
     db = await stack.enter_async_context(open_database(db_path))
     data.opened(stack)
     if data.load_sample and await ensure_sample_loaded(db):

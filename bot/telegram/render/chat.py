@@ -81,7 +81,7 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     if card.query_id and not card.is_anchor:
         search_row.append(_show(card, card.anchor_id, "↩ Back to match"))
     other, first = ("🔎 Other passages", "⏮ Closest passage") if card.suggested else _MATCH_LABELS
-    if card.query_id and card.has_more:
+    if card.query_id and card.has_more and card.rank < cb.MAX_RANK:  # no dead button at the end
         data = cb.encode(cb.ShowMatch(card.epoch, card.query_id, card.rank + 1))
         search_row.append(InlineKeyboardButton(other, callback_data=data))
     if card.query_id and card.rank > 0:
