@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from store.models import Confidence
-from store.search.recall import hangul_recall, passage_recall, telling_found
+from store.search.recall import passage_recall, telling_found
 from store.text.norm import TokenizedText, fold, has_hangul, joined_words, tokenize
 
 MATCH_THRESHOLD = 80.0  # below this a paragraph is "no match"
@@ -32,8 +32,9 @@ LONG_TEXT = 1500  # characters beyond which alignment looks only around anchor w
 ANCHOR_WORDS = 4
 ANCHOR_HITS = 6
 DETAILED_CANDIDATES = 10  # candidates whose alignment is scored in full (coverage, spans)
+WORD_FOR_WORD = 90.0  # an alignment score from which the recall score is not worked out
 RECALLED_CANDIDATES = 8  # candidates whose recall is scored in full (best cheap coverage)
-RECALL_WHOLE_CHARS = 12_000  # paragraphs up to this long are recalled whole, not near anchors
+RECALL_WHOLE_CHARS = 4000  # paragraphs up to this long are recalled whole, not near anchors
 FOCUS_CHARS = 4000  # characters of a long paragraph around its best word that get highlights
 COVERAGE_SLACK = 25.0  # a cheap coverage this far under the threshold may still clear it
 
@@ -243,9 +244,11 @@ def quick_coverage(
     query_words: Sequence[str], weights: Sequence[float], joined: str, korean: bool
 ) -> float:
     """A cheap first look at the recall score (0–100): the weighted share of the query
-    words that stand in ``joined`` as they are (Korean: :func:`hangul_recall`)."""
+    words that stand in ``joined`` as they are (Korean: the share of the query's syllable
+    pairs found in it as they are)."""
     if korean:
-        return hangul_recall(query_words, joined.split()).score
+        pairs = [w[i : i + 2] for w in query_words for i in range(len(w) - 1)]
+        return 100.0 * sum(p in joined for p in pairs) / len(pairs) if pairs else 0.0
     present = set(joined.split())
     total = sum(weights)
     found = sum(w for q, w in zip(query_words, weights, strict=True) if q in present)
@@ -310,7 +313,8 @@ def rank(
         if c.alignment >= floor:  # the alignment score could still clear the threshold
             s = _score_joined(query_words, c.pid, len(c.text), c.joined)
             s = replace(s, alignment=s.score, text_key=hash(c.joined))
-        if c.coverage >= s.score - COVERAGE_SLACK:
+        # a recall could change nothing for a paragraph found word for word
+        if s.alignment < WORD_FOR_WORD and c.coverage >= s.score - COVERAGE_SLACK:
             words = c.joined if len(c.text) <= RECALL_WHOLE_CHARS else c.near or c.joined
             if c.near is not None and len(c.text) <= RECALL_WHOLE_CHARS:
                 words = joined_words(c.text)  # the whole of a long-ish paragraph
