@@ -30,6 +30,8 @@ from store.db.backup import (
     integrity_problems,
     schema_version,
 )
+from store.db.lock import IngestRunning
+from store.db.schema import NewerSchemaError, NotVerbatimDatabase
 from store.ingest import (
     IngestSummary,
     content_hash,
@@ -64,8 +66,11 @@ __all__ = [
     "Database",
     "DocumentMeta",
     "Hit",
+    "IngestRunning",
     "IngestSummary",
     "InsertOutcome",
+    "NewerSchemaError",
+    "NotVerbatimDatabase",
     "Paragraph",
     "ParseError",
     "ParsedDocument",

@@ -114,7 +114,7 @@ def test_unusable_databases_and_ids_get_messages_not_tracebacks(
     not_a_db = tmp_path / "notes.db"
     not_a_db.write_text("these are my notes, not a database\n" * 100, "utf-8")
     assert main(["stats", "--db", str(not_a_db)]) == EXIT_CONFIG
-    assert "cannot use the database" in capsys.readouterr().err
+    assert "is not a Verbatim database" in capsys.readouterr().err
     assert not_a_db.read_text("utf-8").startswith("these are my notes")  # left untouched
     blocked = tmp_path / "a-file"
     blocked.write_text("x", "utf-8")

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
 
-from bot.cli.common import EXIT_CONFIG
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_PARTIAL_FAILURE,
+    database_error_message,
+)
 from bot.settings import SettingsError, load_settings
+from store import IngestRunning, NewerSchemaError, NotVerbatimDatabase
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,16 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        return int(args.handler(args, settings))
+        code = int(args.handler(args, settings))
+        sys.stdout.flush()  # here, so that a closed pipe is seen while we can still say so
+        return code
+    except BrokenPipeError:
+        return _stdout_gone()
     except SettingsError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except sqlite3.DatabaseError as exc:
-        print(
-            f"verbatim: cannot use the database {settings.db_path}: {exc} "
-            "(is it a Verbatim SQLite file? pass another with --db)",
-            file=sys.stderr,
-        )
+    except (NewerSchemaError, NotVerbatimDatabase) as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except IngestRunning as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_PARTIAL_FAILURE
+    except sqlite3.Error as exc:
+        print(f"verbatim: {database_error_message(exc, settings.db_path)}", file=sys.stderr)
         return EXIT_CONFIG
     except OSError as exc:
         print(
@@ -72,3 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_gone() -> int:
+    """The reader of our output went away (``verbatim stats --json | head -1``): stop
+    quietly, without a traceback, and without a second error when Python flushes
+    stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PARTIAL_FAILURE

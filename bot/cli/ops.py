@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import (
+    EXIT_CONFIG,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PARTIAL_FAILURE,
@@ -64,6 +65,9 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"verbatim: no database at {source} (set --db or VERBATIM_DB)", file=sys.stderr)
         return EXIT_NOT_FOUND
     try:
+        if newer := _newer_schema(source, schema_version(source)):
+            print(f"verbatim: {newer}; this version cannot check a copy of it", file=sys.stderr)
+            return EXIT_CONFIG
         result = backup_database(source, Path(args.target), overwrite=args.force)
     except BackupTargetError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
@@ -81,6 +85,9 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         print(f"unhealthy: {exc}")
         return EXIT_PARTIAL_FAILURE
+    if newer := _newer_schema(settings.db_path, version):
+        print(f"unhealthy: {newer}")
+        return EXIT_CONFIG
     if version != len(MIGRATIONS):
         print(f"unhealthy: {settings.db_path} has schema {version}, expected {len(MIGRATIONS)}")
         return EXIT_PARTIAL_FAILURE
@@ -95,6 +102,16 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         parts.append(f"webhook listener {host}:{settings.webhook_port} answers")
     print("healthy: " + ", ".join(parts))
     return EXIT_OK
+
+
+def _newer_schema(path: Path, version: int) -> str | None:
+    """What to say when the database at ``path`` has a schema newer than this program's."""
+    if version <= len(MIGRATIONS):
+        return None
+    return (
+        f"{path} has schema version {version}, newer than this program knows "
+        f"({len(MIGRATIONS)}): upgrade verbatim-bot"
+    )
 
 
 def _http_probe(host: str, port: int) -> str | None:

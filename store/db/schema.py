@@ -61,6 +61,10 @@ class NewerSchemaError(RuntimeError):
     """The database was written by a newer version of Verbatim."""
 
 
+class NotVerbatimDatabase(RuntimeError):
+    """The file is an SQLite database of some other program: it is left untouched."""
+
+
 Migration = str | Callable[[aiosqlite.Connection], Awaitable[None]]
 
 # Each entry is one migration, applied in order inside a transaction: an SQL script, or
@@ -213,12 +217,31 @@ async def connect(path: Path) -> AsyncIterator[aiosqlite.Connection]:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute("PRAGMA busy_timeout = 5000")  # first: WAL set-up may wait too
+        await _refuse_foreign(conn, path)  # before WAL, which would change the file
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         yield conn
     finally:
         await conn.close()
+
+
+async def _refuse_foreign(conn: aiosqlite.Connection, path: Path) -> None:
+    """Raise :class:`NotVerbatimDatabase` for a database that holds tables but no schema
+    version: another program's (ours records its version in the transaction that creates
+    its tables).  One statement, so one snapshot: a first open by another Verbatim
+    process committing meanwhile is seen whole or not at all."""
+    async with conn.execute(
+        "SELECT (SELECT user_version FROM pragma_user_version), "
+        "(SELECT group_concat(name, ', ') FROM "
+        "(SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 3))"
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None and row[0] == 0 and row[1]:
+        raise NotVerbatimDatabase(
+            f"{path} is an SQLite database of another program (it holds tables such as "
+            f"{row[1]}), not a Verbatim database; it was left untouched"
+        )
 
 
 class Schema(Base):
