@@ -15,6 +15,7 @@ from fake_bot_api import TOKEN, FakeBotApiServer
 
 from bot.cli.common import (
     EXIT_CONFIG,
+    EXIT_NOT_FOUND,
     EXIT_PARTIAL_FAILURE,
     database_error_message,
 )
@@ -144,3 +145,34 @@ def test_an_ingest_while_another_runs_is_told_so(
         code = main(["ingest", "--quiet", "--db", str(sample_db), str(REPO / "store" / "sample")])
     assert code == EXIT_PARTIAL_FAILURE
     assert "another ingest is writing to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["search", "people"], ["stats"], ["show", "1"], ["run"], ["chat", "--plain"]]
+)
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_a_missing_database_named_explicitly_is_exit_3_and_creates_nothing(
+    tmp_path: Path, command: list[str], how: str
+) -> None:
+    missing = tmp_path / "typo" / "deeper" / "verbatim.db"
+    extra = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "http://127.0.0.1:9"}
+    if how == "env":
+        extra["VERBATIM_DB"] = str(missing)
+        argv = verbatim(*command)
+    else:
+        argv = verbatim(*command, "--db", str(missing))
+    done = subprocess.run(
+        argv,
+        cwd=REPO,
+        env=verbatim_env(tmp_path, **extra),
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_NOT_FOUND, done.stderr[-2000:]
+    assert f"no database at {missing}" in done.stderr
+    assert done.stderr.count(str(missing)) == 1
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "typo").exists()
+    assert not (tmp_path / "xdg").exists()  # nor the default database instead

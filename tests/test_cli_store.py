@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 from bot.cli.common import EXIT_CONFIG, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE
 from bot.cli.main import build_parser, main
+from store.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +44,14 @@ def test_default_database_gets_the_sample(env: Path, capsys: pytest.CaptureFixtu
 def test_explicit_database_is_not_filled_with_the_sample(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["stats", "--json", "--db", str(tmp_path / "own.db")]) == EXIT_OK
+    own = tmp_path / "own.db"
+
+    async def create() -> None:
+        async with open_database(own):
+            pass
+
+    asyncio.run(create())
+    assert main(["stats", "--json", "--db", str(own)]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["documents"] == 0
 
 
@@ -118,7 +127,7 @@ def test_unusable_databases_and_ids_get_messages_not_tracebacks(
     assert not_a_db.read_text("utf-8").startswith("these are my notes")  # left untouched
     blocked = tmp_path / "a-file"
     blocked.write_text("x", "utf-8")
-    assert main(["stats", "--db", str(blocked / "sub" / "v.db")]) == EXIT_CONFIG
+    assert main(["ingest", "--db", str(blocked / "sub" / "v.db"), str(not_a_db)]) == EXIT_CONFIG
     assert "verbatim:" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["show", "99999999999999999999"])

@@ -14,7 +14,13 @@ import logging
 import sys
 from typing import Any
 
-from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    add_db_argument,
+    require_database,
+)
 from bot.settings import Settings, check_token
 from bot.telegram.webhook import plan_webhook, run_webhook
 
@@ -99,6 +105,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         secret_token=args.secret_token,
     ).with_base_url(args.base_url)
+    require_database(settings)  # after the settings: a bad token is named first
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

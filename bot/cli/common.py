@@ -28,6 +28,22 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFIG = 4
 
+# Commands that only read the database: one named explicitly must exist (exit 3 if not),
+# checked before they start (``run`` checks it itself, after its settings).
+READ_COMMANDS = frozenset({"search", "stats", "show", "chat"})
+
+
+class DatabaseMissing(Exception):
+    """A database named explicitly (``--db`` or ``VERBATIM_DB``) does not exist, and the
+    command only reads it: nothing is created (exit 3)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"no database at {path} (named by --db or VERBATIM_DB); check the path, or "
+            "create it with `verbatim ingest --db FILE PATH...`"
+        )
+        self.path = path
+
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     """Give a subcommand the common ``--db FILE`` option."""
@@ -38,13 +54,21 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def require_database(settings: Settings) -> None:
+    """Raise :class:`DatabaseMissing` when the database was named explicitly and does
+    not exist.  The default database is created (and given the sample) on first use."""
+    if not settings.db_path_is_default and not settings.db_path.exists():
+        raise DatabaseMissing(settings.db_path)
+
+
 @asynccontextmanager
 async def open_for_reading(settings: Settings, *, repair: bool = True) -> AsyncIterator[Database]:
     """Open the configured database; an empty *default* database gets the bundled sample.
 
-    ``repair=False``
+    A database named explicitly must exist (:func:`require_database`).  ``repair=False``
     leaves derived data recorded as stale alone, for commands that report it.
     """
+    require_database(settings)
     async with open_database(settings.db_path, repair=repair) as db:
         if settings.db_path_is_default and await ensure_sample_loaded(db):
             print(f"(loaded the bundled sample speech into {settings.db_path})", file=sys.stderr)

@@ -16,8 +16,12 @@ from collections.abc import Sequence
 
 from bot.cli.common import (
     EXIT_CONFIG,
+    EXIT_NOT_FOUND,
     EXIT_PARTIAL_FAILURE,
+    READ_COMMANDS,
+    DatabaseMissing,
     database_error_message,
+    require_database,
 )
 from bot.settings import SettingsError, load_settings
 from store import IngestRunning, NewerSchemaError, NotVerbatimDatabase
@@ -59,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        if args.command in READ_COMMANDS:
+            require_database(settings)  # a mistyped --db creates nothing
         code = int(args.handler(args, settings))
         sys.stdout.flush()  # here, so that a closed pipe is seen while we can still say so
         return code
@@ -67,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseMissing as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except (NewerSchemaError, NotVerbatimDatabase) as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
         return EXIT_CONFIG
