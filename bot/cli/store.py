@@ -89,8 +89,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         if len(summary.errors) > MAX_ERRORS_SHOWN:
             print(f"… and {len(summary.errors) - MAX_ERRORS_SHOWN} more failures", file=sys.stderr)
         print(summary.line())
-        if summary.failed and not (summary.new or summary.duplicate):
-            return EXIT_NOT_FOUND if summary.files == 0 else EXIT_PARTIAL_FAILURE
+        if nothing := summary.nothing_found():
+            print(f"verbatim ingest: nothing ingested: {nothing}", file=sys.stderr)
+            return EXIT_PARTIAL_FAILURE
+        if summary.failed and summary.failed == summary.missing and not summary.files:
+            return EXIT_NOT_FOUND  # every path named was mistyped
         return EXIT_PARTIAL_FAILURE if summary.failed else EXIT_OK
 
     return asyncio.run(work())
