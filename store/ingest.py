@@ -84,13 +84,19 @@ def content_hash(paragraphs: Sequence[str]) -> str:
     """Hash of the text with case, Unicode form and whitespace normalised away.
 
     Two copies of one article that differ only in those respects (or in where the
-    paragraphs break) hash alike, so they are stored once.
+    paragraphs break) hash alike, so they are stored once.  The hash of the words of all
+    paragraphs joined by single spaces, fed paragraph by paragraph: memory stays that of
+    one paragraph, however long the document.
     """
-    text = "\n".join(paragraphs)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    folded = " ".join(text.casefold().split())
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    separator = b""
+    for paragraph in paragraphs:
+        text = paragraph if paragraph.isascii() else unicodedata.normalize("NFKC", paragraph)
+        folded = " ".join(text.casefold().split())
+        if folded:
+            digest.update(separator + folded.encode("utf-8"))
+            separator = b" "
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
