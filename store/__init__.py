@@ -55,6 +55,7 @@ from store.search.engine import Searcher, SearchFilters, SearchResult
 from store.search.pool import QuoteSearch, SearcherPool
 from store.search.query import ParsedQuery, parse_query
 from store.search.ranking import match_spans
+from store.text.clean import scrub_surrogates
 
 __all__ = [
     "FORMATS",
@@ -98,4 +99,5 @@ __all__ = [
     "parse_query",
     "sample_path",
     "schema_version",
+    "scrub_surrogates",
 ]

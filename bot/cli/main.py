@@ -24,7 +24,11 @@ from bot.cli.common import (
     require_database,
 )
 from bot.settings import SettingsError, load_settings
-from store import IngestRunning, NewerSchemaError, NotVerbatimDatabase
+from store import IngestRunning, NewerSchemaError, NotVerbatimDatabase, scrub_surrogates
+
+# Arguments that are text (words, filters), not file names: decoded to valid text before
+# use, so bytes that are not UTF-8 cannot raise later, when they are bound to SQL.
+_TEXT_ARGUMENTS = ("query", "collection", "speaker", "language", "date_from", "date_to")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``verbatim`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in _TEXT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, _text_argument(value))
+        elif isinstance(value, list):
+            setattr(args, name, [_text_argument(v) for v in value])
     try:
         settings = load_settings(db=getattr(args, "db", None), log_level=args.log_level)
     except SettingsError as exc:
@@ -93,6 +103,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)
         return 130
+
+
+def _text_argument(value: str) -> str:
+    """A text argument as valid text: bytes that are not UTF-8 (which Python keeps in
+    ``sys.argv`` as surrogate escapes) become U+FFFD.  File names are left alone: the
+    system needs their bytes as they are."""
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no byte escape (argv given in code)
+        return scrub_surrogates(value)
 
 
 def _stdout_gone() -> int:

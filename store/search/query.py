@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from store.text.clean import scrub_surrogates
 from store.text.norm import tokens
 
 MAX_QUERY_CHARS = 300
@@ -43,12 +44,13 @@ class ParsedQuery:
 
 
 def _clean(raw: str) -> str:
-    text = _CONTROL.sub(" ", raw)
+    text = _CONTROL.sub(" ", scrub_surrogates(raw))
     return " ".join(text.split())
 
 
 def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
-    """Parse a raw query; never raises on any input string."""
+    """Parse a raw query; never raises on any input string (lone surrogates become
+    U+FFFD, so ``text`` can always be stored)."""
     text = _clean(raw)
     notice = None
     if len(text) > max_chars:

@@ -79,6 +79,18 @@ def _fix_char(match: re.Match[str]) -> str:
     return fixed
 
 
+def scrub_surrogates(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a lone surrogate (undecodable bytes kept by
+    ``surrogateescape``, a ``"\\ud800"`` JSON escape) becomes U+FFFD, a surrogate pair
+    the character it stands for.  For text from outside (queries, filters) before it is
+    stored or bound to SQL, which refuse surrogates with an exception."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def decode_bytes(data: bytes, path: Path | str) -> str:
     """Decode a file's bytes to text with ``\\n`` line ends.
 
