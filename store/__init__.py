@@ -30,6 +30,7 @@ from store.db.backup import (
     integrity_problems,
     schema_version,
 )
+from store.db.health import DatabaseState, read_state, search_vocab_line
 from store.db.lock import IngestRunning
 from store.db.schema import NewerSchemaError, NotVerbatimDatabase
 from store.ingest import (
@@ -65,6 +66,7 @@ __all__ = [
     "BackupTargetError",
     "Confidence",
     "Database",
+    "DatabaseState",
     "DocumentMeta",
     "Hit",
     "IngestRunning",
@@ -97,7 +99,9 @@ __all__ = [
     "open_database",
     "parse_file",
     "parse_query",
+    "read_state",
     "sample_path",
     "schema_version",
     "scrub_surrogates",
+    "search_vocab_line",
 ]

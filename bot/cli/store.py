@@ -20,7 +20,15 @@ from bot.cli.common import (
 from bot.core.citation import citation_text
 from bot.core.digits import parse_digits
 from bot.settings import Settings
-from store import FORMATS, DocumentMeta, Paragraph, ParseError, ingest_paths, open_database
+from store import (
+    FORMATS,
+    DocumentMeta,
+    Paragraph,
+    ParseError,
+    ingest_paths,
+    open_database,
+    search_vocab_line,
+)
 
 MAX_ERRORS_SHOWN = 20
 
@@ -101,7 +109,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> dict[str, Any]:
-        async with open_for_reading(settings) as db:
+        async with open_for_reading(settings, repair=False) as db:  # report, not repair
             return await db.stats()
 
     stats = asyncio.run(work())
@@ -112,6 +120,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     for c in stats["collections"]:
         print(f"  {c['collection']}: {c['documents']} documents, {c['paragraphs']} paragraphs")
     print(f"total: {stats['documents']} documents, {stats['paragraphs']} paragraphs")
+    vocab = search_vocab_line(stats["search_vocab_stale_since"], stats["ingest_running"])
+    print(f"search vocabulary: {vocab}")
     return EXIT_OK
 
 
