@@ -133,3 +133,20 @@ def test_unusable_databases_and_ids_get_messages_not_tracebacks(
         main(["show", "99999999999999999999"])
     assert exc.value.code == 2
     assert "not a paragraph id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("context", [str(2**63), "9" * 5000, "-1", "1001", "two"])
+def test_show_context_out_of_range_is_a_usage_error(
+    sample_db: Path, context: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["show", "1", "--context", context, "--db", str(sample_db)])
+    assert exc.value.code == 2
+    assert "not a number of neighbours from 0 to 1000" in capsys.readouterr().err
+
+
+def test_show_context_in_range(sample_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "3", "--context", "1000", "--db", str(sample_db)]) == EXIT_OK
+    assert ">> [3]" in capsys.readouterr().out
+    assert main(["show", "3", "--context", "0", "--db", str(sample_db)]) == EXIT_OK
+    assert capsys.readouterr().out.count("] ") == 1

@@ -31,6 +31,7 @@ from store import (
 )
 
 MAX_ERRORS_SHOWN = 20
+MAX_CONTEXT = 1_000  # neighbours each side that `show --context` prints at most
 
 
 def paragraph_id(text: str) -> int:
@@ -38,6 +39,16 @@ def paragraph_id(text: str) -> int:
     value = parse_digits(text, None)
     if value is None or not 0 < value < 2**63:
         raise argparse.ArgumentTypeError(f"not a paragraph id: {text!r}")
+    return value
+
+
+def context_size(text: str) -> int:
+    """argparse type: how many neighbours ``show`` prints each side (0 .. MAX_CONTEXT)."""
+    value = parse_digits(text.strip(), 6)
+    if value is None or value > MAX_CONTEXT:
+        raise argparse.ArgumentTypeError(
+            f"not a number of neighbours from 0 to {MAX_CONTEXT}: {text!r}"
+        )
     return value
 
 
@@ -64,7 +75,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("show", help="print a paragraph with its neighbours and citation")
     p.add_argument("paragraph_id", type=paragraph_id, metavar="PARAGRAPH_ID")
     add_db_argument(p)
-    p.add_argument("--context", type=int, default=1, metavar="N", help="neighbours each side")
+    p.add_argument(
+        "--context",
+        type=context_size,
+        default=1,
+        metavar="N",
+        help=f"neighbours each side (1; at most {MAX_CONTEXT})",
+    )
     p.set_defaults(handler=_show)
 
     p = sub.add_parser(
@@ -134,7 +151,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
             doc = await db.get_document(paragraph.document_id)
             if doc is None:
                 return None
-            context = max(0, args.context)
+            context = args.context
             window = await db.paragraph_window(doc.id, paragraph.position, context, context)
             return doc, paragraph, window
 
