@@ -25,10 +25,12 @@ _REINDEX_BATCH = 5_000
 PROGRESS_STEPS = 20_000  # SQLite VM steps between two looks at a time limit (well under 1 ms)
 
 
-async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
-    """Migration 7: index every stored paragraph again, now with its word-pair terms
-    (store.text.norm.index_text).  A one-off pass over all paragraphs: seconds for the
-    sample or a few thousand speeches, about four minutes for a million paragraphs."""
+async def reindex_fts(conn: aiosqlite.Connection) -> None:
+    """Index every stored paragraph again (store.text.norm.index_text), from an empty
+    full-text index; the caller holds the transaction.  Migration 7 (the word-pair
+    terms), and :meth:`store.db.index.SearchIndex.after_bulk_load` when the index has
+    piled up levels.  Seconds for a few thousand speeches, about four minutes for a
+    million paragraphs."""
     if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
         log.info(
             "indexing the word pairs of %d stored paragraphs (once, for this version; "
@@ -178,7 +180,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     """,
     # 7: the full-text index also holds each paragraph's neighbouring word pairs
-    _index_word_pairs,
+    reindex_fts,
     # 8: derived data that can fall behind the documents (the search vocabulary): marked
     # stale in the same transaction that stores documents, cleared by the rebuild, so a
     # crash between the two is repaired by whichever process opens the database next.
