@@ -24,6 +24,7 @@ from store.db import Database, InsertOutcome
 from store.db.lock import ingest_lock
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import FORMATS, detect_format, parse_file
+from store.text.clean import cap_field, scrub_surrogates
 
 SAMPLE_COLLECTION = "sample"
 BATCH_DOCUMENTS = 200
@@ -220,9 +221,10 @@ def _documents(
                     summary.fail(parsed.origin, parsed.reason)
                     continue
                 if collection:
-                    parsed.collection = collection
-                elif not parsed.collection:
-                    parsed.collection = item.path.parent.name or "default"
+                    parsed.collection = cap_field(scrub_surrogates(collection))
+                elif not parsed.collection:  # a folder's name may not be UTF-8
+                    parsed.collection = cap_field(scrub_surrogates(item.path.parent.name))
+                    parsed.collection = parsed.collection or "default"
                 yield parsed
             if produced == 0:
                 summary.fail(str(item.path), "no documents with text found in this file")

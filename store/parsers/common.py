@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from store.models import ParsedDocument, ParseError, PartialDate, RecordError
-from store.text.clean import cap_field, split_long_paragraphs
+from store.text.clean import cap_field, scrub_surrogates, split_long_paragraphs
 
 # A file larger than this is refused, with the reason, before it is read (read at call
 # time, so tests may lower it).  The largest corpus file is ~25 MB.
@@ -120,16 +120,19 @@ def _read_upto(fh: BinaryIO, size: int, limit: int) -> bytes:
 
 
 def bounded(item: ParsedDocument | RecordError) -> ParsedDocument | RecordError:
-    """A parsed document held to the size bounds: over-long paragraphs split at sentence
-    ends, title, speaker, place, agency and collection cut (see :mod:`store.text.clean`)."""
+    """A parsed document as the database can hold it: over-long paragraphs split at
+    sentence ends, empty ones dropped, title, speaker, place, agency and collection cut
+    (see :mod:`store.text.clean`), and lone surrogates (``"\\ud800"`` escapes in JSON,
+    file names that are not UTF-8) replaced in every text."""
     if isinstance(item, RecordError):
-        return item
-    item.paragraphs = split_long_paragraphs(item.paragraphs)
-    item.title = cap_field(item.title)
+        return RecordError(scrub_surrogates(item.origin), scrub_surrogates(item.reason))
+    item.paragraphs = [scrub_surrogates(p) for p in split_long_paragraphs(item.paragraphs) if p]
+    item.title = cap_field(scrub_surrogates(item.title))
+    item.origin = scrub_surrogates(item.origin)
     for name in ("speaker", "place", "agency", "language", "collection"):
         value = getattr(item, name)
         if value is not None:
-            setattr(item, name, cap_field(value))
+            setattr(item, name, cap_field(scrub_surrogates(value)))
     return item
 
 

@@ -113,6 +113,7 @@ def _split_phrases(text: str) -> list[str]:
 
 
 def fts_term(word: str, prefix: bool = False) -> str:
-    """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query."""
-    quoted = '"' + word.replace('"', '""') + '"'
+    """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query.
+    NUL is dropped: FTS5 would end the string there ("unterminated string")."""
+    quoted = '"' + word.replace("\x00", "").replace('"', '""') + '"'
     return quoted + "*" if prefix else quoted
