@@ -30,6 +30,9 @@ from store.db.backup import (
     integrity_problems,
     schema_version,
 )
+from store.db.health import DatabaseState, read_state, search_vocab_line
+from store.db.lock import IngestRunning
+from store.db.schema import NewerSchemaError, NotVerbatimDatabase
 from store.ingest import (
     IngestSummary,
     content_hash,
@@ -53,6 +56,7 @@ from store.search.engine import Searcher, SearchFilters, SearchResult
 from store.search.pool import QuoteSearch, SearcherPool
 from store.search.query import ParsedQuery, parse_query
 from store.search.ranking import match_spans
+from store.text.clean import scrub_surrogates
 
 __all__ = [
     "FORMATS",
@@ -62,10 +66,14 @@ __all__ = [
     "BackupTargetError",
     "Confidence",
     "Database",
+    "DatabaseState",
     "DocumentMeta",
     "Hit",
+    "IngestRunning",
     "IngestSummary",
     "InsertOutcome",
+    "NewerSchemaError",
+    "NotVerbatimDatabase",
     "Paragraph",
     "ParseError",
     "ParsedDocument",
@@ -91,6 +99,9 @@ __all__ = [
     "open_database",
     "parse_file",
     "parse_query",
+    "read_state",
     "sample_path",
     "schema_version",
+    "scrub_surrogates",
+    "search_vocab_line",
 ]

@@ -1,14 +1,16 @@
 """Ingest: files -> parsers -> normalised content hash -> database, with a progress bar.
 
 Paths may be files, folders (walked recursively) or glob patterns.  Every document is
-written atomically; a file that cannot be parsed is reported with its reason and the
-run goes on.  Ingesting the same text twice, under any name, stores it once.
+written atomically; a path that cannot be read (missing, no permission, an unreadable
+folder inside a walked one) or a file that cannot be parsed is reported with its reason
+and the run goes on.  Ingesting the same text twice, under any name, stores it once.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +24,7 @@ from store.db import Database, InsertOutcome
 from store.db.lock import ingest_lock
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import FORMATS, detect_format, parse_file
+from store.text.clean import cap_field, scrub_surrogates
 
 SAMPLE_COLLECTION = "sample"
 BATCH_DOCUMENTS = 200
@@ -36,6 +39,7 @@ class IngestSummary:
     new: int = 0
     duplicate: int = 0
     failed: int = 0
+    missing: int = 0  # of the failures: paths that match nothing
     skipped_files: int = 0
     new_paragraphs: int = 0
     bytes_read: int = 0
@@ -52,9 +56,21 @@ class IngestSummary:
             self.fail(outcome.origin, outcome.reason or "unknown error")
 
     def fail(self, origin: str, reason: str) -> None:
-        """Record a document or file that could not be ingested."""
+        """Record a document, file or folder that could not be ingested."""
         self.failed += 1
         self.errors.append((origin, reason))
+
+    def nothing_found(self) -> str | None:
+        """Why nothing was ingested when no file in a corpus format was found (an empty
+        folder, or only files of other kinds), else ``None``."""
+        if self.files or self.failed:
+            return None
+        if self.skipped_files:
+            return (
+                f"none of the {self.skipped_files} files found is in a corpus format "
+                f"({', '.join(FORMATS)}); name a file, or pass --format, to read it anyway"
+            )
+        return "no files found to ingest (empty folders, or only hidden and README files)"
 
     def line(self) -> str:
         """One-line human summary."""
@@ -69,13 +85,19 @@ def content_hash(paragraphs: Sequence[str]) -> str:
     """Hash of the text with case, Unicode form and whitespace normalised away.
 
     Two copies of one article that differ only in those respects (or in where the
-    paragraphs break) hash alike, so they are stored once.
+    paragraphs break) hash alike, so they are stored once.  The hash of the words of all
+    paragraphs joined by single spaces, fed paragraph by paragraph: memory stays that of
+    one paragraph, however long the document.
     """
-    text = "\n".join(paragraphs)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    folded = " ".join(text.casefold().split())
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    separator = b""
+    for paragraph in paragraphs:
+        text = paragraph if paragraph.isascii() else unicodedata.normalize("NFKC", paragraph)
+        folded = " ".join(text.casefold().split())
+        if folded:
+            digest.update(separator + folded.encode("utf-8"))
+            separator = b" "
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,35 +108,80 @@ class InputFile:
     explicit: bool
 
 
-def expand_paths(paths: Iterable[str | Path]) -> tuple[list[InputFile], list[str]]:
-    """Resolve files, folders and globs into input files, plus the paths that match nothing."""
+NO_SUCH_PATH = "no such file or folder"
+
+
+def expand_paths(
+    paths: Iterable[str | Path],
+) -> tuple[list[InputFile], list[tuple[str, str]]]:
+    """Resolve files, folders and globs into input files, plus ``(path, reason)`` for
+    each path that matches nothing (reason :data:`NO_SUCH_PATH`) or cannot be read (a
+    file or folder without permission, a folder inside a walked one that cannot be
+    listed).  Never raises for a path."""
     found: dict[Path, InputFile] = {}
-    missing: list[str] = []
+    problems: list[tuple[str, str]] = []
     for raw in paths:
         raw_str = str(raw)
-        if Path(raw_str).exists():
+        try:
+            exists = Path(raw_str).exists()  # raises when a parent folder is closed to us
+        except OSError as exc:
+            problems.append((raw_str, _os_reason(exc)))
+            continue
+        if exists:
             candidates = [Path(raw_str)]
         else:
             candidates = [Path(m) for m in sorted(glob.glob(raw_str, recursive=True))]
             if not candidates:
-                missing.append(raw_str)
+                problems.append((raw_str, NO_SUCH_PATH))
                 continue
         for path in candidates:
-            if path.is_dir():
-                for child in sorted(path.rglob("*")):
-                    if child.is_file() and not _hidden_or_meta(child.relative_to(path)):
+            try:
+                if path.is_dir():
+                    for child in _walk(path, problems):
                         found.setdefault(child, InputFile(child, explicit=False))
-            elif path.is_file():
-                found[path] = InputFile(path, explicit=True)
-            else:
-                missing.append(raw_str)
-    return list(found.values()), missing
+                elif path.is_file():
+                    found[path] = InputFile(path, explicit=True)
+                else:
+                    problems.append((str(path), "not a regular file or folder"))
+            except OSError as exc:
+                problems.append((str(path), _os_reason(exc)))
+    return list(found.values()), problems
 
 
-def _hidden_or_meta(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts) or bool(
-        _SKIPPED_NAMES.match(relative.name)
-    )
+def _walk(top: Path, problems: list[tuple[str, str]]) -> list[Path]:
+    """The files under the folder ``top``, sorted, without hidden and metadata files; a
+    folder that cannot be listed is added to ``problems`` (never skipped silently)."""
+
+    def unreadable(exc: OSError) -> None:
+        problems.append((str(exc.filename or top), f"cannot read folder: {_os_reason(exc)}"))
+
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # hidden folders: not walked
+        for name in names:
+            path = Path(folder, name)
+            if not name.startswith(".") and not _SKIPPED_NAMES.match(name) and path.is_file():
+                files.append(path)
+    return sorted(files)
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OS error as a reason, without the path it is reported against."""
+    return exc.strerror or str(exc)
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """The message of ``exc`` without a leading ``"PATH: "``: it is reported under the path."""
+    message = str(exc)
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _wanted(item: InputFile, fmt: str | None) -> bool:
@@ -139,7 +206,7 @@ def _documents(
     bar: tqdm,
 ) -> Iterator[ParsedDocument]:
     for item in items:
-        size = item.path.stat().st_size if item.path.exists() else 0
+        size = _size(item.path)
         if not _wanted(item, fmt):
             summary.skipped_files += 1
             bar.update(size)
@@ -154,16 +221,17 @@ def _documents(
                     summary.fail(parsed.origin, parsed.reason)
                     continue
                 if collection:
-                    parsed.collection = collection
-                elif not parsed.collection:
-                    parsed.collection = item.path.parent.name or "default"
+                    parsed.collection = cap_field(scrub_surrogates(collection))
+                elif not parsed.collection:  # a folder's name may not be UTF-8
+                    parsed.collection = cap_field(scrub_surrogates(item.path.parent.name))
+                    parsed.collection = parsed.collection or "default"
                 yield parsed
             if produced == 0:
                 summary.fail(str(item.path), "no documents with text found in this file")
         except ParseError as exc:
-            summary.fail(str(item.path), str(exc))
+            summary.fail(str(item.path), _reason(exc, item.path))
         except OSError as exc:
-            summary.fail(str(item.path), f"cannot read file: {exc.strerror or exc}")
+            summary.fail(str(item.path), f"cannot read file: {_os_reason(exc)}")
         except Exception as exc:  # pathological input (e.g. JSON nested too deep) stops one file
             done = f" after {produced} records" if produced else ""
             summary.fail(str(item.path), f"cannot parse{done}: {type(exc).__name__}: {exc}")
@@ -181,11 +249,12 @@ async def ingest_paths(
     """Ingest every document found under ``paths``; see the module docstring."""
     if fmt is not None and fmt not in FORMATS:
         raise ParseError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    items, missing = expand_paths(paths)
+    items, problems = expand_paths(paths)
     summary = IngestSummary()
-    for raw in missing:
-        summary.fail(raw, "no such file or folder")
-    total = sum(i.path.stat().st_size for i in items if i.path.exists())
+    for raw, reason in problems:
+        summary.fail(raw, reason)
+        summary.missing += reason == NO_SUCH_PATH
+    total = sum(_size(i.path) for i in items)
     with ingest_lock(db.path):
         await db.before_bulk_load()
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer, FakeTelegram
+from hypothesis import HealthCheck, settings
 
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
@@ -21,6 +22,18 @@ REPO = Path(__file__).resolve().parents[1]
 WAIT = 15.0  # seconds: a generous bound for a slow CI machine; normally well under one
 
 CORPORA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+# Property-based tests (hypothesis): a moderate number of cases per test in CI; the full
+# run sets VERBATIM_HYPOTHESIS_EXAMPLES=10000 (see README, "Property-based tests").
+HYPOTHESIS_EXAMPLES = int(os.environ.get("VERBATIM_HYPOTHESIS_EXAMPLES", "200"))
+settings.register_profile(
+    "verbatim",
+    max_examples=HYPOTHESIS_EXAMPLES,
+    deadline=None,  # a slow CI machine is not a failure; bounded work is tested apart
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.load_profile("verbatim")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from PIL import Image
 from bot.cli.common import EXIT_CONFIG, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE
 from bot.cli.main import build_parser, main
 from bot.core.picture import WIDTH
+from store.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +46,14 @@ def test_default_database_gets_the_sample(env: Path, capsys: pytest.CaptureFixtu
 def test_explicit_database_is_not_filled_with_the_sample(
     env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["stats", "--json", "--db", str(tmp_path / "own.db")]) == EXIT_OK
+    own = tmp_path / "own.db"
+
+    async def create() -> None:
+        async with open_database(own):
+            pass
+
+    asyncio.run(create())
+    assert main(["stats", "--json", "--db", str(own)]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["documents"] == 0
 
 
@@ -116,11 +125,11 @@ def test_unusable_databases_and_ids_get_messages_not_tracebacks(
     not_a_db = tmp_path / "notes.db"
     not_a_db.write_text("these are my notes, not a database\n" * 100, "utf-8")
     assert main(["stats", "--db", str(not_a_db)]) == EXIT_CONFIG
-    assert "cannot use the database" in capsys.readouterr().err
+    assert "is not a Verbatim database" in capsys.readouterr().err
     assert not_a_db.read_text("utf-8").startswith("these are my notes")  # left untouched
     blocked = tmp_path / "a-file"
     blocked.write_text("x", "utf-8")
-    assert main(["stats", "--db", str(blocked / "sub" / "v.db")]) == EXIT_CONFIG
+    assert main(["ingest", "--db", str(blocked / "sub" / "v.db"), str(not_a_db)]) == EXIT_CONFIG
     assert "verbatim:" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["show", "99999999999999999999"])
@@ -151,3 +160,20 @@ def test_show_writes_the_quote_picture(
     missing = tmp_path / "no" / "such" / "folder" / "p.png"
     assert main(["show", "21", "--picture", str(missing)]) == EXIT_PARTIAL_FAILURE
     assert "cannot write" in capsys.readouterr().err and not missing.exists()
+
+
+@pytest.mark.parametrize("context", [str(2**63), "9" * 5000, "-1", "1001", "two"])
+def test_show_context_out_of_range_is_a_usage_error(
+    sample_db: Path, context: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["show", "1", "--context", context, "--db", str(sample_db)])
+    assert exc.value.code == 2
+    assert "argument --context: must be " in capsys.readouterr().err
+
+
+def test_show_context_in_range(sample_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "3", "--context", "1000", "--db", str(sample_db)]) == EXIT_OK
+    assert ">> [3]" in capsys.readouterr().out
+    assert main(["show", "3", "--context", "0", "--db", str(sample_db)]) == EXIT_OK
+    assert capsys.readouterr().out.count("] ") == 1

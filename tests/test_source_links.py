@@ -33,7 +33,8 @@ STORY = {
 
 def test_only_absolute_web_links_are_kept() -> None:
     assert web_link("https://example.org/a?b=1") == "https://example.org/a?b=1"
-    for bad in ("javascript:alert(1)", "ftp://x/y", "/relative", "http://", "a b", "", None, 7):
+    bad_links = ("javascript:alert(1)", "ftp://x/y", "/relative", "http://", "a b", "", None, 7)
+    for bad in (*bad_links, "http://\ud800kcna.kp/x"):
         assert web_link(bad) is None
     assert miller_page("1789-04-30", "first-inaugural-address") == (
         "https://millercenter.org/the-presidency/presidential-speeches/"

@@ -17,7 +17,13 @@ import logging
 import sys
 from typing import Any
 
-from bot.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL_FAILURE, add_db_argument
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    add_db_argument,
+    require_database,
+)
 from bot.settings import Settings, check_rate_limit, check_timezone, check_token
 from bot.telegram.redact import Redactor, install
 from bot.telegram.webhook import plan_webhook, run_webhook
@@ -85,6 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ).with_base_url(args.base_url)
     )
     check_timezone(settings.timezone)
+    require_database(settings)  # after the settings: a bad token is named first
     secrets = [settings.webhook_secret_token] if settings.webhook_secret_token else []
     redact = Redactor(token, secrets)
     install(redact)

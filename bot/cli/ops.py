@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.cli.common import (
+    EXIT_CONFIG,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PARTIAL_FAILURE,
     EXIT_USAGE,
     add_db_argument,
+    database_error_message,
 )
 from bot.settings import Settings
-from store import MIGRATIONS, BackupError, BackupTargetError, backup_database, schema_version
+from store import (
+    MIGRATIONS,
+    BackupError,
+    BackupTargetError,
+    backup_database,
+    read_state,
+    schema_version,
+)
 
 
 def register(sub: Any) -> None:
@@ -26,7 +36,8 @@ def register(sub: Any) -> None:
         "backup",
         help="copy the live database consistently (safe while the bot runs)",
         description="Copy the database with SQLite's online backup API while the bot keeps "
-        "running, check the copy with PRAGMA integrity_check, then move it into place. "
+        "running, rebuild the copy's search vocabulary if documents were being stored, "
+        "check the copy with PRAGMA integrity_check, then move it into place. "
         "FILE may be a folder: the copy is then named verbatim-<UTC time>.db inside it.",
     )
     p.add_argument("target", metavar="FILE", help="backup file to create (or a folder)")
@@ -38,8 +49,10 @@ def register(sub: Any) -> None:
         "healthcheck",
         help="exit 0 if the database is readable (and the webhook listener answers)",
         description="For container and service health checks: the database must exist, be "
-        "readable and carry the current schema; in webhook mode the local listener must "
-        "answer HTTP. Prints one line; exit 0 when healthy, 1 when not.",
+        "readable and carry the current schema, and its search vocabulary must be up to "
+        "date (or an ingest be running that rebuilds it); in webhook mode the local listener "
+        "must answer HTTP. Reads only. Prints one line; exit 0 when healthy, 1 when not, "
+        "4 when the schema is newer than this version knows.",
     )
     add_db_argument(p)
     p.set_defaults(handler=_healthcheck)
@@ -64,6 +77,9 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"verbatim: no database at {source} (set --db or VERBATIM_DB)", file=sys.stderr)
         return EXIT_NOT_FOUND
     try:
+        if newer := _newer_schema(source, schema_version(source)):
+            print(f"verbatim: {newer}; this version cannot check a copy of it", file=sys.stderr)
+            return EXIT_CONFIG
         result = backup_database(source, Path(args.target), overwrite=args.force)
     except BackupTargetError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
@@ -77,14 +93,25 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        version = schema_version(settings.db_path)
-    except BackupError as exc:
-        print(f"unhealthy: {exc}")
+        state = read_state(settings.db_path)  # read-only: never creates or repairs
+    except FileNotFoundError:
+        print(f"unhealthy: no database at {settings.db_path}")
         return EXIT_PARTIAL_FAILURE
+    except sqlite3.Error as exc:
+        print(f"unhealthy: {database_error_message(exc, settings.db_path)}")
+        return EXIT_PARTIAL_FAILURE
+    version = state.schema_version
+    if newer := _newer_schema(settings.db_path, version):
+        print(f"unhealthy: {newer}")
+        return EXIT_CONFIG
     if version != len(MIGRATIONS):
         print(f"unhealthy: {settings.db_path} has schema {version}, expected {len(MIGRATIONS)}")
         return EXIT_PARTIAL_FAILURE
-    parts = [f"database {settings.db_path} schema {version}"]
+    vocab = f"search vocabulary {state.search_vocab_line()}"
+    if state.search_vocab_stale_since is not None and not state.ingest_running:
+        print(f"unhealthy: database {settings.db_path}: {vocab}")
+        return EXIT_PARTIAL_FAILURE
+    parts = [f"database {settings.db_path} schema {version}", vocab]
     if settings.webhook_url:
         host = settings.webhook_listen
         host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -95,6 +122,16 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         parts.append(f"webhook listener {host}:{settings.webhook_port} answers")
     print("healthy: " + ", ".join(parts))
     return EXIT_OK
+
+
+def _newer_schema(path: Path, version: int) -> str | None:
+    """What to say when the database at ``path`` has a schema newer than this program's."""
+    if version <= len(MIGRATIONS):
+        return None
+    return (
+        f"{path} has schema version {version}, newer than this program knows "
+        f"({len(MIGRATIONS)}): upgrade verbatim-bot"
+    )
 
 
 def _http_probe(host: str, port: int) -> str | None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.args import context_count
+from bot.cli.args import MAX_CONTEXT, context_count
 from bot.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -21,7 +21,15 @@ from bot.cli.common import (
 from bot.core.citation import citation_text, original_text
 from bot.core.digits import parse_digits
 from bot.settings import Settings
-from store import FORMATS, DocumentMeta, Paragraph, ParseError, ingest_paths, open_database
+from store import (
+    FORMATS,
+    DocumentMeta,
+    Paragraph,
+    ParseError,
+    ingest_paths,
+    open_database,
+    search_vocab_line,
+)
 
 MAX_ERRORS_SHOWN = 20
 
@@ -58,7 +66,11 @@ def register(sub: Any) -> None:
     p.add_argument("paragraph_id", type=paragraph_id, metavar="PARAGRAPH_ID")
     add_db_argument(p)
     p.add_argument(
-        "--context", type=context_count, default=1, metavar="N", help="neighbours each side"
+        "--context",
+        type=context_count,
+        default=1,
+        metavar="N",
+        help=f"neighbours each side (1; at most {MAX_CONTEXT})",
     )
     p.add_argument("--picture", metavar="FILE.png", help="also write its quote picture (PNG)")
     p.set_defaults(handler=_show)
@@ -93,8 +105,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         if len(summary.errors) > MAX_ERRORS_SHOWN:
             print(f"… and {len(summary.errors) - MAX_ERRORS_SHOWN} more failures", file=sys.stderr)
         print(summary.line())
-        if summary.failed and not (summary.new or summary.duplicate):
-            return EXIT_NOT_FOUND if summary.files == 0 else EXIT_PARTIAL_FAILURE
+        if nothing := summary.nothing_found():
+            print(f"verbatim ingest: nothing ingested: {nothing}", file=sys.stderr)
+            return EXIT_PARTIAL_FAILURE
+        if summary.failed and summary.failed == summary.missing and not summary.files:
+            return EXIT_NOT_FOUND  # every path named was mistyped
         return EXIT_PARTIAL_FAILURE if summary.failed else EXIT_OK
 
     return asyncio.run(work())
@@ -102,7 +117,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> dict[str, Any]:
-        async with open_for_reading(settings) as db:
+        async with open_for_reading(settings, repair=False) as db:  # report, not repair
             return await db.stats()
 
     stats = asyncio.run(work())
@@ -113,6 +128,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     for c in stats["collections"]:
         print(f"  {c['collection']}: {c['documents']} documents, {c['paragraphs']} paragraphs")
     print(f"total: {stats['documents']} documents, {stats['paragraphs']} paragraphs")
+    vocab = search_vocab_line(stats["search_vocab_stale_since"], stats["ingest_running"])
+    print(f"search vocabulary: {vocab}")
     return EXIT_OK
 
 
@@ -125,7 +142,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
             doc = await db.get_document(paragraph.document_id)
             if doc is None:
                 return None
-            context = max(0, args.context)
+            context = args.context
             window = await db.paragraph_window(doc.id, paragraph.position, context, context)
             return doc, paragraph, window
 

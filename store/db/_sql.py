@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from store.text.clean import scrub_surrogates
+
 
 class Base:
     """What every part of :class:`~store.db.database.Database` works on (set by
@@ -54,15 +56,22 @@ def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | i
     Keys: ``collection``, ``document_id``, ``speaker`` (case-insensitive substring),
     ``language``, ``date_from`` / ``date_to`` (ISO dates, partial allowed, inclusive:
     ``date_to="2024-03"`` keeps all of March).  Unknown keys are a programming error.
+    Lone surrogates in text values become U+FFFD (they match nothing; binding them raises);
+    a ``document_id`` no SQLite integer can hold matches nothing (binding it raises).
     """
     clauses: list[str] = []
     args: list[str | int] = []
     for key, value in filters.items():
         if value is None or value == "":
             continue
+        if isinstance(value, str):
+            value = scrub_surrogates(value)
         if key == "collection":
             clauses.append("d.collection = ?")
         elif key == "document_id":
+            if not isinstance(value, int) or not -(2**63) <= value < 2**63:
+                clauses.append("0")  # no document has such an id
+                continue
             clauses.append("d.id = ?")
         elif key == "speaker":
             clauses.append("instr(lower(d.speaker), lower(?)) > 0")

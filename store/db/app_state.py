@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from store.db._sql import Base
+from store.text.clean import scrub_surrogates
 
 KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
 _QUERY_ID_RANGE = 36**8  # bot: query ids are drawn at random below this
@@ -32,7 +33,9 @@ class AppState(Base):
         Ids are random (1 .. 36**8), so a forged button cannot walk through other
         people's searches.  Returns 0 ("no query": the card then has no buttons that
         need one) when another process holds the write lock, e.g. a running ingest.
+        Lone surrogates in ``text`` are stored as U+FFFD (SQLite cannot hold them).
         """
+        text = scrub_surrogates(text)
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         for _ in range(3):
             try:

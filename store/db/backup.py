@@ -6,16 +6,27 @@ copy is made and is never blocked by it.  The copy is written beside the target 
 a temporary name, switched to a single self-contained file (``journal_mode=DELETE``),
 checked with ``PRAGMA integrity_check`` and only then renamed into place, so a failed
 backup never leaves a half-written file where a good one is expected.
+
+A copy taken while an ingest was storing documents (or after one crashed) carries the
+database's mark that its search vocabulary is stale: the copy's vocabulary is rebuilt
+before the rename (:func:`_repair_if_stale`), so a restored backup searches like the
+database it came from, without waiting for a process to repair it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from store.db.database import open_database
+from store.db.health import read_state
+from store.db.schema import MIGRATIONS
 
 
 class BackupError(Exception):
@@ -36,13 +47,20 @@ class BackupResult:
     pages: int
     schema_version: int
     seconds: float
+    repaired_stale_since: str | None = None  # the copy's search vocabulary was rebuilt
 
     def line(self) -> str:
         """One human-readable summary line."""
+        repaired = (
+            f", search vocabulary rebuilt in the copy (stale since {self.repaired_stale_since}"
+            " UTC: documents were being stored)"
+            if self.repaired_stale_since
+            else ""
+        )
         return (
             f"backup of {self.source} written to {self.target}: "
             f"{self.size_bytes / 1e6:.1f} MB, {self.pages} pages, schema {self.schema_version}, "
-            f"integrity ok, {self.seconds:.2f} s"
+            f"integrity ok{repaired}, {self.seconds:.2f} s"
         )
 
 
@@ -90,6 +108,9 @@ def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> B
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         pages, version = _copy(source, partial)
+        repaired = _repair_if_stale(partial, version)
+        if repaired:
+            pages = _page_count(partial)
         problems = integrity_problems(partial)
         if problems:
             raise BackupError(f"the copy failed its integrity check: {'; '.join(problems[:5])}")
@@ -97,7 +118,8 @@ def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> B
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"could not back up {source}: {exc}") from exc
     finally:
-        partial.unlink(missing_ok=True)
+        for leftover in (partial, *(Path(f"{partial}{end}") for end in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
     return BackupResult(
         source=source,
         target=target,
@@ -105,7 +127,44 @@ def backup_database(source: Path, target: Path, *, overwrite: bool = False) -> B
         pages=pages,
         schema_version=version,
         seconds=time.perf_counter() - started,
+        repaired_stale_since=repaired,
     )
+
+
+def _repair_if_stale(copy: Path, version: int) -> str | None:
+    """If the copy records its search vocabulary as stale, rebuild it there (opening it
+    as the bot would), checkpoint, and make it a single file again; return since when
+    it was stale, or ``None`` when it was up to date.  A schema this program does not
+    know is left alone (an older one is migrated when it is opened)."""
+    if version != len(MIGRATIONS):
+        return None
+    stale = read_state(copy).search_vocab_stale_since
+    if stale is None:
+        return None
+
+    async def repair() -> None:
+        async with open_database(copy) as db:  # repairs derived data, as any open does
+            if await db.search_vocab_stale_since() is not None:
+                raise BackupError("the copy's search vocabulary could not be rebuilt")
+            await db.checkpoint()
+
+    # in a thread of its own: callers may be inside an event loop (or be one's worker)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, repair()).result()
+    conn = sqlite3.connect(copy)  # the last connection closed took the WAL in
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+    return stale
+
+
+def _page_count(path: Path) -> int:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def _copy(source: Path, destination: Path) -> tuple[int, int]:

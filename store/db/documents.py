@@ -218,11 +218,13 @@ class Documents(Base):
 
         The index gets the search-folded text (store.text.norm.fold: full-width digits,
         curly quotes, diacritics, case), so index terms are exactly the query's words,
-        and the paragraph's word-pair terms (store.text.norm.index_text).
+        and the paragraph's word-pair terms (store.text.norm.index_text).  The rows are
+        made one at a time as SQLite takes them: a batch's index text is never all in
+        memory at once.
         """
         await self.conn.executemany(
             "INSERT INTO paragraphs_fts (rowid, text) VALUES (?, ?)",
-            [(paragraph_id, index_text(text)) for paragraph_id, text in rows],
+            ((paragraph_id, index_text(text)) for paragraph_id, text in rows),
         )
 
     async def get_document(self, document_id: int) -> DocumentMeta | None:

@@ -9,10 +9,24 @@ ingest run (:meth:`SearchIndex.after_bulk_load`).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Sequence
 
 from store.db._sql import Base, _count, _filter_sql, _select_in
+from store.db.schema import reindex_fts
 from store.text.norm import PAIR_MARK
+
+log = logging.getLogger(__name__)
+
+# SQLite before 3.44 (Debian 12 has 3.40) stacks two more levels onto an FTS5 index of
+# any size at every 'optimize', i.e. every ingest run that stores documents, and past
+# 2,000 levels reports the index as "database disk image is malformed", for good: about
+# 1,000 ingest runs.  Past this many levels, the end of an ingest indexes every paragraph
+# again, from an empty index, and the levels start over (every ~250 runs; seconds for a
+# few thousand speeches, minutes for a million paragraphs).  Read at call time.
+FTS_LEVEL_LIMIT = 500
+_STRUCTURE_ROWID = 10  # FTS5 keeps the index's structure (levels, segments) in this row
 
 _MAX_CHAR = "\U0010ffff"  # sorts after every word: prefix ranges are [p, p + _MAX_CHAR)
 _AFTER_PAIR_MARK = chr(ord(PAIR_MARK) + 1)  # word-pair terms sort in [PAIR_MARK, this)
@@ -30,14 +44,38 @@ class SearchIndex(Base):
         )
 
     async def after_bulk_load(self) -> None:
-        """Tidy indexes after an ingest run added documents: merge FTS segments and
+        """Tidy indexes after an ingest run added documents: merge FTS segments (and
+        start the index over when it has piled up :data:`FTS_LEVEL_LIMIT` levels) and
         recount the search vocabulary from the full-text index."""
         await self.conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        if (levels := await self.fts_levels()) > FTS_LEVEL_LIMIT:
+            log.warning(
+                "the full-text index of %s has %d levels (SQLite %s adds one per ingest): "
+                "indexing every paragraph again, from an empty index",
+                self.path,
+                levels,
+                sqlite3.sqlite_version,
+            )
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await reindex_fts(self.conn)
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
         await self.conn.execute(
             "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('automerge', 4)"
         )
         await self.rebuild_search_vocab()
         await self.conn.execute("PRAGMA optimize")
+
+    async def fts_levels(self) -> int:
+        """How many levels the FTS5 index's structure has (0 for an empty index)."""
+        async with self.conn.execute(
+            "SELECT block FROM paragraphs_fts_data WHERE id = ?", (_STRUCTURE_ROWID,)
+        ) as cur:
+            row = await cur.fetchone()
+        return structure_levels(bytes(row[0])) if row and row[0] else 0
 
     async def term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """Document frequency of each of ``terms`` found in the search vocabulary."""
@@ -189,6 +227,20 @@ class SearchIndex(Base):
             ),
             "database_bytes": await _count(self.conn, "SELECT sum(pgsize) FROM dbstat"),
         }
+
+
+def structure_levels(block: bytes) -> int:
+    """The level count in an FTS5 structure record: a 4-byte cookie, from SQLite 3.44 a
+    4-byte format marker (FF 00 00 01), then the count as an SQLite varint."""
+    at = 8 if block[4:8] == b"\xff\x00\x00\x01" else 4
+    value = 0
+    for n, byte in enumerate(block[at : at + 9]):
+        if n == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return value
 
 
 def _reverse(term: str) -> str:

@@ -25,10 +25,12 @@ _REINDEX_BATCH = 5_000
 PROGRESS_STEPS = 20_000  # SQLite VM steps between two looks at a time limit (well under 1 ms)
 
 
-async def _index_word_pairs(conn: aiosqlite.Connection) -> None:
-    """Migration 7: index every stored paragraph again, now with its word-pair terms
-    (store.text.norm.index_text).  A one-off pass over all paragraphs: seconds for the
-    sample or a few thousand speeches, about four minutes for a million paragraphs."""
+async def reindex_fts(conn: aiosqlite.Connection) -> None:
+    """Index every stored paragraph again (store.text.norm.index_text), from an empty
+    full-text index; the caller holds the transaction.  Migration 7 (the word-pair
+    terms), and :meth:`store.db.index.SearchIndex.after_bulk_load` when the index has
+    piled up levels.  Seconds for a few thousand speeches, about four minutes for a
+    million paragraphs."""
     if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
         log.info(
             "indexing the word pairs of %d stored paragraphs (once, for this version; "
@@ -59,6 +61,10 @@ class WorkLimitExceeded(RuntimeError):
 
 class NewerSchemaError(RuntimeError):
     """The database was written by a newer version of Verbatim."""
+
+
+class NotVerbatimDatabase(RuntimeError):
+    """The file is an SQLite database of some other program: it is left untouched."""
 
 
 Migration = str | Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -174,7 +180,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     """,
     # 7: the full-text index also holds each paragraph's neighbouring word pairs
-    _index_word_pairs,
+    reindex_fts,
     # 8: derived data that can fall behind the documents (the search vocabulary): marked
     # stale in the same transaction that stores documents, cleared by the rebuild, so a
     # crash between the two is repaired by whichever process opens the database next.
@@ -223,12 +229,31 @@ async def connect(path: Path) -> AsyncIterator[aiosqlite.Connection]:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute("PRAGMA busy_timeout = 5000")  # first: WAL set-up may wait too
+        await _refuse_foreign(conn, path)  # before WAL, which would change the file
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         yield conn
     finally:
         await conn.close()
+
+
+async def _refuse_foreign(conn: aiosqlite.Connection, path: Path) -> None:
+    """Raise :class:`NotVerbatimDatabase` for a database that holds tables but no schema
+    version: another program's (ours records its version in the transaction that creates
+    its tables).  One statement, so one snapshot: a first open by another Verbatim
+    process committing meanwhile is seen whole or not at all."""
+    async with conn.execute(
+        "SELECT (SELECT user_version FROM pragma_user_version), "
+        "(SELECT group_concat(name, ', ') FROM "
+        "(SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 3))"
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None and row[0] == 0 and row[1]:
+        raise NotVerbatimDatabase(
+            f"{path} is an SQLite database of another program (it holds tables such as "
+            f"{row[1]}), not a Verbatim database; it was left untouched"
+        )
 
 
 class Schema(Base):

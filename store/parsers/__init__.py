@@ -12,6 +12,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import (
+    common,
     kcna_jsonl,
     kcna_kp_json,
     kcna_text,
@@ -21,7 +22,7 @@ from store.parsers import (
     rodong,
     un_debate,
 )
-from store.parsers.common import FormatSpec
+from store.parsers.common import FormatSpec, bounded
 from store.text.clean import decode_bytes
 
 _SPECS: tuple[FormatSpec, ...] = (
@@ -74,7 +75,8 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
     ``format`` names the format (see ``FORMATS``); ``None`` detects it, falling back to
     the generic ``text`` format (first line = title, blank-line paragraphs).  Raises
     :class:`ParseError` when the file cannot be parsed at all (missing, empty, binary,
-    not UTF-8, invalid JSON, unknown format name).
+    not UTF-8, larger than ``common.MAX_FILE_BYTES``, invalid JSON, unknown format
+    name).  Every document is held to the size bounds (:func:`common.bounded`).
     """
     path = Path(path)
     spec = None
@@ -82,15 +84,7 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
         spec = _BY_NAME.get(format)
         if spec is None:
             raise ParseError(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ParseError(f"{path}: is a directory, not a file") from None
-    except OSError as exc:
-        raise ParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    text = decode_bytes(data, path)
+    text = decode_bytes(common.read_file(path), path)
     if spec is None:
         detected = detect_format(path, text[:8192])
         if detected is None and _looks_like_json(path, text):
@@ -99,7 +93,7 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
                 f"({', '.join(FORMATS)}); pass --format if it is one of them"
             )
         spec = _BY_NAME[detected] if detected else _FALLBACK
-    return spec.parse(path, text)
+    return map(bounded, spec.parse(path, text))
 
 
 __all__ = ["FORMATS", "detect_format", "parse_file"]

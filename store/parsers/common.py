@@ -1,15 +1,22 @@
-"""Helpers shared by the format parsers: datelines, dates, document assembly."""
+"""Helpers shared by the format parsers: reading a file within the size cap, datelines,
+dates, document assembly, and the bounds every parsed document is held to."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from store.models import ParsedDocument, PartialDate, RecordError
+from store.models import ParsedDocument, ParseError, PartialDate, RecordError
+from store.text.clean import cap_field, scrub_surrogates, split_long_paragraphs
+
+# A file larger than this is refused, with the reason, before it is read (read at call
+# time, so tests may lower it).  The largest corpus file is ~25 MB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 MONTHS = {
     name.lower(): number
@@ -70,6 +77,65 @@ def split_dateline(text: str) -> tuple[Dateline | None, str]:
     return Dateline(m["place"].strip(), m["agency"].strip(), date), text[m.end() :]
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of the file at ``path``; :class:`ParseError` (message starting with the
+    path) when it cannot be read or holds more than :data:`MAX_FILE_BYTES`.  Never reads
+    more than the cap plus one byte, even from a file that grows or lies about its size."""
+    limit = MAX_FILE_BYTES
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = b"" if size > limit else _read_upto(fh, size, limit)
+    except FileNotFoundError:
+        raise ParseError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ParseError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if size > limit or len(data) > limit:
+        found = _amount(size) if size > limit else f"more than {_amount(limit)}"
+        raise ParseError(
+            f"{path}: too large ({found}; a file may have at most {_amount(limit)}): "
+            "split it into smaller files"
+        )
+    return data
+
+
+def _amount(size: int) -> str:
+    return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size:,} bytes"
+
+
+def _read_upto(fh: BinaryIO, size: int, limit: int) -> bytes:
+    """Read a file said to hold ``size`` bytes, but never more than ``limit + 1``: one
+    read of the expected size (Python allocates what a read asks for), then, if the file
+    grew or reports no size (``/proc``, pipes), 1 MB at a time."""
+    data = fh.read(size + 1) if size else b""
+    if size and len(data) <= size:
+        return data
+    parts, total = [data], len(data)
+    while total <= limit and (chunk := fh.read(min(1 << 20, limit + 1 - total))):
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
+def bounded(item: ParsedDocument | RecordError) -> ParsedDocument | RecordError:
+    """A parsed document as the database can hold it: over-long paragraphs split at
+    sentence ends, empty ones dropped, title, speaker, place, agency and collection cut
+    (see :mod:`store.text.clean`), and lone surrogates (``"\\ud800"`` escapes in JSON,
+    file names that are not UTF-8) replaced in every text."""
+    if isinstance(item, RecordError):
+        return RecordError(scrub_surrogates(item.origin), scrub_surrogates(item.reason))
+    item.paragraphs = [scrub_surrogates(p) for p in split_long_paragraphs(item.paragraphs) if p]
+    item.title = cap_field(scrub_surrogates(item.title))
+    item.origin = scrub_surrogates(item.origin)
+    for name in ("speaker", "place", "agency", "language", "collection"):
+        value = getattr(item, name)
+        if value is not None:
+            setattr(item, name, cap_field(scrub_surrogates(value)))
+    return item
+
+
 def strip_end_mark(text: str) -> str:
     """Remove KCNA's trailing `` -0-`` end mark."""
     stripped = text.rstrip()
@@ -124,8 +190,13 @@ def never(path: Path, head: str) -> bool:
 def json_lines(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]] | RecordError]:
     """Yield ``(origin, object)`` for each line of a JSON Lines text (origin ``path#N`` with
     N the 1-based line number), or a :class:`RecordError` for a line that is not a JSON
-    object.  Blank lines are skipped."""
-    for n, line in enumerate(text.split("\n"), start=1):
+    object.  Blank lines are skipped.  Lines are cut out one at a time (no list of them
+    all beside the text)."""
+    start, n = 0, 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line, start, n = text[start:end], end + 1, n + 1
         if not line.strip():
             continue
         origin = f"{path}#{n}"

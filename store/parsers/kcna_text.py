@@ -81,7 +81,7 @@ def parse_text(path: Path, text: str) -> Iterator[Item]:
     paragraphs = _paragraphs(body)
     if not paragraphs:
         # a one-line file: the line is both the title and the only paragraph
-        paragraphs = [clean_paragraph(title)] if title else []
+        paragraphs = [p for p in [clean_paragraph(title)] if p]
     if not paragraphs:
         return
     yield ParsedDocument(

@@ -24,6 +24,10 @@ def web_link(value: object) -> str | None:
     url = value.strip()
     if not url or len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
         return None
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a broken escape
+        return None
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None

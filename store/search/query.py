@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from store.text.clean import scrub_surrogates
 from store.text.norm import tokens
 
 MAX_QUERY_CHARS = 300
@@ -43,12 +44,13 @@ class ParsedQuery:
 
 
 def _clean(raw: str) -> str:
-    text = _CONTROL.sub(" ", raw)
+    text = _CONTROL.sub(" ", scrub_surrogates(raw))
     return " ".join(text.split())
 
 
 def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
-    """Parse a raw query; never raises on any input string."""
+    """Parse a raw query; never raises on any input string (lone surrogates become
+    U+FFFD, so ``text`` can always be stored)."""
     text = _clean(raw)
     notice = None
     if len(text) > max_chars:
@@ -111,6 +113,7 @@ def _split_phrases(text: str) -> list[str]:
 
 
 def fts_term(word: str, prefix: bool = False) -> str:
-    """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query."""
-    quoted = '"' + word.replace('"', '""') + '"'
+    """One folded word as a safe FTS5 string (double-quoted), optionally a prefix query.
+    NUL is dropped: FTS5 would end the string there ("unterminated string")."""
+    quoted = '"' + word.replace("\x00", "").replace('"', '""') + '"'
     return quoted + "*" if prefix else quoted
