@@ -12,7 +12,7 @@ import store.db.schema as schema
 import store.search.engine as engine
 from store import Searcher
 from store.db import open_database
-from store.search.query import MAX_EXCLUDED, MAX_PHRASES, parse_query
+from store.search.query import MAX_EXCLUDED, MAX_PHRASES, MAX_WORDS, parse_query
 
 
 def test_a_phrase_repeated_fifty_times_is_one_phrase() -> None:
@@ -29,6 +29,13 @@ def test_phrases_and_exclusions_beyond_the_caps_are_dropped_with_a_notice() -> N
     assert len(parsed.words) == 2 * MAX_PHRASES  # dropped phrases add no words either
     assert len(parsed.excluded) == MAX_EXCLUDED
     assert parsed.notice and f"first {MAX_PHRASES} quoted phrases" in parsed.notice
+
+
+def test_characters_that_fold_into_several_words_are_capped_too() -> None:
+    parsed = parse_query("¼ " * 150)  # 300 characters, each "¼" folding into "1 4"
+    assert len(parsed.words) == MAX_WORDS
+    assert parsed.notice and f"first {MAX_WORDS} words" in parsed.notice
+    assert len(parse_query("one two three").words) == 3 and parse_query("a b").notice is None
 
 
 async def test_a_search_past_its_time_limit_is_stopped_and_the_connection_still_serves(

@@ -124,13 +124,10 @@ class VerbatimService(Browsing):
     async def search(self, text: str) -> SearchOutcome:
         """The best match for what the user remembers; when nothing is an answer, the
         closest passages as suggestions (:class:`NotSure`); else why there is none."""
-        query, notice = normalize_query(text)
-        if not query:
-            return EMPTY_QUERY
-        split = await split_query(self.db, query)
-        if isinstance(split, Problem):
-            return split
-        query_id = await self.remember(query)
+        prepared = await self._prepare(text)
+        if isinstance(prepared, Problem):
+            return prepared
+        query, notice, split, query_id = prepared
         result = await self.searcher.search(split.words, limit=2, filters=split.filters)
         if result.error:
             return Problem(result.error)
@@ -180,13 +177,10 @@ class VerbatimService(Browsing):
     ) -> CardPage | Problem:
         """Hits ``offset .. offset+limit-1`` of a search as cards (for inline mode's paging);
         a first page without answers carries the suggestions, if any."""
-        query, notice = normalize_query(text)
-        if not query:
-            return EMPTY_QUERY
-        split = await split_query(self.db, query)
-        if isinstance(split, Problem):
-            return split
-        query_id = await self.remember(query)
+        prepared = await self._prepare(text)
+        if isinstance(prepared, Problem):
+            return prepared
+        query, notice, split, query_id = prepared
         result = await self.searcher.search(
             split.words, limit=limit + 1, offset=offset, filters=split.filters
         )
@@ -209,6 +203,18 @@ class VerbatimService(Browsing):
             notice=_join(notice, result.notice),
             suggestions=suggestions,
         )
+
+    async def _prepare(self, text: str) -> tuple[str, str | None, FilteredQuery, int] | Problem:
+        """What a search starts from: the query (whitespace folded, capped) with its
+        notice, its filters split off, and its stored id; or why there is nothing to
+        search."""
+        query, notice = normalize_query(text)
+        if not query:
+            return EMPTY_QUERY
+        split = await split_query(self.db, query)
+        if isinstance(split, Problem):
+            return split
+        return query, notice, split, await self.remember(query)
 
     async def remember(self, query: str) -> int:
         """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":

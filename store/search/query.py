@@ -20,6 +20,7 @@ MAX_QUERY_CHARS = 300
 MAX_WORD_CHARS = 40  # longer "words" (runs of letters pasted by accident) are ignored
 MAX_PHRASES = 4  # quoted phrases that must appear; the same phrase twice counts once
 MAX_EXCLUDED = 8  # -words
+MAX_WORDS = 60  # words compared (some characters fold into several: "¼" is "1 4")
 
 _EXCLUDE = re.compile(r"(?:^|(?<=\s))-(\S+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -100,6 +101,10 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
             else "Type a few words of the quotation you are looking for."
         )
         return ParsedQuery(text, (), (), frozenset(excluded), notice, error)
+    if len(words) > MAX_WORDS:
+        words = words[:MAX_WORDS]
+        cut = f"Only the first {MAX_WORDS} words count."
+        notice = f"{notice} {cut}" if notice else cut
     return ParsedQuery(text, tuple(words), tuple(phrases), frozenset(excluded), notice)
 
 
