@@ -36,7 +36,7 @@ from store.search.plan import (
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
 from store.search.ranking import DETAILED_CANDIDATES, Scored, rank
-from store.search.recall import query_weights, runon_recall, telling_found, telling_words
+from store.search.recall import Recall, query_weights, runon_recall, telling_found, telling_words
 from store.search.scan import pair_cap, scan
 from store.search.terms import QueryTerms
 from store.text.norm import has_hangul
@@ -169,14 +169,14 @@ class Searcher:
                 for p in around
             )
             jobs.append((s, own.text, before, after))
-        loop = asyncio.get_running_loop()
-        rescored = {
-            s.paragraph_id: await loop.run_in_executor(
-                self._executor,
-                functools.partial(runon_recall, parsed.words, weights, text, before, after),
-            )
-            for s, text, before, after in jobs
-        }
+
+        def read_on_all() -> dict[int, Recall]:
+            return {
+                s.paragraph_id: runon_recall(parsed.words, weights, text, before, after)
+                for s, text, before, after in jobs
+            }
+
+        rescored = await asyncio.get_running_loop().run_in_executor(self._executor, read_on_all)
         better = [
             dataclasses.replace(
                 s,

@@ -154,7 +154,6 @@ class Recall:
     ordered: float = 0.0
     anywhere: float = 0.0
     matched: tuple[int, ...] = ()
-    evidence: float = 0.0  # the summed weight of the query words found (see word_weight)
     found: frozenset[int] = frozenset()  # indices of the query words found
 
 
@@ -226,9 +225,8 @@ def recall_score(
     anywhere = sum(v for v, _ in near.values()) / total
     score = 100.0 * (ORDER_SHARE * ordered + (1 - ORDER_SHARE) * anywhere)
     matched = tuple(sorted(set(chain[1]) | {pos for _, pos in near.values()}))
-    evidence = sum(v for v, _ in near.values())
     found = frozenset(near)
-    return Recall(round(min(score, 100.0), 1), ordered, anywhere, matched, evidence, found)
+    return Recall(round(min(score, 100.0), 1), ordered, anywhere, matched, found)
 
 
 def _best_chain(
