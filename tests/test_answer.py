@@ -6,11 +6,14 @@ from store.search.answer import (
     CLEAR_GAP,
     FEWER_TELLING_GAP,
     NOISE_LEVEL,
+    NOISE_LEVEL_KOREAN,
     SUGGESTIONS,
     TELLING_WORDS,
+    TOLD_NOISE_LEVEL,
     clear_gap,
     decide,
     distinct_texts,
+    noise_level,
     settled,
 )
 from store.search.ranking import MATCH_THRESHOLD, Scored
@@ -66,6 +69,26 @@ def test_a_high_recall_made_of_common_words_is_no_answer() -> None:
     assert decision.answers == [] and [s.paragraph_id for s in decision.suggestions] == [1, 2][:1]
     assert clear_gap(_s(1, 99, telling=TELLING_WORDS - 1)) == CLEAR_GAP + FEWER_TELLING_GAP
     assert clear_gap(_s(1, 99, telling=1)) == float("inf")
+
+
+def test_more_rare_words_found_lower_the_level_a_gap_answer_must_clear() -> None:
+    # 4 rare words: the noise of passages holding them is lower than that of common ones
+    top = TOLD_NOISE_LEVEL + CLEAR_GAP + 1
+    assert TOLD_NOISE_LEVEL < NOISE_LEVEL
+    assert noise_level(_s(1, top, telling=TELLING_WORDS)) == TOLD_NOISE_LEVEL
+    assert [s.paragraph_id for s in decide([_s(1, top), _s(2, 20)], _unrelated).answers] == [1]
+    # with one rare word fewer the same score is only a suggestion
+    fewer = decide([_s(1, top, telling=TELLING_WORDS - 1), _s(2, 20)], _unrelated)
+    assert fewer.answers == [] and [s.paragraph_id for s in fewer.suggestions] == [1, 2][:1]
+    assert noise_level(_s(1, top, telling=TELLING_WORDS - 1)) == NOISE_LEVEL
+    # ... and an answer once it stands the further gap above the noise
+    high = NOISE_LEVEL + CLEAR_GAP + FEWER_TELLING_GAP + 1
+    three = decide([_s(1, high, telling=TELLING_WORDS - 1), _s(2, 20)], _unrelated)
+    assert [s.paragraph_id for s in three.answers] == [1]
+    # an unrelated rival within the gap still blocks it
+    rival = decide([_s(1, top), _s(2, top - CLEAR_GAP + 1)], _unrelated)
+    assert rival.answers == []
+    assert noise_level(_s(1, top), korean=True) == NOISE_LEVEL_KOREAN
 
 
 def test_a_neighbour_of_the_best_paragraph_does_not_count_against_it() -> None:

@@ -207,7 +207,8 @@ async def test_uses_the_given_executor(db: Database) -> None:
 
     with Counting(max_workers=1) as pool:
         await Searcher(db, pool).search("we shall fight on the beaches")
-    assert Counting.calls == 2  # scoring the candidates, then the spans of the hits shown
+    # scoring the candidates, telling the texts apart (decide), the spans of the hits shown
+    assert Counting.calls == 3
 
 
 async def test_vocabulary_is_rebuilt_for_an_old_database(db: Database) -> None:

@@ -31,8 +31,9 @@ from store.search.ranking import MATCH_THRESHOLD, Scored
 
 CLEAR_GAP = 12.0
 TELLING_WORDS = 4  # rare query words (see store.search.recall.TELLING_WEIGHT) a gap answer rests on
-FEWER_TELLING_GAP = 15.0  # the further gap asked of a recall resting on one fewer
+FEWER_TELLING_GAP = 10.0  # the further gap asked of a recall resting on one fewer
 NOISE_LEVEL = 50.0  # what unrelated passages of the same kind score (English)
+TOLD_NOISE_LEVEL = 46.0  # ... when they hold TELLING_WORDS rare query words or more
 NOISE_LEVEL_KOREAN = 30.0  # Korean is compared by syllable pairs: lower for everything
 SUGGEST_LEVEL = 45.0
 SUGGEST_LEVEL_KOREAN = 30.0
@@ -91,7 +92,7 @@ def decide(
         if s.alignment >= MATCH_THRESHOLD or (s.score >= MATCH_THRESHOLD and s.score >= bar)
     ]
     top = distinct[0]
-    noise = NOISE_LEVEL_KOREAN if korean else NOISE_LEVEL
+    noise = noise_level(top, korean)
     bar = top.score - clear_gap(top)  # what another paragraph must stay under
     if top not in answers and noise <= bar:
         # only those above the bar can stand in the way (related() may look texts up)
@@ -117,6 +118,16 @@ def clear_gap(top: Scored) -> float:
     return float("inf")
 
 
+def noise_level(top: Scored, korean: bool = False) -> float:
+    """The score unrelated passages of the same kind reach, which a gap answer must
+    clear by its gap: lower for Korean (compared by syllable pairs), and lower for a
+    best paragraph holding ``TELLING_WORDS`` rare query words or more (rare words
+    found together are hard to come by in a passage the query is not about)."""
+    if korean:
+        return NOISE_LEVEL_KOREAN
+    return TOLD_NOISE_LEVEL if top.telling >= TELLING_WORDS else NOISE_LEVEL
+
+
 def settled(ranked: Sequence[Scored], korean: bool = False) -> bool:
     """Whether retrieval can stop: the best paragraph so far scores ``GOOD_ENOUGH``, or
     stands further above the next one (even a neighbour or copy) and the noise level
@@ -126,6 +137,6 @@ def settled(ranked: Sequence[Scored], korean: bool = False) -> bool:
     top = ranked[0].score
     if ranked[0].alignment >= GOOD_ENOUGH:
         return True
-    noise = NOISE_LEVEL_KOREAN if korean else NOISE_LEVEL
+    noise = noise_level(ranked[0], korean)
     second = ranked[1].score if len(ranked) > 1 else 0.0
     return top - max(noise, second) >= clear_gap(ranked[0]) + SETTLED_MARGIN

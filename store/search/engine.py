@@ -134,17 +134,20 @@ class Searcher:
         (at least ``wanted`` when there are so many) or suggestions for a parsed query."""
         scored, weights, telling = await self.score(parsed, filters, wanted)
         korean = any(has_hangul(w) for w in parsed.words)
-        decision = await self._decide(scored, korean)
+        anchors = [w for _, w in sorted(zip(weights, parsed.words, strict=True), reverse=True)]
+        decision = await self._decide(scored, korean, anchors)
         if scored and not decision.answers:  # perhaps a quotation across two paragraphs
             read_on = await self._read_on(parsed, weights, None if korean else telling, scored)
             if read_on != scored:
-                decision = await self._decide(read_on, korean)
+                decision = await self._decide(read_on, korean, anchors)
         return dataclasses.replace(decision, weights=weights)
 
-    async def _decide(self, scored: list[Scored], korean: bool) -> Decision:
+    async def _decide(self, scored: list[Scored], korean: bool, anchors: list[str]) -> Decision:
         reach = clear_gap(scored[0]) if scored else 0.0  # only rivals within it can matter
-        related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH))
-        return decide(scored, related, korean)
+        related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH), anchors)
+        # telling texts apart compares them (rapidfuzz): off the event loop
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, decide, scored, related, korean)
 
     async def _read_on(
         self,

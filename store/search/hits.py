@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
 
@@ -29,6 +29,8 @@ NEAR_COPY = 90.0  # rapidfuzz ratio from which two paragraphs are copies of one 
 COPY_ENDS = 400  # characters at each end compared to tell copies
 COPY_MIN = 120  # ... or of an opening, at least this many
 SAME_OPENING = 95.0
+SHARED_REACH = 150  # characters each side of the query's rarest word compared between texts
+SHARED_MIN = 100  # ... of which two texts must share at least this many on one side
 
 
 def near_copies(a: str, b: str) -> bool:
@@ -52,12 +54,42 @@ def near_copies(a: str, b: str) -> bool:
     )
 
 
+def shares_passage(a: str, b: str, anchors: Sequence[str]) -> bool:
+    """Whether two texts, given as their folded words, carry the same passage where a
+    query matched them (two articles quoting one statement, each with other paragraphs
+    around it): the first of ``anchors`` (query words, rarest first) found in one stands
+    in the other with the ``SHARED_REACH`` characters before or after it nearly as they
+    are (at least ``SHARED_MIN`` of them: a passage may begin or end near the word)."""
+    return _passage_in(a, b, anchors) or _passage_in(b, a, anchors)
+
+
+def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
+    padded = f" {a} "
+    for word in anchors:
+        at = padded.find(f" {word} ")
+        if at < 0:
+            continue
+        if f" {word} " not in f" {b} ":
+            return False
+        end = at + len(word) + 1
+        sides = (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH])
+        return any(
+            len(side.strip()) >= SHARED_MIN and fuzz.partial_ratio(side.strip(), b) >= SAME_OPENING
+            for side in sides
+        )
+    return False
+
+
 async def related_paragraphs(
-    db: Database, scored: list[Scored], reach: float = RELATED_REACH
+    db: Database,
+    scored: list[Scored],
+    reach: float = RELATED_REACH,
+    anchors: Sequence[str] = (),
 ) -> Callable[[int, int], bool]:
     """Whether two of the best of ``scored`` (by paragraph id; those within ``reach`` of
-    the best, at most ``RELATED_CHECKED``) are one text: neighbours in one document, or
-    near-copies in two (see :func:`near_copies`)."""
+    the best, at most ``RELATED_CHECKED``) are one text: neighbours in one document,
+    near-copies in two (see :func:`near_copies`), or two texts sharing the passage
+    around the rarest of the query words ``anchors`` (see :func:`shares_passage`)."""
     within = [s.paragraph_id for s in scored if s.score >= scored[0].score - reach]
     near = await db.get_paragraphs(within[:RELATED_CHECKED]) if scored else {}
     folded: dict[int, str] = {}
@@ -73,7 +105,8 @@ async def related_paragraphs(
             return False
         if first.document_id == second.document_id:
             return abs(first.position - second.position) <= 1
-        return near_copies(words_of(first), words_of(second))
+        a_words, b_words = words_of(first), words_of(second)
+        return near_copies(a_words, b_words) or shares_passage(a_words, b_words, anchors)
 
     return related
 
