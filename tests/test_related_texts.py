@@ -37,6 +37,6 @@ def test_a_shared_rare_word_alone_is_not_a_shared_passage() -> None:
     first = joined_words(f"{BEFORE} {PASSAGE}")
     other = joined_words(f"{ELSEWHERE} {AFTER}")
     assert not shares_passage(first, other, ["granite", "breakwater"])
-    # the rarest query word found in the first text must stand in the second too
+    # nor when the rarest words both hold stand in other passages
     assert not shares_passage(first, other, ["breakwater", "granite"])
     assert not shares_passage(first, joined_words(PASSAGE), ["absent", "words"])

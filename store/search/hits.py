@@ -31,6 +31,7 @@ COPY_MIN = 120  # ... or of an opening, at least this many
 SAME_OPENING = 95.0
 SHARED_REACH = 150  # characters each side of the query's rarest word compared between texts
 SHARED_MIN = 100  # ... of which two texts must share at least this many on one side
+SHARED_TRIES = 6  # places (of the rarest query words both hold) compared at most
 
 
 def near_copies(a: str, b: str) -> bool:
@@ -57,26 +58,30 @@ def near_copies(a: str, b: str) -> bool:
 def shares_passage(a: str, b: str, anchors: Sequence[str]) -> bool:
     """Whether two texts, given as their folded words, carry the same passage where a
     query matched them (two articles quoting one statement, each with other paragraphs
-    around it): the first of ``anchors`` (query words, rarest first) found in one stands
-    in the other with the ``SHARED_REACH`` characters before or after it nearly as they
-    are (at least ``SHARED_MIN`` of them: a passage may begin or end near the word)."""
+    around it): a place of one of ``anchors`` (query words, rarest first; the first
+    ``SHARED_TRIES`` places of those both texts hold) stands in the other with the
+    ``SHARED_REACH`` characters before or after it nearly as they are (at least
+    ``SHARED_MIN`` of them: a passage may begin or end near the word)."""
     return _passage_in(a, b, anchors) or _passage_in(b, a, anchors)
 
 
 def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
-    padded = f" {a} "
+    padded, other = f" {a} ", f" {b} "
+    tried = 0
     for word in anchors:
-        at = padded.find(f" {word} ")
-        if at < 0:
+        if f" {word} " not in other:
             continue
-        if f" {word} " not in f" {b} ":
-            return False
-        end = at + len(word) + 1
-        sides = (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH])
-        return any(
-            len(side.strip()) >= SHARED_MIN and fuzz.partial_ratio(side.strip(), b) >= SAME_OPENING
-            for side in sides
-        )
+        at = padded.find(f" {word} ")
+        while at >= 0 and tried < SHARED_TRIES:
+            tried += 1
+            end = at + len(word) + 1
+            for side in (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH]):
+                side = side.strip()
+                if len(side) >= SHARED_MIN and fuzz.partial_ratio(side, b) >= SAME_OPENING:
+                    return True
+            at = padded.find(f" {word} ", end)
+        if tried >= SHARED_TRIES:
+            break
     return False
 
 
