@@ -20,8 +20,7 @@ ORCHARD = [
     "We gathered on the eastern shore where the old ferry once crossed the bay at dawn.",
     "The copper apples of the tidewater orchards will ripen under a patient autumn sun, "
     "and every family of the valley shall share in the harvest.",
-    "Let the brigades keep their ledgers honest and their pruning shears sharp through "
-    "the winter.",
+    "Let the brigades keep their ledgers honest and their pruning shears sharp through the winter.",
 ]
 
 
