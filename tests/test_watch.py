@@ -9,16 +9,19 @@ they see them as they would see another process's.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO, verbatim, verbatim_env
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 from watch_docs import CLOSE_ONLY, ORCHARD, WATCHED, brigade_report, orchard, unrelated
 
 from bot.core.watching import MAX_ALERTS_PER_CHECK, MAX_WATCHES_PER_USER
+from bot.settings import SettingsError, check_watch_interval, load_settings
 from bot.telegram import jobs
 from bot.telegram.app import AnyApplication, build_application, running
 from bot.telegram.bot_data import bot_data_of
@@ -270,6 +273,33 @@ async def test_a_passing_failure_keeps_the_alert_for_the_next_check(
     await bot.app.initialize()  # let the fixture shut it down again
 
 
+async def test_a_check_cut_short_sends_only_what_is_left_the_next_time(bot: WatchBot) -> None:
+    await bot.reply(f"/watch {WATCHED}")
+    await bot.store(brigade_report(1), brigade_report(2))
+    answer = bot.fake.handle
+    tries = 0
+
+    def second_send_fails(token: str, method: str, params: dict[str, Any]) -> Any:
+        nonlocal tries
+        if method == "sendMessage":
+            tries += 1
+            if tries == 2:
+                raise ApiError(429, "Too Many Requests: retry after 1")
+        return answer(token, method, params)
+
+    bot.fake.handle = second_send_fails  # type: ignore[method-assign]
+    before = len(bot.fake.sent)
+    await bot.check()
+    assert len(bot.fake.sent) == before + 1 and tries == 2  # the second one was refused
+    bot.fake.handle = answer  # type: ignore[method-assign]
+    assert len(alerts(await bot.check())) == 1  # what was left, and only that
+    headers = [m["text"].split("\n")[0] for m in bot.fake.sent[before:]]
+    assert sorted(headers) == [
+        f"🔔 New in Brigade Report {n}: your watch “{WATCHED}”" for n in (1, 2)
+    ]
+    assert alerts(await bot.check()) == []
+
+
 # ---------------------------------------------------------------------- channels
 
 
@@ -316,3 +346,26 @@ async def test_a_channel_watch_needs_the_right_to_post_there(bot: WatchBot) -> N
     refused = await bot.reply(f"/watch @{NAME} {WATCHED}")
     assert refused.startswith("You are an administrator of that channel but may not post there")
     assert await bot.watches() == []
+
+
+# ---------------------------------------------------------------------- the setting
+
+
+def test_the_watch_interval_setting(posting_db: Path, tmp_path: Path) -> None:
+    """Checked where it is used: ``run`` refuses a bad one (exit 4)."""
+    assert load_settings({}).watch_seconds == 60
+    assert check_watch_interval(load_settings({"VERBATIM_WATCH_SECONDS": "1.5"}))
+    for bad in ("0.5", "86401", "soon", "nan"):
+        settings = load_settings({"VERBATIM_WATCH_SECONDS": bad})  # reading never fails
+        with pytest.raises(SettingsError, match="VERBATIM_WATCH_SECONDS"):
+            check_watch_interval(settings)
+    env = verbatim_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, VERBATIM_WATCH_SECONDS="0")
+    run = subprocess.run(
+        verbatim("run", "--db", str(posting_db)),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 4 and "VERBATIM_WATCH_SECONDS=0 is not in 1..86400" in run.stderr
