@@ -10,6 +10,8 @@ command that uses it: ``verbatim run`` calls :func:`check_token`, :func:`check_w
 ``stats``, ``backup`` or ``ingest``.  A variable that cannot even be parsed is kept in
 :attr:`Settings.invalid` until its check asks.  No message here ever repeats a URL's
 path, query or user part, where a bot token may hide.
+
+``run`` also checks how often /watch looks for new paragraphs (:func:`check_watch_interval`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Settings:
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
     rate_per_minute: float = 20.0  # requests a user gets back per minute (0 = no limit)
     rate_burst: int = 8  # requests a user may make at once
+    watch_seconds: float = 60.0  # how often /watch looks for paragraphs stored since
     # variables that could not be parsed: (name, message), raised by the check that uses them
     invalid: tuple[tuple[str, str], ...] = ()
 
@@ -228,6 +231,18 @@ def check_rate_limit(settings: Settings) -> Settings:
     return settings
 
 
+def check_watch_interval(settings: Settings) -> Settings:
+    """Validate how often /watch looks for new paragraphs; return the settings unchanged
+    or raise."""
+    _raise_invalid(settings, "VERBATIM_WATCH_")
+    if not 1 <= settings.watch_seconds <= 86400:
+        raise SettingsError(
+            f"VERBATIM_WATCH_SECONDS={settings.watch_seconds:g} is not in 1..86400 "
+            "(seconds between two looks for newly stored paragraphs, for /watch)"
+        )
+    return settings
+
+
 def check_timezone(name: str) -> str:
     """Return ``name`` if it is an IANA timezone this machine knows, else raise."""
     try:
@@ -275,5 +290,6 @@ def load_settings(
         webhook_secret_token=env.get("VERBATIM_WEBHOOK_SECRET_TOKEN") or None,
         rate_per_minute=_number_setting(env, "VERBATIM_RATE_PER_MINUTE", 20.0, invalid, float),
         rate_burst=int(_number_setting(env, "VERBATIM_RATE_BURST", 8, invalid)),
+        watch_seconds=_number_setting(env, "VERBATIM_WATCH_SECONDS", 60.0, invalid, float),
         invalid=tuple(invalid),
     )

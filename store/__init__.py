@@ -20,6 +20,8 @@ from store.db import (
     PostingStore,
     PostSchedule,
     PostTarget,
+    Watch,
+    WatchStore,
     open_database,
 )
 from store.db.backup import (
@@ -88,6 +90,8 @@ __all__ = [
     "SearchResult",
     "Searcher",
     "SearcherPool",
+    "Watch",
+    "WatchStore",
     "backup_database",
     "content_hash",
     "detect_format",

@@ -24,7 +24,13 @@ from bot.cli.common import (
     add_db_argument,
     require_database,
 )
-from bot.settings import Settings, check_rate_limit, check_timezone, check_token
+from bot.settings import (
+    Settings,
+    check_rate_limit,
+    check_timezone,
+    check_token,
+    check_watch_interval,
+)
 from bot.telegram.redact import Redactor, install
 from bot.telegram.webhook import plan_webhook, run_webhook
 
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ).with_base_url(args.base_url)
     )
     check_timezone(settings.timezone)
+    check_watch_interval(settings)
     require_database(settings)  # after the settings: a bad token is named first
     secrets = [settings.webhook_secret_token] if settings.webhook_secret_token else []
     redact = Redactor(token, secrets)
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         base_url=settings.base_url,
         timezone=settings.timezone,
         limits=FairnessLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
+        watch_seconds=settings.watch_seconds,
     )
     log.info("starting the bot with database %s", settings.db_path)
     try:

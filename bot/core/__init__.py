@@ -5,7 +5,8 @@ stats with the values of :mod:`~bot.core.views`.  Posting to channels and groups
 :mod:`~bot.core.posting` (the service and its workflows: link, post, schedule, a
 scheduled run), :mod:`~bot.core.access` (who may do what in a chat, and the
 :class:`~bot.core.access.ChatGateway` the Telegram side implements) and
-:mod:`~bot.core.posting_args` (reading the commands' arguments).
+:mod:`~bot.core.posting_args` (reading the commands' arguments).  /watch:
+:mod:`~bot.core.watching` (watches and the check that sends their new answers).
 :mod:`~bot.core.citation` writes citations and deep links; :mod:`~bot.core.digits`
 reads the numbers users and clients send.  Nothing here imports ``telegram``: the
 Telegram side (:mod:`bot.telegram`), the terminal chat and the CLI all build on it.

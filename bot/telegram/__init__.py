@@ -12,4 +12,6 @@ buttons' data), :mod:`~bot.telegram.webhook` (webhook mode),
 :mod:`~bot.telegram.update_log` (one log line per update),
 :mod:`~bot.telegram.inprocess_request` (the Bot API answered in-process, for the terminal
 chat, the inline benchmark and the tests) and :mod:`~bot.telegram.inline_bench`.
+/watch alerts are sent by :mod:`~bot.telegram.watch_alerts`, from a job in
+:mod:`~bot.telegram.jobs`.
 """

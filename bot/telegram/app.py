@@ -29,16 +29,18 @@ from telegram.request import BaseRequest
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.core.watching import WatchService
 from bot.settings import check_timezone
 from bot.telegram import jobs, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairnessLimits, FairUpdateProcessor
-from bot.telegram.handlers import chat, inline, posting
+from bot.telegram.handlers import chat, inline, posting, watch
 from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
 from bot.telegram.retry import RetryingRateLimiter
-from store import PostingStore, SearcherPool, ensure_sample_loaded, open_database
+from bot.telegram.watch_alerts import TelegramAlerts
+from store import PostingStore, SearcherPool, WatchStore, ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def build_application(
     rate_limit: bool = True,
     timezone: str = "UTC",
     limits: FairnessLimits | None = None,
+    watch_seconds: float = 60.0,
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
@@ -81,7 +84,7 @@ def build_application(
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
     ``limits`` bound the updates processed at once and each user's share
     (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
-    8 at once).
+    8 at once).  ``watch_seconds``: how often /watch looks for new paragraphs.
     """
     check_timezone(timezone)
     processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
@@ -105,7 +108,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
     processor.attach(app.process_update)  # to process sanitised copies of updates
-    put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone))
+    put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone, watch_seconds=watch_seconds))
     add_handlers(app)
     return app
 
@@ -122,6 +125,7 @@ def add_handlers(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("channel", posting.channel_command, filters=new_messages))
     app.add_handler(CommandHandler("post", posting.post_command, filters=new_messages))
     app.add_handler(CommandHandler("schedule", posting.schedule_command, filters=new_messages))
+    app.add_handler(CommandHandler("watch", watch.watch_command, filters=new_messages))
     app.add_handler(MessageHandler(filters.COMMAND & new_messages, chat.unknown_command))
     app.add_handler(
         MessageHandler(
@@ -157,6 +161,8 @@ async def _post_init(app: AnyApplication) -> None:
     chats = TelegramChats(app.bot, data.pictures)  # pictures: the same file_id cache
     data.start(service, PostingService(PostingStore(db), service, chats))
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
+    data.start_watching(WatchService(WatchStore(db), service, chats, TelegramAlerts(app.bot)))
+    jobs.start_watch_job(app.job_queue, data.watch_seconds)  # /watch alerts
     try:
         await app.bot.set_my_commands(list(COMMANDS))
     except TelegramError as exc:

@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.core.watching import WatchService
 from bot.telegram.pictures import PictureCache
 
 Context = ContextTypes.DEFAULT_TYPE  # what every handler and job receives
@@ -35,8 +36,10 @@ class BotData:
     load_sample: bool = False  # load the bundled sample into an empty database at start
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
     pictures: PictureCache = field(default_factory=PictureCache)  # uploaded pictures' file_ids
+    watch_seconds: float = 60.0  # how often /watch looks for new paragraphs
     _service: VerbatimService | None = field(default=None, repr=False)
     _posting: PostingService | None = field(default=None, repr=False)
+    _watching: WatchService | None = field(default=None, repr=False)
     _exit_stack: AsyncExitStack | None = field(default=None, repr=False)
 
     @property
@@ -53,6 +56,17 @@ class BotData:
             raise RuntimeError("the bot is not running: its services are not open")
         return self._posting
 
+    @property
+    def watching(self) -> WatchService:
+        """The /watch service (open between post_init and post_shutdown)."""
+        if self._watching is None:
+            raise RuntimeError("the bot is not running: its services are not open")
+        return self._watching
+
+    def start_watching(self, watching: WatchService) -> None:
+        """The /watch service is ready (after :meth:`start`)."""
+        self._watching = watching
+
     def opened(self, exit_stack: AsyncExitStack) -> None:
         """Keep what post_init opened, for :meth:`stop` to close (even if start-up fails)."""
         self._exit_stack = exit_stack
@@ -65,6 +79,7 @@ class BotData:
         """Forget the services; returns what post_init opened, for the caller to close."""
         stack, self._exit_stack = self._exit_stack, None
         self._service = self._posting = None
+        self._watching = None
         return stack
 
 

@@ -41,6 +41,12 @@ _LOST_RIGHTS = (
 )
 
 
+def means_lost_rights(error: BadRequest) -> bool:
+    """Whether Telegram's refusal says that the bot may not post in that chat any more
+    (rather than that this one message was wrong)."""
+    return any(part in str(error).lower() for part in _LOST_RIGHTS)
+
+
 def chat_info(chat: ChatFullInfo) -> ChatInfo:
     """The plain description of a chat."""
     title = chat.title or chat.full_name or chat.username or str(chat.id)
@@ -196,8 +202,7 @@ async def _send(sending: Awaitable[Message]) -> Message:
     except Forbidden as exc:
         raise PostFailed(str(exc), lost_rights=True) from None
     except BadRequest as exc:
-        lost = any(part in str(exc).lower() for part in _LOST_RIGHTS)
-        raise PostFailed(str(exc), lost_rights=lost) from None
+        raise PostFailed(str(exc), lost_rights=means_lost_rights(exc)) from None
     except TelegramError as exc:
         raise PostFailed(str(exc), lost_rights=False) from None
 

@@ -6,6 +6,12 @@ the job queue when the bot starts (``bot.telegram.app._post_init``), :func:`star
 (read the schedule afresh, check its creator, post a passage never posted to that chat,
 record it, or switch the schedule off) is :meth:`bot.core.posting.PostingService.run_schedule`;
 here the job is removed when the schedule stops, and its creator told why (best effort).
+
+/watch alerts run here too: :func:`start_watch_job` starts one repeating job,
+:func:`check_watches`, that runs :meth:`bot.core.watching.WatchService.check` (which
+notices paragraphs stored by another process, sends the new answers, and switches off
+the watches of chats that refuse the bot) and tells the owners of the channel watches
+it switched off why.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from telegram.ext import Application, JobQueue
 
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.render import posting as post_render
+from bot.telegram.render import watch as watch_render
 from bot.telegram.render.common import RenderedMessage
 from store import PostSchedule
 
@@ -27,6 +34,8 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "post-schedule-"
 MISFIRE_GRACE_SECONDS = 600  # a post due while the loop was busy still goes out this late
+WATCH_JOB = "watch-check"
+WATCH_FIRST_SECONDS = 10.0  # the first check after a start (pending alerts go out then)
 
 AnyJobQueue = JobQueue[Any]
 
@@ -105,3 +114,47 @@ async def _tell_creator(context: Context, schedule: PostSchedule, notice: Render
             schedule.id,
             exc,
         )
+
+
+def start_watch_job(job_queue: AnyJobQueue | None, seconds: float) -> None:
+    """Check the watches every ``seconds`` (one check at a time: a long one is not
+    overlapped, and checks it outlasted are not made up)."""
+    if job_queue is None:
+        log.warning("no job queue (install python-telegram-bot[job-queue]): /watch not run")
+        return
+    for job in job_queue.get_jobs_by_name(WATCH_JOB):
+        job.schedule_removal()
+    job_queue.run_repeating(
+        check_watches,
+        interval=seconds,
+        first=min(seconds, WATCH_FIRST_SECONDS),
+        name=WATCH_JOB,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+async def check_watches(context: Context) -> None:
+    """The repeating job: one check of every due watch; then tell the owners of channel
+    and group watches that were switched off (a private chat that refused the bot has no
+    one to tell)."""
+    report = await bot_data_of(context.bot_data).watching.check()
+    if report.alerts or report.pending or report.stopped:
+        log.info(
+            "watches up to paragraph %s: %d searched, %d alerts sent, %d pending, %d stopped",
+            report.up_to,
+            report.searched,
+            report.alerts,
+            report.pending,
+            len(report.stopped),
+        )
+    for stopped in report.stopped:
+        watch = stopped.watch
+        if watch.chat_id == watch.owner_id:
+            continue
+        notice = watch_render.render_watch_stopped(stopped)
+        try:
+            await context.bot.send_message(
+                watch.owner_id, notice.text, parse_mode=notice.parse_mode
+            )
+        except TelegramError as exc:
+            log.info("could not tell user %s that a watch stopped: %s", watch.owner_id, exc)

@@ -2,7 +2,8 @@
 
 :func:`open_database` opens a :class:`Database` (one connection; its methods are
 grouped by concern in the modules of this package, see :mod:`store.db.database`);
-:class:`PostingStore` works on the same connection for posting; :mod:`store.db.backup`
+:class:`PostingStore` works on the same connection for posting, :class:`WatchStore`
+for /watch; :mod:`store.db.backup`
 copies a live database.
 """
 
@@ -10,6 +11,7 @@ from store.db.database import Database, open_database
 from store.db.documents import InsertOutcome
 from store.db.posting import PostingStore, PostSchedule, PostTarget
 from store.db.schema import MIGRATIONS
+from store.db.watches import Watch, WatchStore
 
 __all__ = [
     "MIGRATIONS",
@@ -18,5 +20,7 @@ __all__ = [
     "PostSchedule",
     "PostTarget",
     "PostingStore",
+    "Watch",
+    "WatchStore",
     "open_database",
 ]

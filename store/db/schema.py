@@ -203,6 +203,37 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE post_schedules ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: /watch: saved queries whose new answers are sent to their owner (or to a chat the
+    # owner administers).  seen_paragraph_id: every paragraph up to it has been checked
+    # against the watch (it starts at the newest paragraph when the watch is made);
+    # watch_alerts_sent: the paragraphs above it already sent, so that a check cut short
+    # (Telegram asked to wait) sends each one once when it is tried again.  IF NOT EXISTS:
+    # a database set back to an older version by hand (as tests do) still upgrades
+    """
+    CREATE TABLE IF NOT EXISTS watches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
+        owner_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        chat_type TEXT NOT NULL,
+        chat_title TEXT NOT NULL,
+        chat_username TEXT,
+        query TEXT NOT NULL,
+        seen_paragraph_id INTEGER NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        last_alert_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX IF NOT EXISTS watches_owner ON watches(owner_id);
+    CREATE INDEX IF NOT EXISTS watches_chat ON watches(chat_id);
+    CREATE INDEX IF NOT EXISTS watches_due ON watches(enabled, seen_paragraph_id);
+    CREATE TABLE IF NOT EXISTS watch_alerts_sent (
+        watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+        paragraph_id INTEGER NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (watch_id, paragraph_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -43,6 +43,7 @@ COMMANDS = (
     BotCommand("random", "A random passage"),
     BotCommand("sources", "The speeches I know"),
     BotCommand("stats", "How much I know"),
+    BotCommand("watch", "Tell me when a new speech has these words: /watch words"),
     BotCommand("post", "Post a passage to your channel or group: /post @name words"),
     BotCommand("schedule", "A passage of the day: /schedule @name daily 08:30"),
     BotCommand("channel", "Link a channel or group to post to: /channel add @name"),
@@ -172,6 +173,10 @@ def render_help(
     if filter_example:
         lines.append(f"Try: <code>/q {esc(filter_example)}</code>")
     lines += ["", "/random a random passage · /sources the speeches · /stats counts"]
+    lines.append(
+        "<code>/watch words</code> tells you when a newly added document answers them "
+        "(<code>/watch list</code>, <code>/watch remove N</code>)."
+    )
     lines.append(
         "Channels and groups: <code>/channel add @name</code> links one you administer, "
         "<code>/post @name words</code> posts a passage, "
