@@ -13,7 +13,7 @@ from pathlib import Path
 from store.models import ParsedDocument, PartialDate
 
 WATCHED = "copper apples of the tidewater orchards"
-CLOSE_ONLY = "honest ledgers and sharp knives in spring"  # comes close to ¶ 3 of the Orchard Address
+CLOSE_ONLY = "honest ledgers and sharp knives in spring"  # close to ¶ 3 of the Orchard Address
 UNRELATED = "lighthouse beacon keepers"
 
 ORCHARD = [
