@@ -203,6 +203,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE post_schedules ADD COLUMN picture INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: reserved (another branch's migration takes this number when it is merged)
+    "",
+    # 12: reserved (likewise)
+    "",
+    # 13: shared state: a schedule's run is claimed before it posts (claimed_until, a
+    # lease; last_run_due, the daily run done last), so that processes sharing the
+    # database post each run once; and the secret that keys query ids (ids derived from
+    # the query's text, the same in every process, so inline results need no write)
+    """
+    ALTER TABLE post_schedules ADD COLUMN claimed_until TEXT;
+    ALTER TABLE post_schedules ADD COLUMN last_run_due TEXT;
+    INSERT OR IGNORE INTO bot_meta (key, value) VALUES ('query_key', lower(hex(randomblob(16))));
+    """,
 )
 
 
