@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
+from telegram.ext import JobQueue
 
 from bot.core.schedule_runs import due_time
 from bot.core.service import VerbatimService
+from bot.core.views import CardPage
 from bot.telegram import jobs
 from bot.telegram.app import AnyApplication, build_application, running
 from bot.telegram.bot_data import bot_data_of
@@ -43,6 +45,11 @@ def state_url(request: pytest.FixtureRequest) -> str | None:
     return str(request.getfixturevalue("pg_url"))
 
 
+def queue(app: AnyApplication) -> JobQueue[Any]:
+    assert app.job_queue is not None
+    return app.job_queue
+
+
 class Replicas:
     """Two running replicas, ``a`` and ``b``, and the fake Telegram both talk to."""
 
@@ -54,13 +61,13 @@ class Replicas:
 
     async def run_job(self, app: AnyApplication, name: str) -> None:
         """Run the job called ``name`` of ``app`` now, as its job queue would."""
-        (job,) = app.job_queue.get_jobs_by_name(name)
+        (job,) = queue(app).get_jobs_by_name(name)
         context = app.context_types.context.from_job(job, app)
         callback = jobs.post_scheduled if name == jobs.job_name(1) else jobs.retry_claimed
         await callback(context)
 
     def retry_jobs(self, app: AnyApplication) -> list[Any]:
-        return list(app.job_queue.get_jobs_by_name(jobs.job_name(1) + jobs.RETRY_SUFFIX))
+        return list(queue(app).get_jobs_by_name(jobs.job_name(1) + jobs.RETRY_SUFFIX))
 
     def channel_posts(self, since: int) -> list[dict[str, Any]]:
         return [
@@ -90,9 +97,9 @@ async def replicas(posting_db: Path, state_url: str | None) -> AsyncIterator[Rep
         a = await stack.enter_async_context(running(replica()))
         for command in (f"/channel add @{NAME}", f"/schedule @{NAME} daily 06:15"):
             await OfflineBot(a, fake).feed("message", fake.message(command))
-        assert a.job_queue.get_jobs_by_name(jobs.job_name(1))
+        assert queue(a).get_jobs_by_name(jobs.job_name(1))
         b = await stack.enter_async_context(running(replica()))
-        assert b.job_queue.get_jobs_by_name(jobs.job_name(1))  # restored from the state
+        assert queue(b).get_jobs_by_name(jobs.job_name(1))  # restored from the state
         yield Replicas(fake, a, b)
 
 
@@ -109,12 +116,14 @@ async def test_replicas_racing_on_a_run_post_it_once(replicas: Replicas) -> None
         replicas.run_job(a, jobs.job_name(1)), replicas.run_job(b, jobs.job_name(1))
     )
     assert len(replicas.channel_posts(before)) == 1
-    # the replica that lost the race looks again once the winner's claim would expire
-    (retry,) = replicas.retry_jobs(a) + replicas.retry_jobs(b)
-    wait = retry.job.trigger.run_date - dt.datetime.now(dt.UTC)
-    assert dt.timedelta(seconds=200) < wait <= dt.timedelta(seconds=302)
-    loser = a if replicas.retry_jobs(a) else b
-    await replicas.run_job(loser, retry.name)  # the winner finished: nothing to take over
+    # the replica that lost the race found the run done, or held: then it looks again
+    # once the winner's claim would expire
+    retries = [(app, job) for app in (a, b) for job in replicas.retry_jobs(app)]
+    assert len(retries) <= 1
+    for loser, retry in retries:
+        wait = retry.job.trigger.run_date - dt.datetime.now(dt.UTC)
+        assert dt.timedelta(seconds=200) < wait <= dt.timedelta(seconds=302)
+        await replicas.run_job(loser, retry.name)  # the winner finished: nothing to take over
     await replicas.run_job(a, jobs.job_name(1))  # nor does the day's job run again
     assert len(replicas.channel_posts(before)) == 1
     schedule = await stored(b)
@@ -222,6 +231,7 @@ async def test_inline_queries_write_nothing_and_a_chosen_cards_buttons_work_else
     assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
     assert calls[0].params["inline_message_id"] == "im-1"
     second = await bot_data_of(b.bot_data).service.search_page(MANY_HITS, offset=1, limit=1)
+    assert isinstance(second, CardPage)
     assert f"¶ {second.cards[0].paragraph.position} of 32" in calls[0].params["text"]
     # a result never chosen (no inline feedback): its buttons work where it was answered,
     # which stores the query when the button needs it
