@@ -4,7 +4,8 @@
 state, :class:`store.state.PostingState`), picks passages, and runs the workflows, each written
 once: link a chat after checking both sides' rights, post a passage (publish → follow a
 group that became a supergroup → record the post, for /post and for schedules alike),
-who may remove a schedule, and one scheduled run (check its creator, post, or switch it
+who may remove a schedule, and one scheduled run (claim it, so that of several replicas
+one posts it — :mod:`bot.core.schedule_runs` — then check its creator, post, or switch it
 off).  Who may do what is decided by :mod:`bot.core.access`, and the chat service is
 asked through its :class:`~bot.core.access.ChatGateway`: nothing here imports
 ``telegram``.  Command arguments are read by :mod:`bot.core.posting_args`.

@@ -3,12 +3,13 @@
 :func:`open_database` opens a :class:`Database` (one connection; its methods are
 grouped by concern in the modules of this package, see :mod:`store.db.database`);
 :class:`PostingStore` works on the same connection for posting; :mod:`store.db.backup`
-copies a live database.
+copies a live database.  :mod:`store.db.pg` holds the SQL of the shared state in
+PostgreSQL (imported only when it is used: :func:`store.state.open_state_store`).
 """
 
 from store.db.database import Database, open_database
 from store.db.documents import InsertOutcome
-from store.db.posting import PostingStore, PostSchedule, PostTarget
+from store.db.posting import PostingStore, PostSchedule, PostTarget, ScheduleClaim
 from store.db.schema import MIGRATIONS
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "PostSchedule",
     "PostTarget",
     "PostingStore",
+    "ScheduleClaim",
     "open_database",
 ]

@@ -1,8 +1,12 @@
 """Posting to channels and groups: the chats a user linked as post targets, the daily
 "passage of the day" schedules, and which paragraphs each chat already received.
 
-A separate class over the same connection: ``PostingStore(db)``.  Times are ISO 8601
-UTC; chat and user ids are Telegram's.
+A separate class over the same connection: ``PostingStore(db)``, the SQLite side of
+the shared state's :class:`store.state.PostingState` (the PostgreSQL side is
+:mod:`store.db.pg.posting`).  A schedule's daily run is claimed before it posts
+(:meth:`PostingStore.claim_schedule_run`: a lease in ``claimed_until``, the run done last
+in ``last_run_due``, migration 13), so processes sharing the file post each run once.
+Times are ISO 8601 UTC; chat and user ids are Telegram's.
 """
 
 from __future__ import annotations
