@@ -52,8 +52,8 @@ class AppState(Base):
         """The secret that keys query ids (:func:`query_id_for`), made by migration 13."""
         async with self.conn.execute("SELECT value FROM bot_meta WHERE key = 'query_key'") as cur:
             row = await cur.fetchone()
-        if row is None:  # cannot happen after migration 13; never crash a search for it
-            raise RuntimeError(f"database {self.path} has no query key")
+        if row is None:  # migration 13 made it: a database without one is damaged
+            raise RuntimeError(f"database {self.path} has no query key (bot_meta)")
         return bytes.fromhex(str(row[0]))
 
     async def remember_query(self, text: str) -> int:

@@ -48,7 +48,8 @@ async def open_pg_state(
             url, min_size=1, max_size=pool_size, command_timeout=COMMAND_TIMEOUT
         )
     try:
-        async with pool.acquire() as conn:
+        migrating = unavailable_as_error(f"cannot migrate the shared state at {where}")
+        async with migrating, pool.acquire() as conn:
             await migrate(conn, where)
         yield PgState(pool, PgQueries(pool), PgPosting(pool))
     finally:
