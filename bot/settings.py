@@ -5,11 +5,13 @@ Everything else receives a :class:`Settings` value (typed, frozen); no other mod
 database path and the log level).  A setting only some commands use is checked by the
 command that uses it: ``verbatim run`` calls :func:`check_token`, :func:`check_webhook`
 (via :meth:`Settings.with_webhook`), :meth:`Settings.with_base_url`,
-:func:`check_timezone` and :func:`check_rate_limit`; so a bad ``VERBATIM_WEBHOOK_PORT``,
-``VERBATIM_TIMEZONE`` or ``TELEGRAM_BASE_URL`` stops ``run`` (exit 4) but not ``search``,
-``stats``, ``backup`` or ``ingest``.  A variable that cannot even be parsed is kept in
+:func:`check_timezone`, :func:`check_rate_limit` and :func:`check_state_url`; so a bad
+``VERBATIM_WEBHOOK_PORT``, ``VERBATIM_TIMEZONE``, ``TELEGRAM_BASE_URL`` or
+``VERBATIM_STATE_URL`` stops ``run`` (exit 4) but not ``search``, ``stats``, ``backup`` or
+``ingest``.  A variable that cannot even be parsed is kept in
 :attr:`Settings.invalid` until its check asks.  No message here ever repeats a URL's
-path, query or user part, where a bot token may hide.
+path, query or user part, where a bot token may hide, nor a database password
+(:func:`state_url_hint` shows ``VERBATIM_STATE_URL`` without it).
 
 ``run`` also checks how often /watch looks for new paragraphs (:func:`check_watch_interval`).
 """
@@ -22,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -57,6 +59,8 @@ class Settings:
     rate_per_minute: float = 20.0  # requests a user gets back per minute (0 = no limit)
     rate_burst: int = 8  # requests a user may make at once
     watch_seconds: float = 60.0  # how often /watch looks for paragraphs stored since
+    # VERBATIM_STATE_URL: the shared state in PostgreSQL (None: in the SQLite file)
+    state_url: str | None = None
     # variables that could not be parsed: (name, message), raised by the check that uses them
     invalid: tuple[tuple[str, str], ...] = ()
 
@@ -256,6 +260,58 @@ def check_timezone(name: str) -> str:
     return name
 
 
+STATE_URL_SCHEMES = ("postgresql", "postgres")
+
+
+def state_url_hint(url: str) -> str:
+    """``VERBATIM_STATE_URL`` as shown in logs and messages: scheme, user, host, port and
+    database, never the password (nor any other query parameter than ``host``)."""
+    parts = urlsplit(url)
+    try:
+        port = "" if parts.port is None else f":{parts.port}"
+    except ValueError:
+        port = ":?"
+    user = f"{parts.username}@" if parts.username else ""
+    path = parts.path if not re.search("[:@]", parts.path) else "/…"  # no URL: no path
+    shown = f"{parts.scheme}://{user}{parts.hostname or ''}{port}{path}"
+    hosts = parse_qs(parts.query).get("host")
+    return shown + (f"?host={hosts[0]}" if hosts else "")
+
+
+def state_url_secrets(url: str | None) -> list[str]:
+    """The passwords a state URL holds (in its user part or a ``password=`` parameter),
+    for the log redactor."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    found = [parts.password] if parts.password else []
+    return found + parse_qs(parts.query).get("password", [])
+
+
+def check_state_url(settings: Settings) -> str | None:
+    """The PostgreSQL URL of the shared state (``None``: the state stays in the SQLite
+    file), or a :class:`SettingsError` that never repeats the password."""
+    url = settings.state_url
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in STATE_URL_SCHEMES:
+        raise SettingsError(
+            "VERBATIM_STATE_URL must be a PostgreSQL URL such as "
+            "postgresql://verbatim:PASSWORD@db.example:5432/verbatim (or unset: the state "
+            f"stays in the database file), not a URL with scheme {parts.scheme or 'none'!r}"
+        )
+    if not port_ok:
+        raise SettingsError(
+            f"VERBATIM_STATE_URL {state_url_hint(url)!r}: the port is not a number in 1..65535"
+        )
+    return url
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -291,5 +347,6 @@ def load_settings(
         rate_per_minute=_number_setting(env, "VERBATIM_RATE_PER_MINUTE", 20.0, invalid, float),
         rate_burst=int(_number_setting(env, "VERBATIM_RATE_BURST", 8, invalid)),
         watch_seconds=_number_setting(env, "VERBATIM_WATCH_SECONDS", 60.0, invalid, float),
+        state_url=env.get("VERBATIM_STATE_URL") or None,
         invalid=tuple(invalid),
     )

@@ -8,7 +8,10 @@ where the rest lives:
 - :mod:`store.ingest` — files → parsers → content hash → database.
 - :mod:`store.text` — cleaning text for display, folding it for search.
 - :mod:`store.db` — every SQL statement: schema and migrations, documents, paragraphs,
-  the full-text index and vocabulary, the bot's state, posting, backups.
+  the full-text index and vocabulary, the bot's state, posting, backups; the shared
+  state in PostgreSQL (:mod:`store.db.pg`).
+- :mod:`store.state` — the bot's shared state behind one interface: the SQLite file's,
+  or PostgreSQL's for several replicas.
 - :mod:`store.search` — query parsing, vocabulary lookups, retrieval planning, ranking
   (scoring happens in :mod:`store.search.ranking`) and the :class:`Searcher`.
 """

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer, FakeTelegram
@@ -17,6 +19,8 @@ from hypothesis import HealthCheck, settings
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
 from store.models import ParsedDocument, PartialDate
+
+pytest_plugins = ["pg"]  # the throw-away PostgreSQL cluster (tests/pg.py)
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 15.0  # seconds: a generous bound for a slow CI machine; normally well under one
@@ -174,3 +178,11 @@ def running_bot(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.communicate()
+
+
+def next_day(posting: Any) -> None:
+    """Move a :class:`~bot.core.posting.PostingService`'s clock a day on (its public
+    ``clock`` seam): a schedule's daily run is posted once, so a test that runs a job
+    several times runs it on successive days."""
+    later = posting.clock() + dt.timedelta(days=1)
+    posting.clock = lambda: later

@@ -154,6 +154,8 @@ async def test_migration_10_adds_the_picture_option_and_keeps_schedules(tmp_path
         )
     with sqlite3.connect(path) as conn:  # back to version 9: a schedule made before pictures
         conn.execute("ALTER TABLE post_schedules DROP COLUMN picture")
+        for column in ("claimed_until", "last_run_due"):  # and those of migration 12
+            conn.execute(f"ALTER TABLE post_schedules DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 9")
     async with open_database(path) as db:
         store = PostingStore(db)

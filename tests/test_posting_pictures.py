@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import next_day
 from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
@@ -44,6 +45,7 @@ class Bot(OfflineBot):
         assert "Linked" in await self.reply(f"/channel add @{NAME}")
 
     async def run_job(self, schedule_id: int) -> list[ApiCall]:
+        next_day(bot_data_of(self.app.bot_data).posting)  # each run is the next day's
         (job,) = self.app.job_queue.get_jobs_by_name(jobs.job_name(schedule_id))
         context = self.app.context_types.context.from_job(job, self.app)
         before = len(self.fake.calls)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import next_day
 from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
 
@@ -59,7 +60,9 @@ class Bot(OfflineBot):
         return state
 
     async def run_job(self, schedule_id: int) -> list[ApiCall]:
-        """Run a schedule's job now, as the job queue would."""
+        """Run a schedule's job as the job queue would, each time on the next day (a
+        day's run is posted once)."""
+        next_day(bot_data_of(self.app.bot_data).posting)
         (job,) = self.app.job_queue.get_jobs_by_name(schedule.job_name(schedule_id))
         context = self.app.context_types.context.from_job(job, self.app)
         before = len(self.fake.calls)

@@ -165,6 +165,8 @@ async def test_migration_7_indexes_the_word_pairs_of_an_older_database(
         conn.execute("ALTER TABLE documents DROP COLUMN url")  # added by migration 9
         conn.execute("ALTER TABLE documents DROP COLUMN url_is_index")
         conn.execute("ALTER TABLE post_schedules DROP COLUMN picture")  # added by migration 10
+        conn.execute("ALTER TABLE post_schedules DROP COLUMN claimed_until")  # migration 12
+        conn.execute("ALTER TABLE post_schedules DROP COLUMN last_run_due")
         conn.execute("PRAGMA user_version = 6")
     with caplog.at_level(logging.INFO, logger="store.db"):
         async with open_database(path) as db:

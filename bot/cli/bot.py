@@ -5,9 +5,11 @@ The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``, ch
 :func:`~bot.settings.check_token`) and is never printed or logged: a logging filter
 (:mod:`bot.telegram.redact`) replaces it, in any case and URL-encoded too, wherever it
 would appear, and so are the messages printed here.  ``run`` checks the settings it
-needs (token, webhook, base URL, timezone, rate limit) before it starts: a bad one is
-exit 4 with a message that never repeats a URL's path.  Telegram imports stay inside the
-handler so other subcommands start fast.
+needs (token, webhook, base URL, timezone, rate limit, ``VERBATIM_STATE_URL``) before it
+starts: a bad one is exit 4 with a message that never repeats a URL's path or a
+password.  With ``VERBATIM_STATE_URL`` the shared state is in PostgreSQL (a server that
+cannot be reached at start is exit 4 too); its password is redacted like the token.
+Telegram imports stay inside the handler so other subcommands start fast.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from bot.cli.common import (
 from bot.settings import (
     Settings,
     check_rate_limit,
+    check_state_url,
     check_timezone,
     check_token,
     check_watch_interval,
+    state_url_hint,
+    state_url_secrets,
 )
 from bot.telegram.redact import Redactor, install
 from bot.telegram.webhook import plan_webhook, run_webhook
@@ -44,7 +49,9 @@ def register(sub: Any) -> None:
         help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
         description="Start the Telegram bot with long polling. The token is read from "
         "TELEGRAM_BOT_TOKEN. With the default database, the bundled sample speech is "
-        "loaded when the database is empty.",
+        "loaded when the database is empty. With VERBATIM_STATE_URL=postgresql://… the "
+        "shared state (stored queries, inline choices, channel links, schedules, the posted "
+        "log) is kept in PostgreSQL, so that several replicas can serve one bot.",
     )
     add_db_argument(p)
     p.add_argument(
@@ -98,9 +105,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     check_timezone(settings.timezone)
     check_watch_interval(settings)
+    state_url = check_state_url(settings)
     require_database(settings)  # after the settings: a bad token is named first
     secrets = [settings.webhook_secret_token] if settings.webhook_secret_token else []
-    redact = Redactor(token, secrets)
+    redact = Redactor(token, secrets + state_url_secrets(state_url))
     install(redact)
 
     from telegram import Update
@@ -108,6 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.telegram.app import build_application
     from bot.telegram.fairness import FairnessLimits
+    from store.state import StateUnavailable
 
     app = build_application(
         token,
@@ -117,6 +126,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         timezone=settings.timezone,
         limits=FairnessLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         watch_seconds=settings.watch_seconds,
+        state_url=state_url,
+        state_where=state_url_hint(state_url) if state_url else "",
     )
     log.info("starting the bot with database %s", settings.db_path)
     try:
@@ -130,6 +141,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "@BotFather",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    except StateUnavailable as exc:
+        print(f"verbatim: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except TelegramError as exc:
         message = redact(str(exc))

@@ -1,10 +1,11 @@
 """Posting to channels and groups: the rules and workflows behind /channel, /post, /schedule.
 
-:class:`PostingService` keeps links, schedules and what was posted where (through
-:class:`store.db.PostingStore`), picks passages, and runs the workflows, each written
+:class:`PostingService` keeps links, schedules and what was posted where (in the shared
+state, :class:`store.state.PostingState`), picks passages, and runs the workflows, each written
 once: link a chat after checking both sides' rights, post a passage (publish → follow a
 group that became a supergroup → record the post, for /post and for schedules alike),
-who may remove a schedule, and one scheduled run (check its creator, post, or switch it
+who may remove a schedule, and one scheduled run (claim it, so that of several replicas
+one posts it — :mod:`bot.core.schedule_runs` — then check its creator, post, or switch it
 off).  Who may do what is decided by :mod:`bot.core.access`, and the chat service is
 asked through its :class:`~bot.core.access.ChatGateway`: nothing here imports
 ``telegram``.  Command arguments are read by :mod:`bot.core.posting_args`.
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.core.access import (
     CANNOT_CHECK,
@@ -34,9 +36,11 @@ from bot.core.access import (
 from bot.core.digits import parse_digits
 from bot.core.filtering import FilteredQuery, split_query
 from bot.core.posting_args import ChatRef, PostingError, ScheduleSpec
+from bot.core.schedule_runs import CLAIM_LEASE_SECONDS, ScheduleRun, due_time
 from bot.core.service import VerbatimService
 from bot.core.views import Card, NoMatch, NotSure, Problem
-from store import PostingStore, PostSchedule, PostTarget
+from store import PostSchedule, PostTarget
+from store.state import PostingState
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +73,6 @@ class Requester:
     as_group: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleRun:
-    """What one run of a schedule did, for the job queue: whether to stop its job, and
-    whether to tell its creator why it was switched off (``reason``: the post's error)."""
-
-    schedule: PostSchedule | None
-    stop: bool = False
-    tell_creator: Literal["demoted", "cannot post"] | None = None
-    reason: str = ""
-
-
 def _target_chat(target: PostTarget) -> ChatInfo:
     return ChatInfo(target.chat_id, target.chat_type, target.title, target.username)
 
@@ -93,10 +86,20 @@ def _schedule_chat(schedule: PostSchedule) -> ChatInfo:
 class PostingService:
     """Links, posts and schedules over one database; see the module docstring."""
 
-    def __init__(self, store: PostingStore, service: VerbatimService, chats: ChatGateway) -> None:
+    def __init__(
+        self,
+        store: PostingState,
+        service: VerbatimService,
+        chats: ChatGateway,
+        *,
+        timezone: str = "UTC",
+    ) -> None:
         self.store = store
         self.service = service
         self.chats = chats
+        self.timezone = timezone  # the schedules' HH:MM are in this zone
+        # what time it is (a seam for tests that run several days' runs at once)
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self._limits = asyncio.Lock()  # updates run concurrently: count and insert as one
 
     # ------------------------------------------------------------------ rights
@@ -288,36 +291,50 @@ class PostingService:
         return found
 
     async def run_schedule(self, schedule_id: int) -> ScheduleRun:
-        """One run of a schedule: read it afresh, check that its creator may still post
-        there, post a passage never posted to that chat, and record the outcome.  When
-        the creator or the bot may not post there any more, switch it off."""
+        """One run of a schedule: claim the run due now (so that of several processes
+        sharing the state, one posts it), check that its creator may still post there,
+        post a passage never posted to that chat, and record the outcome, which marks the
+        run done.  When the creator or the bot may not post there any more, switch it off.
+        A run done already, or held by another process, posts nothing (``retry_at``: when
+        to look again, in case that process died)."""
         schedule = await self.store.get_schedule(schedule_id)
         if schedule is None or not schedule.enabled:
             return ScheduleRun(schedule, stop=True)
+        due = due_time(schedule.minute_of_day, self.timezone, self.clock())
+        claim = await self.store.claim_schedule_run(schedule_id, due, CLAIM_LEASE_SECONDS)
+        if not claim.claimed:
+            log.info("schedule %d: the run due %s is done or held elsewhere", schedule_id, due)
+            return ScheduleRun(schedule, retry_at=claim.held_until)
+        return await self._run_claimed(schedule, due)
+
+    async def _run_claimed(self, schedule: PostSchedule, due: dt.datetime) -> ScheduleRun:
+        schedule_id = schedule.id
         if (problem := await self._creator_problem(schedule)) is not None:
             log.warning(
                 "schedule %d: its creator may not post there any more, disabled", schedule_id
             )
-            await self.store.finish_schedule_run(schedule_id, error=problem, disable=True)
+            await self.store.finish_schedule_run(schedule_id, error=problem, disable=True, due=due)
             return ScheduleRun(schedule, stop=True, tell_creator="demoted")
         card = await self.next_card(schedule)
         if card is None:
             log.info("schedule %d: nothing new to post", schedule_id)
-            await self.store.finish_schedule_run(schedule_id, error=NOTHING_NEW)
+            await self.store.finish_schedule_run(schedule_id, error=NOTHING_NEW, due=due)
             return ScheduleRun(schedule)
         try:
             await self.publish(schedule.chat_id, card, of_the_day=True, picture=schedule.picture)
         except PostFailed as exc:
             if not exc.lost_rights:
                 log.warning("schedule %d: post failed, will try tomorrow: %s", schedule_id, exc)
-                await self.store.finish_schedule_run(schedule_id, error=exc.reason)
+                await self.store.finish_schedule_run(schedule_id, error=exc.reason, due=due)
                 return ScheduleRun(schedule)
             log.warning(
                 "schedule %d: cannot post to %s, disabled: %s", schedule_id, schedule.chat_id, exc
             )
-            await self.store.finish_schedule_run(schedule_id, error=exc.reason, disable=True)
+            await self.store.finish_schedule_run(
+                schedule_id, error=exc.reason, disable=True, due=due
+            )
             return ScheduleRun(schedule, stop=True, tell_creator="cannot post", reason=exc.reason)
-        await self.store.finish_schedule_run(schedule_id)
+        await self.store.finish_schedule_run(schedule_id, due=due)
         return ScheduleRun(schedule)
 
     async def _creator_problem(self, schedule: PostSchedule) -> str | None:
@@ -343,8 +360,9 @@ class PostingService:
         a random passage.
         """
         if schedule.query is None:
-            paragraph = await self.store.random_unposted_paragraph(
-                schedule.chat_id, schedule.collection
+            posted = await self.store.posted_ids(schedule.chat_id)  # the shared state
+            paragraph = await self.service.db.random_paragraph_excluding(  # the corpus
+                posted, schedule.collection
             )
             if paragraph is None:
                 return None

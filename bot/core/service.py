@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
 
 from bot.core.browsing import Browsing
 from bot.core.citation import parse_deep_link, parse_picture_link
 from bot.core.filtering import FilteredQuery, split_query, words_of
 from bot.core.picture import picture_citation, picture_footer, picture_key
+from bot.core.queries import QueryMemory
 from bot.core.views import (
     EMPTY_QUERY,
     NO_MORE,
@@ -50,6 +50,7 @@ from store import (
     parse_query,
 )
 from store.search.query import MAX_QUERY_CHARS
+from store.state import QueryState
 
 MAX_SUGGESTIONS = 3  # "not sure": at most this many of the closest passages are offered
 
@@ -102,29 +103,38 @@ def highlight_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
 
 class VerbatimService(Browsing):
     """Search, context navigation, other matches, random, quote pictures, and (from
-    :class:`~bot.core.browsing.Browsing`) sources, stats and examples over one database."""
+    :class:`~bot.core.browsing.Browsing`) sources, stats and examples over one corpus
+    database; the queries that buttons refer to and the inline choices are kept in the
+    shared ``state`` (by default the corpus database's own file)."""
 
-    def __init__(self, db: Database, searcher: QuoteSearch, epoch: str) -> None:
+    def __init__(
+        self, db: Database, searcher: QuoteSearch, epoch: str, state: QueryState | None = None
+    ) -> None:
         self.db = db
         self.searcher = searcher
         self.epoch = epoch
-        self._write_failing = False  # recording a search failed: logged once until it works
+        self.state: QueryState = db if state is None else state
+        self.queries = QueryMemory(self.state)
 
     @classmethod
-    async def create(cls, db: Database, searcher: QuoteSearch | None = None) -> VerbatimService:
-        """Build the service for an open database (reads its epoch).
+    async def create(
+        cls, db: Database, searcher: QuoteSearch | None = None, state: QueryState | None = None
+    ) -> VerbatimService:
+        """Build the service for an open database (reads the state's epoch).
 
         ``searcher`` defaults to one :class:`Searcher` on ``db``; the bot passes a
         :class:`~store.search_pool.SearcherPool` so that searches run side by side.
+        ``state`` defaults to ``db`` (see :mod:`store.state`).
         """
-        return cls(db, searcher or Searcher(db), await db.bot_epoch())
+        epoch = await (db if state is None else state).bot_epoch()
+        return cls(db, searcher or Searcher(db), epoch, state)
 
     # ------------------------------------------------------------------ search
 
     async def search(self, text: str) -> SearchOutcome:
         """The best match for what the user remembers; when nothing is an answer, the
         closest passages as suggestions (:class:`NotSure`); else why there is none."""
-        prepared = await self._prepare(text)
+        prepared = await self._prepare(text, store=True)
         if isinstance(prepared, Problem):
             return prepared
         query, notice, split, query_id = prepared
@@ -145,7 +155,7 @@ class VerbatimService(Browsing):
     async def match(self, query_id: int, rank: int) -> Card | Problem | Gone:
         """Hit number ``rank`` of a stored query (for "other matches"); when the query
         has no answers, suggestion number ``rank`` (a card marked ``suggested``)."""
-        query = await self.db.get_query(query_id)
+        query = await self.queries.text(query_id)
         if query is None:
             return QUERY_GONE
         return await self._ranked(query, query_id, rank)
@@ -176,8 +186,9 @@ class VerbatimService(Browsing):
         self, text: str, *, offset: int = 0, limit: int = 10
     ) -> CardPage | Problem:
         """Hits ``offset .. offset+limit-1`` of a search as cards (for inline mode's paging);
-        a first page without answers carries the suggestions, if any."""
-        prepared = await self._prepare(text)
+        a first page without answers carries the suggestions, if any.  Nothing is written:
+        inline queries come one per keystroke (see :mod:`bot.core.queries`)."""
+        prepared = await self._prepare(text, store=False)
         if isinstance(prepared, Problem):
             return prepared
         query, notice, split, query_id = prepared
@@ -204,44 +215,26 @@ class VerbatimService(Browsing):
             suggestions=suggestions,
         )
 
-    async def _prepare(self, text: str) -> tuple[str, str | None, FilteredQuery, int] | Problem:
+    async def _prepare(
+        self, text: str, *, store: bool
+    ) -> tuple[str, str | None, FilteredQuery, int] | Problem:
         """What a search starts from: the query (whitespace folded, capped) with its
-        notice, its filters split off, and its stored id; or why there is nothing to
-        search."""
+        notice, its filters split off, and its id (stored now if ``store``, else only
+        derived); or why there is nothing to search."""
         query, notice = normalize_query(text)
         if not query:
             return EMPTY_QUERY
         split = await split_query(self.db, query)
         if isinstance(split, Problem):
             return split
-        return query, notice, split, await self.remember(query)
+        query_id = await (self.remember(query) if store else self.queries.query_id(query))
+        return query, notice, split, query_id
 
     async def remember(self, query: str) -> int:
         """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":
-        the card then has no buttons that need one).
-
-        A database that cannot be written (a read-only file, a full disk) must not cost
-        the answer: the card is sent all the same, and the failure is logged once at
-        WARNING (again only after a write has succeeded since).
-        """
-        try:
-            query_id = await self.db.remember_query(query)
-        except sqlite3.OperationalError as exc:
-            if self._write_failing:
-                log.debug("still cannot record a search: %s", exc)
-            else:
-                self._write_failing = True
-                log.warning(
-                    "cannot record searches in the database (%s): answering without the "
-                    "buttons that need a stored search (other matches) until it can; "
-                    "not logged again meanwhile",
-                    exc,
-                )
-            return 0
-        if self._write_failing:
-            self._write_failing = False
-            log.info("searches are recorded in the database again")
-        return query_id
+        the card then has no buttons that need one) when the state cannot be written
+        (logged once; see :meth:`bot.core.queries.QueryMemory.remember`)."""
+        return await self.queries.remember(query)
 
     async def _cards(
         self,
@@ -294,7 +287,7 @@ class VerbatimService(Browsing):
         document = await self.db.get_document(paragraph.document_id)
         if document is None:
             return PARAGRAPH_GONE
-        query = await self.db.get_query(query_id) if query_id else None
+        query = await self.queries.text(query_id)
         spans: tuple[tuple[int, int], ...] = ()
         if query and paragraph.id == anchor_id:
             found = await self._ranked(query, query_id, rank)
@@ -335,7 +328,7 @@ class VerbatimService(Browsing):
         document = await self.db.get_document(paragraph.document_id) if paragraph else None
         if paragraph is None or document is None:
             return PARAGRAPH_GONE
-        query = await self.db.get_query(query_id) if query_id else None
+        query = await self.queries.text(query_id)
         spans = highlight_spans(paragraph.text, query) if query else ()
         return quote_picture(paragraph, document, spans, bot_username)
 
@@ -360,10 +353,24 @@ class VerbatimService(Browsing):
     async def popular(self, offset: int, limit: int) -> tuple[list[Card], bool]:
         """Passages for an empty inline query — the most chosen first, then openings of
         recent speeches — and whether more follow."""
-        ids = await self.db.inline_default_ids(offset, limit + 1)
+        wanted = offset + limit + 1
+        ids = await self.state.most_chosen(wanted)
+        if len(ids) < wanted:
+            seen = set(ids)
+            openings = await self.db.document_openings(wanted + len(ids))
+            ids += [pid for pid in openings if pid not in seen]
+        ids = ids[offset:wanted]
         found = await asyncio.gather(*(self.paragraph(pid) for pid in ids[:limit]))
         return [card for card in found if isinstance(card, Card)], len(ids) > limit
 
-    async def record_choice(self, paragraph_id: int) -> bool:
-        """Count a passage chosen in inline mode; False when the paragraph is gone."""
-        return await self.db.record_inline_choice(paragraph_id)
+    async def record_choice(self, paragraph_id: int, query: str = "") -> bool:
+        """A passage chosen in inline mode for ``query``: count it (the counts order the
+        empty-query list) and store the query its card's buttons refer to; False when the
+        paragraph is gone."""
+        if await self.db.get_paragraph(paragraph_id) is None:
+            return False
+        counted = await self.state.record_inline_choice(paragraph_id)
+        query, _ = normalize_query(query)
+        if query:
+            await self.queries.chosen(query)
+        return counted

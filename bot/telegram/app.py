@@ -40,7 +40,8 @@ from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
 from bot.telegram.retry import RetryingRateLimiter
 from bot.telegram.watch_alerts import TelegramAlerts
-from store import PostingStore, SearcherPool, WatchStore, ensure_sample_loaded, open_database
+from store import SearcherPool, WatchStore, ensure_sample_loaded, open_database
+from store.state import open_state_store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ def build_application(
     timezone: str = "UTC",
     limits: FairnessLimits | None = None,
     watch_seconds: float = 60.0,
+    state_url: str | None = None,
+    state_where: str = "",
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
@@ -85,6 +88,9 @@ def build_application(
     ``limits`` bound the updates processed at once and each user's share
     (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
     8 at once).  ``watch_seconds``: how often /watch looks for new paragraphs.
+    ``state_url`` puts the shared state (stored queries, inline choices,
+    links, schedules, posted log, epoch) in PostgreSQL instead of the database file;
+    ``state_where`` is how logs name it (without its password).
     """
     check_timezone(timezone)
     processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
@@ -108,7 +114,17 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
     processor.attach(app.process_update)  # to process sanitised copies of updates
-    put_bot_data(app.bot_data, BotData(db_path, load_sample, timezone, watch_seconds=watch_seconds))
+    put_bot_data(
+        app.bot_data,
+        BotData(
+            db_path,
+            load_sample,
+            timezone,
+            watch_seconds=watch_seconds,
+            state_url=state_url,
+            state_where=state_where,
+        ),
+    )
     add_handlers(app)
     return app
 
@@ -157,9 +173,12 @@ async def _post_init(app: AnyApplication) -> None:
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
-    service = await VerbatimService.create(db, pool)
+    state = await stack.enter_async_context(open_state_store(data.state_url, db, data.state_where))
+    log.info("shared state (queries, choices, links, schedules): %s", state.where)
+    service = await VerbatimService.create(db, pool, state.queries)
     chats = TelegramChats(app.bot, data.pictures)  # pictures: the same file_id cache
-    data.start(service, PostingService(PostingStore(db), service, chats))
+    posting = PostingService(state.posting, service, chats, timezone=data.timezone)
+    data.start(service, posting)
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
     data.start_watching(WatchService(WatchStore(db), service, chats, TelegramAlerts(app.bot)))
     jobs.start_watch_job(app.job_queue, data.watch_seconds)  # /watch alerts

@@ -1,7 +1,8 @@
 """The bot's own state in PTB's ``bot_data``: one typed object under one key.
 
 :func:`bot.telegram.app.build_application` puts a :class:`BotData` (database path,
-whether to load the sample, the schedules' timezone) in ``bot_data``; the Application's
+whether to load the sample, the schedules' timezone, where the shared state is) in
+``bot_data``; the Application's
 post_init opens the database and :meth:`BotData.start` s the services over it,
 post_shutdown :meth:`BotData.stop` s them.  Handlers and jobs read it with
 :func:`bot_data_of` — no string keys, no ``cast()``.  Kept apart from ``app`` so that the
@@ -35,6 +36,8 @@ class BotData:
     db_path: Path
     load_sample: bool = False  # load the bundled sample into an empty database at start
     timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
+    state_url: str | None = None  # the shared state in PostgreSQL (None: the database file)
+    state_where: str = ""  # state_url as logs show it (without its password)
     pictures: PictureCache = field(default_factory=PictureCache)  # uploaded pictures' file_ids
     watch_seconds: float = 60.0  # how often /watch looks for new paragraphs
     _service: VerbatimService | None = field(default=None, repr=False)

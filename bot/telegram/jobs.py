@@ -1,11 +1,16 @@
 """Where the posting schedules run: PTB's JobQueue, one daily job per enabled schedule.
 
-Schedules live in SQLite (:class:`store.db.PostingStore`); :func:`restore` puts them in
-the job queue when the bot starts (``bot.telegram.app._post_init``), :func:`start_job` /
-:func:`stop_job` follow /schedule.  :func:`post_scheduled` is the job: the run itself
-(read the schedule afresh, check its creator, post a passage never posted to that chat,
-record it, or switch the schedule off) is :meth:`bot.core.posting.PostingService.run_schedule`;
-here the job is removed when the schedule stops, and its creator told why (best effort).
+Schedules live in the shared state (:class:`store.state.PostingState`: the SQLite file,
+or PostgreSQL shared by replicas); :func:`restore` puts them in the job queue when the bot
+starts (``bot.telegram.app._post_init``), :func:`start_job` / :func:`stop_job` follow
+/schedule.  :func:`post_scheduled` is the job: the run itself (read the schedule afresh,
+claim the run due now, check its creator, post a passage never posted to that chat,
+record it, or switch the schedule off) is
+:meth:`bot.core.posting.PostingService.run_schedule`; here the job is removed when the
+schedule stops, and its creator told why (best effort).  Every replica has the same daily
+jobs; one claims each run.  When another replica holds the claim, a one-off job looks
+again once that claim expires (:func:`retry_claimed`), so a run whose replica died
+mid-post is taken over, not lost.
 
 /watch alerts run here too: :func:`start_watch_job` starts one repeating job,
 :func:`check_watches`, that runs :meth:`bot.core.watching.WatchService.check` (which
@@ -24,6 +29,7 @@ from zoneinfo import ZoneInfo
 from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
+from bot.core.schedule_runs import ScheduleRun
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.render import posting as post_render
 from bot.telegram.render import watch as watch_render
@@ -33,6 +39,8 @@ from store import PostSchedule
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "post-schedule-"
+RETRY_SUFFIX = "-retry"
+RETRY_MARGIN_SECONDS = 1.0  # look again this long after another replica's claim expires
 MISFIRE_GRACE_SECONDS = 600  # a post due while the loop was busy still goes out this late
 WATCH_JOB = "watch-check"
 WATCH_FIRST_SECONDS = 10.0  # the first check after a start (pending alerts go out then)
@@ -65,8 +73,9 @@ def stop_job(job_queue: AnyJobQueue | None, schedule_id: int) -> None:
     """Remove a schedule's job, if there is one."""
     if job_queue is None:
         return
-    for job in job_queue.get_jobs_by_name(job_name(schedule_id)):
-        job.schedule_removal()
+    for name in (job_name(schedule_id), job_name(schedule_id) + RETRY_SUFFIX):
+        for job in job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
 
 
 async def restore(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
@@ -91,6 +100,30 @@ async def post_scheduled(context: Context) -> None:
     run = await bot_data_of(context.bot_data).posting.run_schedule(job.data)
     if run.stop:
         job.schedule_removal()
+    await _after_run(context, job.data, run)
+
+
+async def retry_claimed(context: Context) -> None:
+    """The one-off job that looks again at a run another replica claimed, once its
+    claim has expired: nothing if that replica finished it, else the run, taken over."""
+    job = context.job
+    if job is None or not isinstance(job.data, int):
+        return
+    run = await bot_data_of(context.bot_data).posting.run_schedule(job.data)
+    if run.stop:
+        stop_job(context.job_queue, job.data)
+    await _after_run(context, job.data, run)
+
+
+async def _after_run(context: Context, schedule_id: int, run: ScheduleRun) -> None:
+    if run.retry_at is not None and context.job_queue is not None:
+        when = run.retry_at + dt.timedelta(seconds=RETRY_MARGIN_SECONDS)
+        log.info(
+            "schedule %d: its run is claimed elsewhere; looking again at %s", schedule_id, when
+        )
+        context.job_queue.run_once(
+            retry_claimed, when=when, data=schedule_id, name=job_name(schedule_id) + RETRY_SUFFIX
+        )
     if run.schedule is None or run.tell_creator is None:
         return
     if run.tell_creator == "demoted":

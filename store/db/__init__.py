@@ -3,13 +3,14 @@
 :func:`open_database` opens a :class:`Database` (one connection; its methods are
 grouped by concern in the modules of this package, see :mod:`store.db.database`);
 :class:`PostingStore` works on the same connection for posting, :class:`WatchStore`
-for /watch; :mod:`store.db.backup`
-copies a live database.
+for /watch; :mod:`store.db.backup` copies a live database.  :mod:`store.db.pg` holds
+the SQL of the shared state in PostgreSQL (imported only when it is used:
+:func:`store.state.open_state_store`).
 """
 
 from store.db.database import Database, open_database
 from store.db.documents import InsertOutcome
-from store.db.posting import PostingStore, PostSchedule, PostTarget
+from store.db.posting import PostingStore, PostSchedule, PostTarget, ScheduleClaim
 from store.db.schema import MIGRATIONS
 from store.db.watches import Watch, WatchStore
 
@@ -20,6 +21,7 @@ __all__ = [
     "PostSchedule",
     "PostTarget",
     "PostingStore",
+    "ScheduleClaim",
     "Watch",
     "WatchStore",
     "open_database",

@@ -6,7 +6,9 @@ Paragraphs are written with their documents (:mod:`store.db.documents`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import json
+import secrets
+from collections.abc import AsyncIterator, Collection, Sequence
 
 from store.db._sql import Base, _count, _filter_sql, _select_in
 from store.models import Paragraph
@@ -69,6 +71,49 @@ class Paragraphs(Base):
             if found:
                 return Paragraph(*found)
         return None
+
+    async def random_paragraph_excluding(
+        self, excluded: Collection[int], collection: str | None = None, min_chars: int = 80
+    ) -> Paragraph | None:
+        """A random paragraph whose id is not in ``excluded`` (of ``collection`` if given),
+        at least ``min_chars`` long when one is left; ``None`` when none is left.  The
+        posting schedules' pick: ``excluded`` are the paragraphs a chat already received,
+        read from the shared state (which may be another database)."""
+        async with self.conn.execute("SELECT max(id) FROM paragraphs") as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return None
+        start = secrets.randbelow(int(row[0])) + 1
+        join = (
+            "JOIN documents d ON d.id = p.document_id AND d.collection = ? " if collection else ""
+        )
+        head = [collection] if collection else []
+        select = f"SELECT p.id, p.document_id, p.position, p.text FROM paragraphs p {join}"
+        skip = json.dumps(sorted(excluded))  # one parameter, however many
+        for least in (min_chars, 1):
+            for where, bound in (("p.id >= ?", start), ("p.id < ?", start)):
+                async with self.conn.execute(
+                    f"{select} WHERE {where} AND length(p.text) >= ? "
+                    "AND p.id NOT IN (SELECT value FROM json_each(?)) ORDER BY p.id LIMIT 1",
+                    (*head, bound, least, skip),
+                ) as cur:
+                    found = await cur.fetchone()
+                if found:
+                    return Paragraph(*found)
+        return None
+
+    async def document_openings(self, limit: int) -> list[int]:
+        """The first substantial paragraph (120 characters or more) of each document, the
+        latest documents first: ``limit`` of them (the empty inline query's list after the
+        most chosen passages)."""
+        async with self.conn.execute(
+            "SELECT pid FROM (SELECT d.date AS date, d.id AS did, (SELECT p.id "
+            "FROM paragraphs p WHERE p.document_id = d.id AND length(p.text) >= 120 "
+            "ORDER BY p.position LIMIT 1) AS pid FROM documents d) "
+            "WHERE pid IS NOT NULL ORDER BY date DESC, did DESC LIMIT ?",
+            (limit,),
+        ) as cur:
+            return [int(row[0]) for row in await cur.fetchall()]
 
     async def neighbour_ids(
         self, paragraph_ids: Sequence[int]

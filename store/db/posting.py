@@ -1,17 +1,20 @@
 """Posting to channels and groups: the chats a user linked as post targets, the daily
 "passage of the day" schedules, and which paragraphs each chat already received.
 
-A separate class over the same connection: ``PostingStore(db)``.  Times are ISO 8601
-UTC; chat and user ids are Telegram's.
+A separate class over the same connection: ``PostingStore(db)``, the SQLite side of
+the shared state's :class:`store.state.PostingState` (the PostgreSQL side is
+:mod:`store.db.pg.posting`).  A schedule's daily run is claimed before it posts
+(:meth:`PostingStore.claim_schedule_run`: a lease in ``claimed_until``, the run done last
+in ``last_run_due``, migration 12), so processes sharing the file post each run once.
+Times are ISO 8601 UTC; chat and user ids are Telegram's.
 """
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.db._sql import _select_in
@@ -62,13 +65,30 @@ _SCHEDULE_COLUMNS = (
     "id, chat_id, chat_type, chat_title, chat_username, creator_id, minute_of_day, query, "
     "collection, enabled, created_at, last_posted_at, last_error, picture"
 )
-_NOT_POSTED = (
-    "NOT EXISTS (SELECT 1 FROM posted_paragraphs x WHERE x.chat_id = ? AND x.paragraph_id = p.id)"
-)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _instant(moment: datetime) -> str:
+    """A moment as stored for claims: UTC, microseconds, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleClaim:
+    """The answer to claiming one daily run of a schedule (``claim_schedule_run``).
+
+    ``claimed``: this caller holds the run until its lease ends, posts, then calls
+    ``finish_schedule_run`` with the same ``due``.  Not claimed with ``held_until``: another
+    process holds it (ask again after that moment: if that process died, its claim has
+    expired and the run is taken over).  Not claimed without: the run was done already, or
+    the schedule is gone or switched off.
+    """
+
+    claimed: bool
+    held_until: datetime | None = None
 
 
 def _schedule_from_row(row: sqlite3.Row | tuple[Any, ...]) -> PostSchedule:
@@ -219,14 +239,54 @@ class PostingStore:
         await cur.close()
         return removed > 0
 
+    async def claim_schedule_run(
+        self, schedule_id: int, due: datetime, lease_seconds: float
+    ) -> ScheduleClaim:
+        """Claim the run of ``schedule_id`` due at ``due`` for ``lease_seconds``: granted
+        when the schedule is enabled, that run (or a later one) is not done yet and no
+        other claim is live.  One statement, so two processes never both get it."""
+        now = datetime.now(UTC)
+        async with self.conn.execute(
+            "UPDATE post_schedules SET claimed_until = ? WHERE id = ? AND enabled "
+            "AND (last_run_due IS NULL OR last_run_due < ?) "
+            "AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING id",
+            (
+                _instant(now + timedelta(seconds=lease_seconds)),
+                schedule_id,
+                _instant(due),
+                _instant(now),
+            ),
+        ) as cur:
+            if await cur.fetchone() is not None:
+                return ScheduleClaim(True)
+        async with self.conn.execute(
+            "SELECT claimed_until FROM post_schedules WHERE id = ? AND enabled "
+            "AND (last_run_due IS NULL OR last_run_due < ?)",
+            (schedule_id, _instant(due)),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return ScheduleClaim(False)
+        return ScheduleClaim(False, datetime.fromisoformat(str(row[0])))
+
     async def finish_schedule_run(
-        self, schedule_id: int, *, error: str | None = None, disable: bool = False
+        self,
+        schedule_id: int,
+        *,
+        error: str | None = None,
+        disable: bool = False,
+        due: datetime | None = None,
     ) -> None:
-        """Record a run: posted (``error`` None) or why not; ``disable`` switches it off."""
+        """Record a run: posted (``error`` None) or why not; ``disable`` switches it off;
+        ``due`` (the run claimed) is marked done and the claim released."""
+        done = _instant(due) if due is not None else None
         await self.conn.execute(
             "UPDATE post_schedules SET last_posted_at = CASE WHEN ? IS NULL THEN ? "
-            "ELSE last_posted_at END, last_error = ?, enabled = enabled AND NOT ? WHERE id = ?",
-            (error, _now(), error, disable, schedule_id),
+            "ELSE last_posted_at END, last_error = ?, enabled = enabled AND NOT ?, "
+            "last_run_due = CASE WHEN ? IS NOT NULL AND (last_run_due IS NULL "
+            "OR last_run_due < ?) THEN ? ELSE last_run_due END, claimed_until = NULL "
+            "WHERE id = ?",
+            (error, _now(), error, disable, done, done, done, schedule_id),
         )
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int, chat_type: str) -> None:
@@ -272,29 +332,17 @@ class PostingStore:
         )
         return {int(row[0]) for row in rows}
 
+    async def posted_ids(self, chat_id: int) -> set[int]:
+        """Every paragraph posted to ``chat_id`` (a schedule's random pick skips them)."""
+        async with self.conn.execute(
+            "SELECT paragraph_id FROM posted_paragraphs WHERE chat_id = ?", (chat_id,)
+        ) as cur:
+            return {int(row[0]) for row in await cur.fetchall()}
+
     async def random_unposted_paragraph(
         self, chat_id: int, collection: str | None = None, min_chars: int = 80
     ) -> Paragraph | None:
         """A random paragraph never posted to ``chat_id`` (of ``collection`` if given),
         at least ``min_chars`` long when one is left; ``None`` when all were posted."""
-        async with self.conn.execute("SELECT max(id) FROM paragraphs") as cur:
-            row = await cur.fetchone()
-        if row is None or row[0] is None:
-            return None
-        start = secrets.randbelow(int(row[0])) + 1
-        join = (
-            "JOIN documents d ON d.id = p.document_id AND d.collection = ? " if collection else ""
-        )
-        head = [collection] if collection else []
-        select = f"SELECT p.id, p.document_id, p.position, p.text FROM paragraphs p {join}"
-        for least in (min_chars, 1):
-            for where, bound in (("p.id >= ?", start), ("p.id < ?", start)):
-                async with self.conn.execute(
-                    f"{select} WHERE {where} AND length(p.text) >= ? AND {_NOT_POSTED} "
-                    "ORDER BY p.id LIMIT 1",
-                    (*head, bound, least, chat_id),
-                ) as cur:
-                    found = await cur.fetchone()
-                if found:
-                    return Paragraph(*found)
-        return None
+        posted = await self.posted_ids(chat_id)
+        return await self.db.random_paragraph_excluding(posted, collection, min_chars)

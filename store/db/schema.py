@@ -234,6 +234,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (watch_id, paragraph_id)
     ) WITHOUT ROWID;
     """,
+    # 12: shared state: a schedule's run is claimed before it posts (claimed_until, a
+    # lease; last_run_due, the daily run done last), so that processes sharing the
+    # database post each run once; and the secret that keys query ids (ids derived from
+    # the query's text, the same in every process, so inline results need no write)
+    """
+    ALTER TABLE post_schedules ADD COLUMN claimed_until TEXT;
+    ALTER TABLE post_schedules ADD COLUMN last_run_due TEXT;
+    INSERT OR IGNORE INTO bot_meta (key, value) VALUES ('query_key', lower(hex(randomblob(16))));
+    """,
 )
 
 

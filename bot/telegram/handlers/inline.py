@@ -11,6 +11,9 @@ presses arrive with ``inline_message_id`` and are served by
 
 Counting chosen results needs inline feedback switched on with @BotFather
 (``/setinlinefeedback``); without it the default list still has the opening passages.
+Answering an inline query writes nothing: the query its cards' buttons refer to is stored
+when a result is chosen (or, without feedback, when a button of a card this process
+answered needs it; see :mod:`bot.core.queries`).
 """
 
 from __future__ import annotations
@@ -150,14 +153,16 @@ class InlineMode:
         )
 
     async def on_chosen(self, update: Update, context: Context) -> None:
-        """Count a chosen result: the counts order the empty-query list."""
+        """Count a chosen result (the counts order the empty-query list) and store its
+        query, which the card's buttons refer to (inline queries store nothing)."""
         chosen = update.chosen_inline_result
         if chosen is None:
             return
         paragraph_id = inline_render.parse_result_id(chosen.result_id)
         if paragraph_id is None:
             return
-        if await bot_data_of(context.bot_data).service.record_choice(paragraph_id):
+        service = bot_data_of(context.bot_data).service
+        if await service.record_choice(paragraph_id, clean_query(chosen.query)):
             self._defaults.clear()  # the order of the empty-query list may have changed
         else:
             log.info("a chosen inline result names a paragraph that is gone")
