@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trafilatura
 from web_site import FakeSite
 
 from bot.cli.common import EXIT_OK, EXIT_PARTIAL_FAILURE
@@ -498,3 +499,26 @@ def test_url_problems() -> None:
         "only http and https URLs are fetched, not javascript:"
     )
     assert url_problem("http://example.org/" + "a" * 3000) is not None
+
+
+def test_a_page_the_extractor_fails_on_stops_that_url_only(
+    site: FakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real = trafilatura.bare_extraction
+
+    def extract(html: object, *args: object, **kwargs: object) -> object:
+        if b"Orchard" in (html if isinstance(html, bytes) else b""):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(html, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", extract)
+    db = tmp_path / "v.db"
+    urls = [site.url("/articles/orchard.html"), site.url("/articles/lighthouse.html")]
+    assert _ingest(db, *urls) == EXIT_PARTIAL_FAILURE
+    assert _failures(capsys.readouterr().err) == {
+        urls[0]: "cannot extract the text: RecursionError: maximum recursion depth exceeded"
+    }
+    assert [d.title for d in _documents(db)] == ["The Lighthouse Keeper's Address"]

@@ -133,6 +133,8 @@ class WebSource:
             )
         except ParseError as exc:
             return RecordError(resource.url, str(exc))
+        except Exception as exc:  # pathological markup stops this page only
+            return RecordError(resource.url, f"cannot extract the text: {_error(exc)}")
 
     def _data(self, resource: FetchedResource) -> Iterator[ParsedDocument | RecordError]:
         """A corpus file's documents; origins name the URL (``URL`` or ``URL#N``)."""
@@ -157,7 +159,7 @@ class WebSource:
             message = str(exc)
             yield RecordError(url, message.removeprefix(f"{name}: "))
         except Exception as exc:  # as for a file: pathological input stops this URL only
-            yield RecordError(url, f"cannot parse: {type(exc).__name__}: {exc}")
+            yield RecordError(url, f"cannot parse: {_error(exc)}")
 
     async def _feed(self, resource: FetchedResource) -> AsyncIterator[ParsedDocument | RecordError]:
         url = resource.url
@@ -167,6 +169,9 @@ class WebSource:
             )
         except ParseError as exc:
             yield RecordError(url, str(exc))
+            return
+        except Exception as exc:  # feedparser is lenient; should it raise, one URL stops
+            yield RecordError(url, f"cannot read the feed: {_error(exc)}")
             return
         if feed.problem:
             yield RecordError(url, feed.problem)
@@ -190,11 +195,14 @@ class WebSource:
         """One new feed entry: its own content when it carries the text, else its page."""
         metadata = {"speaker": entry.author, "date": entry.date, "collection": collection}
         if entry.content:
-            paragraphs = (
-                await asyncio.to_thread(html_paragraphs, entry.content)
-                if entry.content_is_html
-                else text_paragraphs(entry.content)
-            )
+            try:
+                paragraphs = (
+                    await asyncio.to_thread(html_paragraphs, entry.content)
+                    if entry.content_is_html
+                    else text_paragraphs(entry.content)
+                )
+            except Exception:  # content that cannot be read: the page is fetched instead
+                paragraphs = []
             if paragraphs:
                 title = entry.title or fallback_title(paragraphs)
                 return document_from_parts(
@@ -214,3 +222,7 @@ class WebSource:
             doc.date = entry.date or doc.date
             doc.speaker = cap_field(entry.author) if entry.author else doc.speaker
         return doc
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
