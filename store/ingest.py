@@ -1,6 +1,7 @@
 """Ingest: files -> parsers -> normalised content hash -> database, with a progress bar.
 
-Paths may be files, folders (walked recursively) or glob patterns.  Every document is
+Paths may be files, folders (walked recursively) or glob patterns, and URLs (pages,
+feeds, corpus files on the web: :mod:`store.web`).  Every document is
 written atomically; a path that cannot be read (missing, no permission, an unreadable
 folder inside a walked one) or a file that cannot be parsed is reported with its reason
 and the run goes on.  Ingesting the same text twice, under any name, stores it once.
@@ -25,6 +26,7 @@ from store.db.lock import ingest_lock
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import FORMATS, detect_format, parse_file
 from store.text.clean import cap_field, scrub_surrogates
+from store.web.urls import is_url
 
 SAMPLE_COLLECTION = "sample"
 BATCH_DOCUMENTS = 200
@@ -36,6 +38,8 @@ class IngestSummary:
     """What one ingest run did, for the summary line and the exit code."""
 
     files: int = 0
+    urls: int = 0  # URLs fetched or tried: named ones and feed entries
+    known_entries: int = 0  # feed entries not fetched: their link is already stored
     new: int = 0
     duplicate: int = 0
     failed: int = 0
@@ -63,7 +67,7 @@ class IngestSummary:
     def nothing_found(self) -> str | None:
         """Why nothing was ingested when no file in a corpus format was found (an empty
         folder, or only files of other kinds), else ``None``."""
-        if self.files or self.failed:
+        if self.files or self.failed or self.urls or self.known_entries:
             return None
         if self.skipped_files:
             return (
@@ -74,10 +78,19 @@ class IngestSummary:
 
     def line(self) -> str:
         """One-line human summary."""
+        counts = (
+            f"{self.new} new documents ({self.new_paragraphs} paragraphs), "
+            f"{self.duplicate} duplicates, {self.failed} failed"
+        )
+        skipped = f"{self.skipped_files} files skipped as not a corpus format"
+        if not self.urls and not self.known_entries:
+            return f"{self.files} files: {counts}, {skipped}"
+        named = f"{self.files} files and {self.urls} URLs" if self.files else f"{self.urls} URLs"
+        known = f", {self.known_entries} feed entries already stored (not fetched)"
         return (
-            f"{self.files} files: {self.new} new documents ({self.new_paragraphs} paragraphs), "
-            f"{self.duplicate} duplicates, {self.failed} failed, "
-            f"{self.skipped_files} files skipped as not a corpus format"
+            f"{named}: {counts}"
+            + (f", {skipped}" if self.skipped_files else "")
+            + (known if self.known_entries else "")
         )
 
 
@@ -246,10 +259,13 @@ async def ingest_paths(
     collection: str | None = None,
     progress: bool = True,
 ) -> IngestSummary:
-    """Ingest every document found under ``paths``; see the module docstring."""
+    """Ingest every document found under ``paths`` — and at the URLs among them (see
+    :mod:`store.web`); see the module docstring."""
     if fmt is not None and fmt not in FORMATS:
         raise ParseError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    items, problems = expand_paths(paths)
+    paths = list(paths)
+    urls = [p for p in paths if isinstance(p, str) and is_url(p)]
+    items, problems = expand_paths(p for p in paths if not (isinstance(p, str) and is_url(p)))
     summary = IngestSummary()
     for raw, reason in problems:
         summary.fail(raw, reason)
@@ -275,12 +291,49 @@ async def ingest_paths(
                     if len(batch) >= BATCH_DOCUMENTS:
                         await _flush(db, batch, summary)
                 await _flush(db, batch, summary)
+            if urls:
+                await _ingest_urls(db, urls, fmt, collection, summary, progress)
         finally:
             # the batches already committed are searchable even when the run stops early;
             # a vocabulary left stale by an earlier run that crashed is rebuilt too
             if summary.new or await db.search_vocab_stale_since() is not None:
                 await db.after_bulk_load()
     return summary
+
+
+async def _ingest_urls(
+    db: Database,
+    urls: Sequence[str],
+    fmt: str | None,
+    collection: str | None,
+    summary: IngestSummary,
+    progress: bool,
+) -> None:
+    """Ingest what the URLs hold; each URL's documents are stored before the next is
+    fetched, so what was fetched is kept if the run stops."""
+    from store.web.source import WebSource  # httpx, trafilatura, feedparser: only for URLs
+
+    bar_options = {"unit": "URL", "desc": "fetch", "disable": not progress, "leave": False}
+    with (
+        tqdm(total=len(urls), **bar_options) as bar,
+        WebSource(db.stored_links, fmt=fmt, progress=bar) as web,
+    ):
+        for url in urls:
+            batch: list[tuple[ParsedDocument, str]] = []
+            async for item in web.documents(url):
+                if isinstance(item, RecordError):
+                    summary.fail(item.origin, item.reason)
+                elif not item.paragraphs:
+                    summary.fail(item.origin, "no paragraphs of text")
+                else:
+                    if collection:
+                        item.collection = cap_field(scrub_surrogates(collection))
+                    batch.append((item, content_hash(item.paragraphs)))
+                    if len(batch) >= BATCH_DOCUMENTS:
+                        await _flush(db, batch, summary)
+            await _flush(db, batch, summary)
+        summary.urls += web.urls
+        summary.known_entries += web.already_stored
 
 
 async def _flush(

@@ -46,13 +46,25 @@ def register(sub: Any) -> None:
     """Add ingest, stats, show and bench-ingest to the ``verbatim`` parser."""
     p = sub.add_parser(
         "ingest",
-        help="add files, folders or globs of speeches to the database",
+        help="add files, folders, globs or URLs of speeches to the database",
         description="Parse and store documents. Formats are detected from the content; "
-        "ingesting the same text twice stores it once.",
+        "ingesting the same text twice stores it once. A URL (http or https) may be an "
+        "article page (its main text is stored), an RSS or Atom feed (its entries; a "
+        "second run fetches only the new ones) or a file in a corpus format; each URL "
+        "that fails is reported with the reason, and the others are still ingested.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder (recursive) or glob")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH|URL",
+        help="file, folder (recursive), glob, or http(s) URL of a page, feed or corpus file",
+    )
     add_db_argument(p)
-    p.add_argument("--format", choices=FORMATS, help="parse every file with this format")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="parse every file with this format (of URLs: those that are not pages or feeds)",
+    )
     p.add_argument("--collection", metavar="NAME", help="collection name for every document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_ingest)
@@ -108,7 +120,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         if nothing := summary.nothing_found():
             print(f"verbatim ingest: nothing ingested: {nothing}", file=sys.stderr)
             return EXIT_PARTIAL_FAILURE
-        if summary.failed and summary.failed == summary.missing and not summary.files:
+        named_only_missing = not summary.files and not summary.urls
+        if summary.failed and summary.failed == summary.missing and named_only_missing:
             return EXIT_NOT_FOUND  # every path named was mistyped
         return EXIT_PARTIAL_FAILURE if summary.failed else EXIT_OK
 

@@ -242,6 +242,14 @@ class Documents(Base):
         )
         return {row[0]: _document_from_row(row) for row in rows}
 
+    async def stored_links(self, urls: Sequence[str]) -> set[str]:
+        """Which of ``urls`` are stored as the link of a document (``documents.url``, not
+        an index page's link): ingest does not fetch a feed entry's page again."""
+        rows = await _select_in(
+            self.conn, "SELECT url FROM documents WHERE url_is_index = 0 AND url", urls
+        )
+        return {str(row[0]) for row in rows}
+
     async def list_documents(
         self, offset: int = 0, limit: int = 10, collection: str | None = None
     ) -> list[DocumentMeta]:

@@ -79,12 +79,26 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
     name).  Every document is held to the size bounds (:func:`common.bounded`).
     """
     path = Path(path)
-    spec = None
-    if format is not None:
-        spec = _BY_NAME.get(format)
-        if spec is None:
-            raise ParseError(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
-    text = decode_bytes(common.read_file(path), path)
+    _named_spec(format)  # an unknown format name is refused before the file is read
+    return parse_text(path, decode_bytes(common.read_file(path), path), format)
+
+
+def _named_spec(format: str | None) -> FormatSpec | None:
+    if format is None:
+        return None
+    spec = _BY_NAME.get(format)
+    if spec is None:
+        raise ParseError(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
+    return spec
+
+
+def parse_text(
+    path: Path, text: str, format: str | None = None
+) -> Iterator[ParsedDocument | RecordError]:
+    """Parse ``text`` (decoded as :func:`store.text.clean.decode_bytes` does) as if it
+    were the content of the file ``path`` (whose name may hint at the format), as
+    :func:`parse_file` does: ingest of a file fetched from a URL goes through here."""
+    spec = _named_spec(format)
     if spec is None:
         detected = detect_format(path, text[:8192])
         if detected is None and _looks_like_json(path, text):
@@ -96,4 +110,4 @@ def parse_file(path: Path, format: str | None = None) -> Iterator[ParsedDocument
     return map(bounded, spec.parse(path, text))
 
 
-__all__ = ["FORMATS", "detect_format", "parse_file"]
+__all__ = ["FORMATS", "detect_format", "parse_file", "parse_text"]
