@@ -67,22 +67,22 @@ def shares_passage(a: str, b: str, anchors: Sequence[str]) -> bool:
 
 def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
     padded, other = f" {a} ", f" {b} "
-    tried = 0
+    places: list[tuple[str, ...]] = []  # the stretches beside each place, in order
     for word in anchors:
+        if len(places) >= SHARED_TRIES:
+            break
         if f" {word} " not in other:
             continue
         at = padded.find(f" {word} ")
-        while at >= 0 and tried < SHARED_TRIES:
-            tried += 1
+        while at >= 0 and len(places) < SHARED_TRIES:
             end = at + len(word) + 1
-            for side in (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH]):
-                side = side.strip()
-                if len(side) >= SHARED_MIN and fuzz.partial_ratio(side, b) >= SAME_OPENING:
-                    return True
+            sides = (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH])
+            places.append(tuple(side.strip() for side in sides if len(side.strip()) >= SHARED_MIN))
             at = padded.find(f" {word} ", end)
-        if tried >= SHARED_TRIES:
-            break
-    return False
+    # the same words as they are first (cheap), then nearly so
+    if any(f" {side} " in other for sides in places for side in sides):
+        return True
+    return any(fuzz.partial_ratio(side, b) >= SAME_OPENING for sides in places for side in sides)
 
 
 async def related_paragraphs(
