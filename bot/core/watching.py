@@ -2,12 +2,19 @@
 
 A watch is a query (filters allowed) whose owner wants to hear when a newly stored
 document answers it.  :class:`WatchService` adds, lists and removes watches (at most
-:data:`MAX_WATCHES_PER_USER` each) over :class:`store.WatchStore`, and runs the check
+:data:`MAX_WATCHES_PER_USER` each) over a :class:`store.state.WatchState` (the SQLite
+file's, or PostgreSQL's shared by replicas), and runs the check
 (:meth:`WatchService.check`, every minute or so from :mod:`bot.telegram.jobs`):
 
 - It looks only when the search can find every stored paragraph (no ingest half done:
   the search vocabulary counts them all), up to the newest paragraph id at that moment;
-  paragraphs stored by another process are noticed the same way.
+  paragraphs stored by another process are noticed the same way.  That is asked of the
+  corpus database; the watches' rows are the state's.
+- Each due watch is claimed before it is searched, with a lease
+  (:data:`CLAIM_LEASE_SECONDS`, renewed before each alert): replicas (or processes
+  sharing one file) checking at once never check one watch together, so no alert goes
+  twice; one that died mid-check leaves a claim that expires, and the next check takes
+  the watch over.
 - Each due watch (its cursor below that id) is searched as ``/q`` searches it — the
   same scoring, filters and answer tiers — and the *answers* among the paragraphs above
   its cursor count; close passages offered as "not sure" never do.
@@ -36,13 +43,15 @@ from bot.core.digits import parse_digits
 from bot.core.filtering import split_query
 from bot.core.service import VerbatimService, normalize_query
 from bot.core.views import Card, Problem
-from store import Hit, Watch, WatchStore, parse_query
+from store import Hit, Watch, WatchClaim, parse_query
+from store.state import WatchState
 
 log = logging.getLogger(__name__)
 
 MAX_WATCHES_PER_USER = 20
 WATCH_CANDIDATES = 50  # answers a check looks through for new paragraphs
 MAX_ALERTS_PER_CHECK = 10  # documents of one watch sent as cards at once; then a summary
+CLAIM_LEASE_SECONDS = 300.0  # a watch's claim expires this long after its last renewal
 
 WATCH_LIMIT = (
     f"You have {MAX_WATCHES_PER_USER} watches, the most I keep: remove one with "
@@ -112,11 +121,14 @@ class StoppedWatch:
 @dataclass(slots=True)
 class WatchCheck:
     """What one check did: up to which paragraph it looked (``None``: it did not look,
-    documents were being stored), how many watches it searched, alerts it sent, watches
-    left with alerts to send later, and the watches it switched off."""
+    documents were being stored), how many watches it searched, how many due ones it
+    could not claim (``held``: another process was checking them, or had just done so),
+    alerts it sent,
+    watches left with alerts to send later, and the watches it switched off."""
 
     up_to: int | None = None
     searched: int = 0
+    held: int = 0
     alerts: int = 0
     pending: int = 0
     stopped: list[StoppedWatch] = field(default_factory=list)
@@ -128,11 +140,11 @@ def watch_target(watch: Watch) -> ChatInfo:
 
 
 class WatchService:
-    """Watches over one database; see the module docstring."""
+    """Watches in ``store`` over the corpus of ``service``; see the module docstring."""
 
     def __init__(
         self,
-        store: WatchStore,
+        store: WatchState,
         service: VerbatimService,
         chats: ChatGateway,
         sender: AlertSender,
@@ -167,6 +179,7 @@ class WatchService:
             chat_title=where.title,
             chat_username=where.username,
             query=query,
+            seen_paragraph_id=await self.service.db.paragraph_id_span(),  # only later ones
             limit=MAX_WATCHES_PER_USER,
         )
         if watch is None:
@@ -193,34 +206,49 @@ class WatchService:
     async def check(self) -> WatchCheck:
         """Search every due watch over the paragraphs stored since it last looked and
         send what is new (see the module docstring)."""
-        up_to = await self.store.searchable_paragraph_id()
+        corpus = self.service.db
+        up_to = await corpus.searchable_paragraph_id()
         if up_to is None:  # documents stored, vocabulary not yet: repair if no ingest runs
-            await self.service.db.repair_derived_data()
-            up_to = await self.store.searchable_paragraph_id()
+            await corpus.repair_derived_data()
+            up_to = await corpus.searchable_paragraph_id()
         report = WatchCheck(up_to)
         if up_to is None:
             return report
         stopped_chats: set[int] = set()
-        for watch in await self.store.due_watches(up_to):
-            if watch.chat_id in stopped_chats:
+        for listed in await self.store.due_watches(up_to):
+            if listed.chat_id in stopped_chats:
                 continue
-            report.searched += 1
-            alerts = await self.new_alerts(watch, up_to)
-            stopped = await self._owner_demoted(watch) if alerts else None
-            if stopped is not None:
-                report.stopped.append(stopped)
+            claim = await self.store.claim_watch(listed.id, up_to, CLAIM_LEASE_SECONDS)
+            if claim is None:  # checked meanwhile, or being checked by another process
+                report.held += 1
                 continue
-            sent, done, gone = await self._send(watch, alerts)
-            report.alerts += sent
-            if gone is not None:
-                stopped_chats.add(watch.chat_id)
-                disabled = await self.store.disable_chat(watch.chat_id, gone)
-                report.stopped += [StoppedWatch(w, gone) for w in disabled]
-            elif done:
-                await self.store.advance(watch.id, up_to)
-            else:
-                report.pending += 1
+            try:
+                await self._check_one(claim, up_to, report, stopped_chats)
+            finally:
+                await self.store.release_claim(claim)
         return report
+
+    async def _check_one(
+        self, claim: WatchClaim, up_to: int, report: WatchCheck, stopped_chats: set[int]
+    ) -> None:
+        """Check one claimed watch up to paragraph ``up_to``: search, send, advance."""
+        watch = claim.watch  # as it stands now: another process may have moved its cursor
+        report.searched += 1
+        alerts = await self.new_alerts(watch, up_to)
+        stopped = await self._owner_demoted(watch) if alerts else None
+        if stopped is not None:
+            report.stopped.append(stopped)
+            return
+        sent, done, gone = await self._send(claim, alerts)
+        report.alerts += sent
+        if gone is not None:
+            stopped_chats.add(watch.chat_id)
+            disabled = await self.store.disable_chat(watch.chat_id, gone)
+            report.stopped += [StoppedWatch(w, gone) for w in disabled]
+        elif done:
+            await self.store.advance(watch.id, up_to)
+        else:
+            report.pending += 1
 
     async def new_alerts(self, watch: Watch, up_to: int) -> list[Alert | MoreAlerts]:
         """What a watch has to send: its search's answers among the paragraphs above its
@@ -289,14 +317,20 @@ class WatchService:
         return StoppedWatch(watch, DEMOTED, demoted=True)
 
     async def _send(
-        self, watch: Watch, alerts: Sequence[Alert | MoreAlerts]
+        self, claim: WatchClaim, alerts: Sequence[Alert | MoreAlerts]
     ) -> tuple[int, bool, str | None]:
-        """Send a watch's alerts in order, recording each; returns how many went out,
-        whether all are done (sent, or refused for good), and why the chat is gone when
-        it is."""
+        """Send a claimed watch's alerts in order, recording each, the claim renewed
+        before each; returns how many went out, whether all are done (sent, or refused for
+        good), and why the chat is gone when it is.  A claim lost (it expired, and
+        another process took the watch over) stops the sending: that process sends the
+        rest."""
+        watch = claim.watch
         sent = 0
         chat_id = watch.chat_id
         for alert in alerts:
+            if not await self.store.renew_claim(claim, CLAIM_LEASE_SECONDS):
+                log.warning("watch %d: its claim expired and was taken over", watch.id)
+                return sent, False, None
             try:
                 went_to = await self.sender.deliver(alert)
             except AlertFailed as exc:
