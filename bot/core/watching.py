@@ -13,8 +13,8 @@ file's, or PostgreSQL's shared by replicas), and runs the check
 - Each due watch is claimed before it is searched, with a lease
   (:data:`CLAIM_LEASE_SECONDS`, renewed before each alert): replicas (or processes
   sharing one file) checking at once never check one watch together, so no alert goes
-  twice; one that died mid-check leaves a claim that expires, and the next check takes
-  the watch over.
+  twice; one that died or hung mid-check leaves a claim that expires, and the next
+  check takes the watch over (a hung one that wakes finds its claim gone and stops).
 - Each due watch (its cursor below that id) is searched as ``/q`` searches it — the
   same scoring, filters and answer tiers — and the *answers* among the paragraphs above
   its cursor count; close passages offered as "not sure" never do.
@@ -153,6 +153,7 @@ class WatchService:
         self.service = service
         self.chats = chats
         self.sender = sender
+        self.claim_lease_seconds = CLAIM_LEASE_SECONDS  # how long a claim lasts unrenewed
 
     # ------------------------------------------------------------------ commands
 
@@ -218,7 +219,7 @@ class WatchService:
         for listed in await self.store.due_watches(up_to):
             if listed.chat_id in stopped_chats:
                 continue
-            claim = await self.store.claim_watch(listed.id, up_to, CLAIM_LEASE_SECONDS)
+            claim = await self.store.claim_watch(listed.id, up_to, self.claim_lease_seconds)
             if claim is None:  # checked meanwhile, or being checked by another process
                 report.held += 1
                 continue
@@ -328,7 +329,7 @@ class WatchService:
         sent = 0
         chat_id = watch.chat_id
         for alert in alerts:
-            if not await self.store.renew_claim(claim, CLAIM_LEASE_SECONDS):
+            if not await self.store.renew_claim(claim, self.claim_lease_seconds):
                 log.warning("watch %d: its claim expired and was taken over", watch.id)
                 return sent, False, None
             try:
