@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import TOKEN, FakeTelegram, OfflineBot, RecordingRequest
+from fake_bot_api import TOKEN, ApiError, FakeTelegram, OfflineBot, RecordingRequest
 from watch_docs import WATCHED, brigade_report, orchard
 
 from bot.core.watching import Alert, AlertSender, MoreAlerts, WatchService
@@ -155,12 +155,55 @@ async def test_a_replica_never_checks_a_watch_another_is_checking(replicas: Repl
     a_checks = asyncio.create_task(replicas.check(a))
     await asyncio.wait_for(slow.waiting.wait(), 30)  # a holds the watch, about to send
     report = await watching(b).check()  # b's whole check meanwhile
-    assert (report.searched, report.alerts, report.held) == (0, 0, 1)
+    assert (report.searched, report.alerts, report.held) == (1, 0, 1)
     slow.go.set()
     await a_checks
     assert len(replicas.alerts()) == 1
     await asyncio.gather(replicas.check(a), replicas.check(b))
     assert len(replicas.alerts()) == 1
+
+
+class ClaimsLate:
+    """A replica's :class:`WatchState` that lets ``first`` happen between its look at a
+    watch and its claim on it (another replica's whole check, say)."""
+
+    def __init__(self, inner: WatchState, first: Any) -> None:
+        self.inner, self.first = inner, first
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def claim_watch(self, watch_id: int, up_to: int, lease_seconds: float) -> Any:
+        first, self.first = self.first, None
+        if first is not None:
+            await first()
+        return await self.inner.claim_watch(watch_id, up_to, lease_seconds)
+
+
+async def test_what_another_replica_sent_meanwhile_is_not_sent_again(replicas: Replicas) -> None:
+    a, b, fake = replicas.a, replicas.b, replicas.fake
+    await replicas.reply(a, f"/watch {WATCHED}")
+    await replicas.store(brigade_report(1), brigade_report(2))
+    answer = fake.handle
+    before = len(fake.sent)
+
+    def second_alert_refused(token: str, method: str, params: dict[str, Any]) -> Any:
+        if method == "sendMessage" and len(fake.sent) == before + 1:
+            raise ApiError(429, "Too Many Requests: retry after 1")
+        return answer(token, method, params)
+
+    async def a_sends_one_of_two() -> None:  # a's check, cut short after one alert
+        fake.handle = second_alert_refused  # type: ignore[method-assign]
+        await replicas.check(a)
+        fake.handle = answer  # type: ignore[method-assign]
+
+    watching(b).store = ClaimsLate(watching(b).store, a_sends_one_of_two)
+    report = await watching(b).check()  # b looked (two to send), then a sent one
+    assert (report.alerts, report.pending) == (1, 0)  # b sent only the other one
+    headers = sorted(m["text"].split("\n")[0] for m in fake.sent[before:])
+    assert headers == [f"{BELL}Brigade Report {n}: your watch “{WATCHED}”" for n in (1, 2)]
+    await asyncio.gather(replicas.check(a), replicas.check(b))
+    assert len(fake.sent) == before + 2
 
 
 class StallingWatches:

@@ -10,11 +10,6 @@ file's, or PostgreSQL's shared by replicas), and runs the check
   the search vocabulary counts them all), up to the newest paragraph id at that moment;
   paragraphs stored by another process are noticed the same way.  That is asked of the
   corpus database; the watches' rows are the state's.
-- Each due watch is claimed before it is searched, with a lease
-  (:data:`CLAIM_LEASE_SECONDS`, renewed before each alert): replicas (or processes
-  sharing one file) checking at once never check one watch together, so no alert goes
-  twice; one that died or hung mid-check leaves a claim that expires, and the next
-  check takes the watch over (a hung one that wakes finds its claim gone and stops).
 - Each due watch (its cursor below that id) is searched as ``/q`` searches it — the
   same scoring, filters and answer tiers — and the *answers* among the paragraphs above
   its cursor count; close passages offered as "not sure" never do.
@@ -22,6 +17,13 @@ file's, or PostgreSQL's shared by replicas), and runs the check
   :data:`MAX_ALERTS_PER_CHECK` at once and then one message saying how many more; each
   recorded once sent, so nothing goes twice.  The cursor advances only when all went
   out: Telegram asking to wait, a network failure or a restart leaves the rest pending.
+- A watch with something to send is claimed first, with a lease
+  (:data:`CLAIM_LEASE_SECONDS`, renewed before each alert), and what it has to send is
+  asked again under the claim: replicas (or processes sharing one file) checking at
+  once never send one watch's alerts together, so none goes twice; one that died or
+  hung mid-check leaves a claim that expires, and the next check takes the watch over
+  (a hung one that wakes finds its claim gone and stops).  A watch with nothing new to
+  send is not claimed: its cursor advancing twice is harmless.
 - A chat that blocked the bot or is gone switches off its watches; a channel watch whose
   owner no longer administers the channel is switched off too (rights are checked at
   each alert, as for /post).
@@ -219,23 +221,59 @@ class WatchService:
         for listed in await self.store.due_watches(up_to):
             if listed.chat_id in stopped_chats:
                 continue
+            report.searched += 1
+            hits, described = await self._answers(listed)
+            if not await self._unsent(listed, hits, up_to):
+                # nothing to send: no claim needed (a cursor advanced twice is harmless)
+                await self.store.advance(listed.id, up_to)
+                continue
             claim = await self.store.claim_watch(listed.id, up_to, self.claim_lease_seconds)
-            if claim is None:  # checked meanwhile, or being checked by another process
+            if claim is None:  # another process is sending its alerts, or just did
                 report.held += 1
                 continue
             try:
-                await self._check_one(claim, up_to, report, stopped_chats)
+                await self._send_claimed(claim, hits, described, up_to, report, stopped_chats)
             finally:
                 await self.store.release_claim(claim)
         return report
 
-    async def _check_one(
-        self, claim: WatchClaim, up_to: int, report: WatchCheck, stopped_chats: set[int]
+    async def _answers(self, watch: Watch) -> tuple[list[Hit], str]:
+        """The answers of a watch's search, best first (none when its query no longer
+        works or the search failed), and its filters described for the cards."""
+        split = await split_query(self.service.db, watch.query)
+        if isinstance(split, Problem):  # a collection renamed since, say: nothing to find
+            log.info("watch %d: its query no longer works: %s", watch.id, split.message)
+            return [], ""
+        result = await self.service.searcher.search(
+            split.words, limit=WATCH_CANDIDATES, filters=split.filters
+        )
+        if result.error:
+            log.info("watch %d: its search failed: %s", watch.id, result.error)
+            return [], ""
+        return list(result.hits), split.described
+
+    async def _unsent(self, watch: Watch, hits: Sequence[Hit], up_to: int) -> list[Hit]:
+        """Those of ``hits`` above the watch's cursor (up to ``up_to``) not sent yet."""
+        fresh = [h for h in hits if watch.seen_paragraph_id < h.paragraph.id <= up_to]
+        if not fresh:
+            return []
+        sent = await self.store.sent_among(watch.id, [h.paragraph.id for h in fresh])
+        return [h for h in fresh if h.paragraph.id not in sent]
+
+    async def _send_claimed(
+        self,
+        claim: WatchClaim,
+        hits: Sequence[Hit],
+        described: str,
+        up_to: int,
+        report: WatchCheck,
+        stopped_chats: set[int],
     ) -> None:
-        """Check one claimed watch up to paragraph ``up_to``: search, send, advance."""
-        watch = claim.watch  # as it stands now: another process may have moved its cursor
-        report.searched += 1
-        alerts = await self.new_alerts(watch, up_to)
+        """Send what a claimed watch has to send up to paragraph ``up_to`` (asked again:
+        its cursor and record as they stand now, another process may have moved them),
+        then advance it, or switch off the chat that refused the bot."""
+        watch = claim.watch
+        alerts = await self.alerts_of(watch, await self._unsent(watch, hits, up_to), described)
         stopped = await self._owner_demoted(watch) if alerts else None
         if stopped is not None:
             report.stopped.append(stopped)
@@ -251,31 +289,20 @@ class WatchService:
         else:
             report.pending += 1
 
-    async def new_alerts(self, watch: Watch, up_to: int) -> list[Alert | MoreAlerts]:
-        """What a watch has to send: its search's answers among the paragraphs above its
-        cursor (up to ``up_to``) not sent yet, one :class:`Alert` per document (its best
+    async def alerts_of(
+        self, watch: Watch, unsent: Sequence[Hit], described: str
+    ) -> list[Alert | MoreAlerts]:
+        """What a watch has to send for ``unsent``, its search's answers (best first)
+        among the new paragraphs not sent yet: one :class:`Alert` per document (its best
         paragraph first), best first; past :data:`MAX_ALERTS_PER_CHECK`, one
         :class:`MoreAlerts` for the rest."""
-        split = await split_query(self.service.db, watch.query)
-        if isinstance(split, Problem):  # a collection renamed since, say: nothing to find
-            log.info("watch %d: its query no longer works: %s", watch.id, split.message)
-            return []
-        result = await self.service.searcher.search(
-            split.words, limit=WATCH_CANDIDATES, filters=split.filters
-        )
-        if result.error:
-            log.info("watch %d: its search failed: %s", watch.id, result.error)
-            return []
-        fresh = [h for h in result.hits if watch.seen_paragraph_id < h.paragraph.id <= up_to]
-        sent = await self.store.sent_among(watch.id, [h.paragraph.id for h in fresh])
         by_document: dict[int, list[Hit]] = {}
-        for hit in fresh:
-            if hit.paragraph.id not in sent:
-                by_document.setdefault(hit.document.id, []).append(hit)
+        for hit in unsent:
+            by_document.setdefault(hit.document.id, []).append(hit)
         alerts: list[Alert | MoreAlerts] = []
         groups = list(by_document.values())
         for hits in groups[:MAX_ALERTS_PER_CHECK]:
-            card = await self._card(watch, hits[0], split.described)
+            card = await self._card(watch, hits[0], described)
             ids = tuple(h.paragraph.id for h in hits)
             if card is not None:
                 alerts.append(Alert(watch, card, ids))

@@ -177,6 +177,8 @@ class PgWatches:
 
     async def sent_among(self, watch_id: int, paragraph_ids: Sequence[int]) -> set[int]:
         """Which of ``paragraph_ids`` the watch already sent (since its cursor)."""
+        if not paragraph_ids:
+            return set()
         rows = await self.pool.fetch(
             "SELECT paragraph_id FROM watch_alerts_sent WHERE watch_id = $1 "
             "AND paragraph_id = ANY($2::bigint[])",
@@ -201,19 +203,15 @@ class PgWatches:
 
     async def advance(self, watch_id: int, up_to: int) -> None:
         """The watch was checked up to paragraph ``up_to`` and every alert went out: move
-        its cursor there (never back) and forget the alerts sent up to it."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE watches SET seen_paragraph_id = GREATEST(seen_paragraph_id, $2) "
-                "WHERE id = $1",
-                watch_id,
-                up_to,
-            )
-            await conn.execute(
-                "DELETE FROM watch_alerts_sent WHERE watch_id = $1 AND paragraph_id <= $2",
-                watch_id,
-                up_to,
-            )
+        its cursor there (never back) and forget the alerts sent up to it.  One
+        statement (one round trip, one commit)."""
+        await self.pool.execute(
+            "WITH moved AS (UPDATE watches SET seen_paragraph_id = "
+            "GREATEST(seen_paragraph_id, $2) WHERE id = $1) "
+            "DELETE FROM watch_alerts_sent WHERE watch_id = $1 AND paragraph_id <= $2",
+            watch_id,
+            up_to,
+        )
 
     async def note_error(self, watch_id: int, error: str) -> None:
         """Why the last check of the watch could not send everything (it will try again)."""
