@@ -29,7 +29,7 @@ MIGRATION_LOCK = 0x766572626174696D
 # Never edit one that has shipped: append a new one instead.  Times are timestamptz.
 MIGRATIONS: tuple[str, ...] = (
     # 1: everything the SQLite file held for the bot besides the corpus (its migrations
-    # 3, 5, 6, 10 and 13): the epoch and the key of query ids, stored queries, inline
+    # 3, 5, 6, 10 and 12): the epoch and the key of query ids, stored queries, inline
     # choices, post targets, schedules (with their run claims) and the posted log.
     # Paragraph ids refer to the corpus, another database: no foreign keys to it.
     """
