@@ -24,6 +24,7 @@ from store.db import (
     PostSchedule,
     PostTarget,
     Watch,
+    WatchClaim,
     WatchStore,
     open_database,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "Searcher",
     "SearcherPool",
     "Watch",
+    "WatchClaim",
     "WatchStore",
     "backup_database",
     "content_hash",

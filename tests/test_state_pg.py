@@ -101,7 +101,7 @@ def test_verbatim_run_keeps_its_state_in_postgresql(
             _, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == 0, stderr
     assert PASSWORD not in stderr and "Traceback" not in stderr
-    assert "shared state (queries, choices, links, schedules): PostgreSQL at" in stderr
+    assert "shared state (queries, choices, links, schedules, watches): PostgreSQL at" in stderr
     stored = asyncio.run(_stored_queries(pg_cluster.url(database)))
     assert stored == [MANY_HITS]
 

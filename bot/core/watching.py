@@ -2,12 +2,14 @@
 
 A watch is a query (filters allowed) whose owner wants to hear when a newly stored
 document answers it.  :class:`WatchService` adds, lists and removes watches (at most
-:data:`MAX_WATCHES_PER_USER` each) over :class:`store.WatchStore`, and runs the check
+:data:`MAX_WATCHES_PER_USER` each) over a :class:`store.state.WatchState` (the SQLite
+file's, or PostgreSQL's shared by replicas), and runs the check
 (:meth:`WatchService.check`, every minute or so from :mod:`bot.telegram.jobs`):
 
 - It looks only when the search can find every stored paragraph (no ingest half done:
   the search vocabulary counts them all), up to the newest paragraph id at that moment;
-  paragraphs stored by another process are noticed the same way.
+  paragraphs stored by another process are noticed the same way.  That is asked of the
+  corpus database; the watches' rows are the state's.
 - Each due watch (its cursor below that id) is searched as ``/q`` searches it — the
   same scoring, filters and answer tiers — and the *answers* among the paragraphs above
   its cursor count; close passages offered as "not sure" never do.
@@ -15,6 +17,13 @@ document answers it.  :class:`WatchService` adds, lists and removes watches (at 
   :data:`MAX_ALERTS_PER_CHECK` at once and then one message saying how many more; each
   recorded once sent, so nothing goes twice.  The cursor advances only when all went
   out: Telegram asking to wait, a network failure or a restart leaves the rest pending.
+- A watch with something to send is claimed first, with a lease
+  (:data:`CLAIM_LEASE_SECONDS`, renewed before each alert), and what it has to send is
+  asked again under the claim: replicas (or processes sharing one file) checking at
+  once never send one watch's alerts together, so none goes twice; one that died or
+  hung mid-check leaves a claim that expires, and the next check takes the watch over
+  (a hung one that wakes finds its claim gone and stops).  A watch with nothing new to
+  send is not claimed: its cursor advancing twice is harmless.
 - A chat that blocked the bot or is gone switches off its watches; a channel watch whose
   owner no longer administers the channel is switched off too (rights are checked at
   each alert, as for /post).
@@ -36,13 +45,15 @@ from bot.core.digits import parse_digits
 from bot.core.filtering import split_query
 from bot.core.service import VerbatimService, normalize_query
 from bot.core.views import Card, Problem
-from store import Hit, Watch, WatchStore, parse_query
+from store import Hit, Watch, WatchClaim, parse_query
+from store.state import WatchState
 
 log = logging.getLogger(__name__)
 
 MAX_WATCHES_PER_USER = 20
 WATCH_CANDIDATES = 50  # answers a check looks through for new paragraphs
 MAX_ALERTS_PER_CHECK = 10  # documents of one watch sent as cards at once; then a summary
+CLAIM_LEASE_SECONDS = 300.0  # a watch's claim expires this long after its last renewal
 
 WATCH_LIMIT = (
     f"You have {MAX_WATCHES_PER_USER} watches, the most I keep: remove one with "
@@ -112,11 +123,14 @@ class StoppedWatch:
 @dataclass(slots=True)
 class WatchCheck:
     """What one check did: up to which paragraph it looked (``None``: it did not look,
-    documents were being stored), how many watches it searched, alerts it sent, watches
-    left with alerts to send later, and the watches it switched off."""
+    documents were being stored), how many watches it searched, how many due ones it
+    could not claim (``held``: another process was checking them, or had just done so),
+    alerts it sent,
+    watches left with alerts to send later, and the watches it switched off."""
 
     up_to: int | None = None
     searched: int = 0
+    held: int = 0
     alerts: int = 0
     pending: int = 0
     stopped: list[StoppedWatch] = field(default_factory=list)
@@ -128,11 +142,11 @@ def watch_target(watch: Watch) -> ChatInfo:
 
 
 class WatchService:
-    """Watches over one database; see the module docstring."""
+    """Watches in ``store`` over the corpus of ``service``; see the module docstring."""
 
     def __init__(
         self,
-        store: WatchStore,
+        store: WatchState,
         service: VerbatimService,
         chats: ChatGateway,
         sender: AlertSender,
@@ -141,6 +155,7 @@ class WatchService:
         self.service = service
         self.chats = chats
         self.sender = sender
+        self.claim_lease_seconds = CLAIM_LEASE_SECONDS  # how long a claim lasts unrenewed
 
     # ------------------------------------------------------------------ commands
 
@@ -167,6 +182,7 @@ class WatchService:
             chat_title=where.title,
             chat_username=where.username,
             query=query,
+            seen_paragraph_id=await self.service.db.paragraph_id_span(),  # only later ones
             limit=MAX_WATCHES_PER_USER,
         )
         if watch is None:
@@ -193,60 +209,100 @@ class WatchService:
     async def check(self) -> WatchCheck:
         """Search every due watch over the paragraphs stored since it last looked and
         send what is new (see the module docstring)."""
-        up_to = await self.store.searchable_paragraph_id()
+        corpus = self.service.db
+        up_to = await corpus.searchable_paragraph_id()
         if up_to is None:  # documents stored, vocabulary not yet: repair if no ingest runs
-            await self.service.db.repair_derived_data()
-            up_to = await self.store.searchable_paragraph_id()
+            await corpus.repair_derived_data()
+            up_to = await corpus.searchable_paragraph_id()
         report = WatchCheck(up_to)
         if up_to is None:
             return report
         stopped_chats: set[int] = set()
-        for watch in await self.store.due_watches(up_to):
-            if watch.chat_id in stopped_chats:
+        for listed in await self.store.due_watches(up_to):
+            if listed.chat_id in stopped_chats:
                 continue
             report.searched += 1
-            alerts = await self.new_alerts(watch, up_to)
-            stopped = await self._owner_demoted(watch) if alerts else None
-            if stopped is not None:
-                report.stopped.append(stopped)
+            hits, described = await self._answers(listed)
+            if not await self._unsent(listed, hits, up_to):
+                # nothing to send: no claim needed (a cursor advanced twice is harmless)
+                await self.store.advance(listed.id, up_to)
                 continue
-            sent, done, gone = await self._send(watch, alerts)
-            report.alerts += sent
-            if gone is not None:
-                stopped_chats.add(watch.chat_id)
-                disabled = await self.store.disable_chat(watch.chat_id, gone)
-                report.stopped += [StoppedWatch(w, gone) for w in disabled]
-            elif done:
-                await self.store.advance(watch.id, up_to)
-            else:
-                report.pending += 1
+            claim = await self.store.claim_watch(listed.id, up_to, self.claim_lease_seconds)
+            if claim is None:  # another process is sending its alerts, or just did
+                report.held += 1
+                continue
+            try:
+                await self._send_claimed(claim, hits, described, up_to, report, stopped_chats)
+            finally:
+                await self.store.release_claim(claim)
         return report
 
-    async def new_alerts(self, watch: Watch, up_to: int) -> list[Alert | MoreAlerts]:
-        """What a watch has to send: its search's answers among the paragraphs above its
-        cursor (up to ``up_to``) not sent yet, one :class:`Alert` per document (its best
-        paragraph first), best first; past :data:`MAX_ALERTS_PER_CHECK`, one
-        :class:`MoreAlerts` for the rest."""
+    async def _answers(self, watch: Watch) -> tuple[list[Hit], str]:
+        """The answers of a watch's search, best first (none when its query no longer
+        works or the search failed), and its filters described for the cards."""
         split = await split_query(self.service.db, watch.query)
         if isinstance(split, Problem):  # a collection renamed since, say: nothing to find
             log.info("watch %d: its query no longer works: %s", watch.id, split.message)
-            return []
+            return [], ""
         result = await self.service.searcher.search(
             split.words, limit=WATCH_CANDIDATES, filters=split.filters
         )
         if result.error:
             log.info("watch %d: its search failed: %s", watch.id, result.error)
+            return [], ""
+        return list(result.hits), split.described
+
+    async def _unsent(self, watch: Watch, hits: Sequence[Hit], up_to: int) -> list[Hit]:
+        """Those of ``hits`` above the watch's cursor (up to ``up_to``) not sent yet."""
+        fresh = [h for h in hits if watch.seen_paragraph_id < h.paragraph.id <= up_to]
+        if not fresh:
             return []
-        fresh = [h for h in result.hits if watch.seen_paragraph_id < h.paragraph.id <= up_to]
         sent = await self.store.sent_among(watch.id, [h.paragraph.id for h in fresh])
+        return [h for h in fresh if h.paragraph.id not in sent]
+
+    async def _send_claimed(
+        self,
+        claim: WatchClaim,
+        hits: Sequence[Hit],
+        described: str,
+        up_to: int,
+        report: WatchCheck,
+        stopped_chats: set[int],
+    ) -> None:
+        """Send what a claimed watch has to send up to paragraph ``up_to`` (asked again:
+        its cursor and record as they stand now, another process may have moved them),
+        then advance it, or switch off the chat that refused the bot."""
+        watch = claim.watch
+        alerts = await self.alerts_of(watch, await self._unsent(watch, hits, up_to), described)
+        stopped = await self._owner_demoted(watch) if alerts else None
+        if stopped is not None:
+            report.stopped.append(stopped)
+            return
+        sent, done, gone = await self._send(claim, alerts)
+        report.alerts += sent
+        if gone is not None:
+            stopped_chats.add(watch.chat_id)
+            disabled = await self.store.disable_chat(watch.chat_id, gone)
+            report.stopped += [StoppedWatch(w, gone) for w in disabled]
+        elif done:
+            await self.store.advance(watch.id, up_to)
+        else:
+            report.pending += 1
+
+    async def alerts_of(
+        self, watch: Watch, unsent: Sequence[Hit], described: str
+    ) -> list[Alert | MoreAlerts]:
+        """What a watch has to send for ``unsent``, its search's answers (best first)
+        among the new paragraphs not sent yet: one :class:`Alert` per document (its best
+        paragraph first), best first; past :data:`MAX_ALERTS_PER_CHECK`, one
+        :class:`MoreAlerts` for the rest."""
         by_document: dict[int, list[Hit]] = {}
-        for hit in fresh:
-            if hit.paragraph.id not in sent:
-                by_document.setdefault(hit.document.id, []).append(hit)
+        for hit in unsent:
+            by_document.setdefault(hit.document.id, []).append(hit)
         alerts: list[Alert | MoreAlerts] = []
         groups = list(by_document.values())
         for hits in groups[:MAX_ALERTS_PER_CHECK]:
-            card = await self._card(watch, hits[0], split.described)
+            card = await self._card(watch, hits[0], described)
             ids = tuple(h.paragraph.id for h in hits)
             if card is not None:
                 alerts.append(Alert(watch, card, ids))
@@ -289,14 +345,20 @@ class WatchService:
         return StoppedWatch(watch, DEMOTED, demoted=True)
 
     async def _send(
-        self, watch: Watch, alerts: Sequence[Alert | MoreAlerts]
+        self, claim: WatchClaim, alerts: Sequence[Alert | MoreAlerts]
     ) -> tuple[int, bool, str | None]:
-        """Send a watch's alerts in order, recording each; returns how many went out,
-        whether all are done (sent, or refused for good), and why the chat is gone when
-        it is."""
+        """Send a claimed watch's alerts in order, recording each, the claim renewed
+        before each; returns how many went out, whether all are done (sent, or refused for
+        good), and why the chat is gone when it is.  A claim lost (it expired, and
+        another process took the watch over) stops the sending: that process sends the
+        rest."""
+        watch = claim.watch
         sent = 0
         chat_id = watch.chat_id
         for alert in alerts:
+            if not await self.store.renew_claim(claim, self.claim_lease_seconds):
+                log.warning("watch %d: its claim expired and was taken over", watch.id)
+                return sent, False, None
             try:
                 went_to = await self.sender.deliver(alert)
             except AlertFailed as exc:

@@ -40,7 +40,7 @@ from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
 from bot.telegram.retry import RetryingRateLimiter
 from bot.telegram.watch_alerts import TelegramAlerts
-from store import SearcherPool, WatchStore, ensure_sample_loaded, open_database
+from store import SearcherPool, ensure_sample_loaded, open_database
 from store.state import open_state_store
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def build_application(
     (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
     8 at once).  ``watch_seconds``: how often /watch looks for new paragraphs.
     ``state_url`` puts the shared state (stored queries, inline choices,
-    links, schedules, posted log, epoch) in PostgreSQL instead of the database file;
+    links, schedules, posted log, epoch, watches) in PostgreSQL instead of the database file;
     ``state_where`` is how logs name it (without its password).
     """
     check_timezone(timezone)
@@ -174,13 +174,13 @@ async def _post_init(app: AnyApplication) -> None:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
     pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
     state = await stack.enter_async_context(open_state_store(data.state_url, db, data.state_where))
-    log.info("shared state (queries, choices, links, schedules): %s", state.where)
+    log.info("shared state (queries, choices, links, schedules, watches): %s", state.where)
     service = await VerbatimService.create(db, pool, state.queries)
     chats = TelegramChats(app.bot, data.pictures)  # pictures: the same file_id cache
     posting = PostingService(state.posting, service, chats, timezone=data.timezone)
     data.start(service, posting)
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
-    data.start_watching(WatchService(WatchStore(db), service, chats, TelegramAlerts(app.bot)))
+    data.start_watching(WatchService(state.watches, service, chats, TelegramAlerts(app.bot)))
     jobs.start_watch_job(app.job_queue, data.watch_seconds)  # /watch alerts
     try:
         await app.bot.set_my_commands(list(COMMANDS))

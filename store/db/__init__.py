@@ -12,7 +12,7 @@ from store.db.database import Database, open_database
 from store.db.documents import InsertOutcome
 from store.db.posting import PostingStore, PostSchedule, PostTarget, ScheduleClaim
 from store.db.schema import MIGRATIONS
-from store.db.watches import Watch, WatchStore
+from store.db.watches import Watch, WatchClaim, WatchStore
 
 __all__ = [
     "MIGRATIONS",
@@ -23,6 +23,7 @@ __all__ = [
     "PostingStore",
     "ScheduleClaim",
     "Watch",
+    "WatchClaim",
     "WatchStore",
     "open_database",
 ]

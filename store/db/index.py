@@ -151,6 +151,22 @@ class SearchIndex(Base):
             row = await cur.fetchone()
         return str(row[0]) if row and row[0] is not None else None
 
+    async def searchable_paragraph_id(self) -> int | None:
+        """The newest paragraph's id (0 for none) when the search can find every stored
+        paragraph, or ``None`` while documents are stored that the search vocabulary does
+        not count yet (an ingest is running, or stopped before its last step): a /watch
+        check then would miss words that only the new paragraphs have.  One statement,
+        so one snapshot: the paragraphs up to the id returned are all in the vocabulary.
+        (A question about the corpus: /watch's own rows may live elsewhere.)"""
+        async with self.conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM paragraphs), "
+            "(SELECT stale_since FROM derived_state WHERE name = 'search_vocab')"
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or row[1] is not None:
+            return None
+        return int(row[0])
+
     async def search_vocab_is_empty(self) -> bool:
         """True when no word is in the search vocabulary."""
         async with self.conn.execute("SELECT 1 FROM search_vocab LIMIT 1") as cur:

@@ -55,6 +55,18 @@ async def reindex_fts(conn: aiosqlite.Connection) -> None:
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
 
 
+async def add_watch_claims(conn: aiosqlite.Connection) -> None:
+    """Migration 13: a watch is checked under a claim (``claimed_until``, a lease;
+    ``claim_token``, whose it is), so that processes sharing the file never check one
+    watch at once.  Columns already there are kept (a database set back to an older
+    version by hand, as tests do, still upgrades)."""
+    async with conn.execute("SELECT name FROM pragma_table_info('watches')") as cur:
+        present = {str(row[0]) for row in await cur.fetchall()}
+    for column in ("claimed_until", "claim_token"):
+        if column not in present:
+            await conn.execute(f"ALTER TABLE watches ADD COLUMN {column} TEXT")
+
+
 class WorkLimitExceeded(RuntimeError):
     """A statement ran past the time allowed (see :meth:`Schema.time_limit`)."""
 
@@ -243,6 +255,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE post_schedules ADD COLUMN last_run_due TEXT;
     INSERT OR IGNORE INTO bot_meta (key, value) VALUES ('query_key', lower(hex(randomblob(16))));
     """,
+    # 13: /watch: a watch's check is claimed with a lease, as a schedule's run is (12)
+    add_watch_claims,
 )
 
 

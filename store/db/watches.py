@@ -1,22 +1,32 @@
-"""Watches (/watch): saved queries whose new answers are sent to their owner, each
-paragraph once.
+"""Watches (/watch) in the SQLite file: saved queries whose new answers are sent to
+their owner, each paragraph once (the PostgreSQL side, shared by replicas, is
+:mod:`store.db.pg.watches`; both are a :class:`store.state.WatchState`).
 
 A separate class over the same connection, ``WatchStore(db)``, with a narrow interface
-(add, list, count, remove; which watches are due and what they already sent; record,
-advance, disable, follow a chat to its new id) so that another database can implement
-the same one.  Each watch keeps a cursor, ``seen_paragraph_id``: every paragraph up to
-it has been checked against the watch.  Paragraph ids only grow (paragraphs are never
-deleted), so "new" means "above the cursor".  The cursor advances only once every alert
-of a check went out; the paragraphs sent meanwhile are kept in ``watch_alerts_sent``, so
-a check that was cut short (or a restart) sends what is left, and nothing twice.
-Times are ISO 8601 UTC; chat and user ids are Telegram's.
+(add, list, count, remove; which watches are due, a claim on one while it is checked,
+what it already sent; record, advance, disable, follow a chat to its new id).  It holds
+only the watches' rows: what the corpus holds (the newest paragraph, whether the search
+can find it yet) is asked of the corpus, :meth:`Database.searchable_paragraph_id
+<store.db.index.SearchIndex.searchable_paragraph_id>`.  Each watch keeps a cursor,
+``seen_paragraph_id``: every paragraph up to it has been checked against the watch.
+Paragraph ids only grow (paragraphs are never deleted), so "new" means "above the
+cursor".  The cursor advances only once every alert of a check went out; the paragraphs
+sent meanwhile are kept in ``watch_alerts_sent``, so a check that was cut short (or a
+restart) sends what is left, and nothing twice.
+
+A watch is checked under a claim (migration 13: ``claimed_until``, a lease, and
+``claim_token``, whose it is): :meth:`WatchStore.claim_watch` grants it to one caller at a
+time, so two processes sharing the file never check the same watch at once (each alert
+would go twice); a holder that died leaves a claim that expires.  Times are ISO 8601 UTC;
+chat and user ids are Telegram's.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.db._sql import _select_in
@@ -47,6 +57,22 @@ class Watch:
     last_error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class WatchClaim:
+    """A claim on checking one watch (``claim_watch``): ``watch`` as it stands now (its
+    cursor may have moved since it was listed as due) and ``token``, which names this
+    claim when it is renewed or released (an expired claim another process took over is
+    no longer this caller's)."""
+
+    watch: Watch
+    token: str
+
+
+def new_claim_token() -> str:
+    """A fresh claim token (random, 16 hex digits)."""
+    return secrets.token_hex(8)
+
+
 _COLUMNS = (
     "id, owner_id, chat_id, chat_type, chat_title, chat_username, query, seen_paragraph_id, "
     "enabled, created_at, last_alert_at, last_error"
@@ -55,6 +81,11 @@ _COLUMNS = (
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _instant(moment: datetime) -> str:
+    """A moment as stored for claims: UTC, microseconds, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _watch_from_row(row: Sequence[Any]) -> Watch:
@@ -92,16 +123,17 @@ class WatchStore:
         chat_title: str,
         chat_username: str | None,
         query: str,
+        seen_paragraph_id: int,
         limit: int,
     ) -> Watch | None:
-        """Store a new enabled watch, its cursor at the newest paragraph stored now (only
-        paragraphs stored later alert), and return it; ``None`` when the owner already has
-        ``limit`` watches.  Counted and inserted in one statement, so two requests at once
-        cannot pass the limit together."""
+        """Store a new enabled watch with its cursor at ``seen_paragraph_id`` (the
+        corpus's newest paragraph now: only paragraphs stored later alert) and return it;
+        ``None`` when the owner already has ``limit`` watches.  Counted and inserted in one
+        statement, so two requests at once cannot pass the limit together."""
         async with self.conn.execute(
             "INSERT INTO watches (owner_id, chat_id, chat_type, chat_title, chat_username, "
             "query, seen_paragraph_id, created_at) "
-            "SELECT ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM paragraphs), ? "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ? "
             "WHERE (SELECT count(*) FROM watches WHERE owner_id = ?) < ? "
             f"RETURNING {_COLUMNS}",
             (
@@ -111,6 +143,7 @@ class WatchStore:
                 chat_title,
                 chat_username,
                 query,
+                seen_paragraph_id,
                 _now(),
                 owner_id,
                 limit,
@@ -151,21 +184,6 @@ class WatchStore:
 
     # ------------------------------------------------------------------ checking
 
-    async def searchable_paragraph_id(self) -> int | None:
-        """The newest paragraph's id (0 for none) when the search can find every stored
-        paragraph, or ``None`` while documents are stored that the search vocabulary does
-        not count yet (an ingest is running, or stopped before its last step): a check
-        then would miss words that only the new paragraphs have.  One statement, so one
-        snapshot: the paragraphs up to the id returned are all in the vocabulary."""
-        async with self.conn.execute(
-            "SELECT (SELECT coalesce(max(id), 0) FROM paragraphs), "
-            "(SELECT stale_since FROM derived_state WHERE name = 'search_vocab')"
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None or row[1] is not None:
-            return None
-        return int(row[0])
-
     async def due_watches(self, up_to: int) -> list[Watch]:
         """The enabled watches that have not been checked up to paragraph ``up_to``, by id."""
         async with self.conn.execute(
@@ -174,6 +192,50 @@ class WatchStore:
             (up_to,),
         ) as cur:
             return [_watch_from_row(row) for row in await cur.fetchall()]
+
+    async def claim_watch(
+        self, watch_id: int, up_to: int, lease_seconds: float
+    ) -> WatchClaim | None:
+        """Claim the check of ``watch_id`` up to paragraph ``up_to`` for ``lease_seconds``:
+        granted, with the watch as it stands, when it is enabled, not checked that far yet
+        and no other claim on it is live; else ``None``.  One statement, so two processes
+        never both get it."""
+        now = datetime.now(UTC)
+        token = new_claim_token()
+        async with self.conn.execute(
+            "UPDATE watches SET claimed_until = ?, claim_token = ? WHERE id = ? AND enabled "
+            "AND seen_paragraph_id < ? AND (claimed_until IS NULL OR claimed_until <= ?) "
+            f"RETURNING {_COLUMNS}",
+            (
+                _instant(now + timedelta(seconds=lease_seconds)),
+                token,
+                watch_id,
+                up_to,
+                _instant(now),
+            ),
+        ) as cur:
+            row = await cur.fetchone()
+        return WatchClaim(_watch_from_row(row), token) if row else None
+
+    async def renew_claim(self, claim: WatchClaim, lease_seconds: float) -> bool:
+        """Extend ``claim`` to ``lease_seconds`` from now; False when it is no longer
+        this caller's (it expired and another process took the watch over, or the watch
+        was removed): the caller stops sending then."""
+        until = _instant(datetime.now(UTC) + timedelta(seconds=lease_seconds))
+        async with self.conn.execute(
+            "UPDATE watches SET claimed_until = ? WHERE id = ? AND claim_token = ? RETURNING id",
+            (until, claim.watch.id, claim.token),
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def release_claim(self, claim: WatchClaim) -> None:
+        """The check ``claim`` was for is over: let the next one claim the watch at once
+        (nothing when the claim is no longer this caller's)."""
+        await self.conn.execute(
+            "UPDATE watches SET claimed_until = NULL, claim_token = NULL "
+            "WHERE id = ? AND claim_token = ?",
+            (claim.watch.id, claim.token),
+        )
 
     async def sent_among(self, watch_id: int, paragraph_ids: Sequence[int]) -> set[int]:
         """Which of ``paragraph_ids`` the watch already sent (since its cursor)."""

@@ -1,16 +1,21 @@
 """The bot's shared state behind one narrow interface, with two implementations.
 
 What the bot keeps besides the corpus — stored queries that buttons refer to, the epoch
-and the key of query ids, inline choices, post targets, schedules with their run claims
-and the posted log — is reached through :class:`StateStore`, one attribute per table
-group, each a :class:`typing.Protocol`:
+and the key of query ids, inline choices, post targets, schedules with their run claims,
+the posted log and /watch's watches — is reached through :class:`StateStore`, one
+attribute per table group, each a :class:`typing.Protocol`:
 
 - :class:`QueryState` — stored queries, epoch, query key, inline choices;
-- :class:`PostingState` — post targets, schedules (and claims on their runs), posted log.
+- :class:`PostingState` — post targets, schedules (and claims on their runs), posted log;
+- :class:`WatchState` — watches, their cursors, claims on their checks, alerts sent.
+  What the corpus holds (its newest paragraph, whether the search finds it yet) is not
+  state: it is asked of the corpus database
+  (:meth:`~store.db.index.SearchIndex.searchable_paragraph_id`).
 
 :func:`open_state_store` opens the one the settings name: with no URL, the SQLite file of
-the corpus itself (:class:`~store.db.database.Database` and
-:class:`~store.db.posting.PostingStore`, as ever: nothing changes for one process); with
+the corpus itself (:class:`~store.db.database.Database`,
+:class:`~store.db.posting.PostingStore` and :class:`~store.db.watches.WatchStore`, as
+ever: nothing changes for one process); with
 ``postgresql://…``, PostgreSQL (:mod:`store.db.pg`), shared by replicas.  Adding a table
 group is one more protocol here, one more attribute of :class:`StateStore`, and its two
 implementations under ``store/db/`` (where all SQL lives).
@@ -27,6 +32,7 @@ from typing import Protocol
 from store.db.app_state import StateUnavailable, query_id_for
 from store.db.database import Database
 from store.db.posting import PostingStore, PostSchedule, PostTarget, ScheduleClaim
+from store.db.watches import Watch, WatchClaim, WatchStore
 
 
 class QueryState(Protocol):
@@ -150,6 +156,89 @@ class PostingState(Protocol):
         ...
 
 
+class WatchState(Protocol):
+    """/watch: the watches, their cursors, claims on their checks and the alerts sent
+    (see :mod:`store.db.watches` for what the rows mean)."""
+
+    async def add_watch(
+        self,
+        *,
+        owner_id: int,
+        chat_id: int,
+        chat_type: str,
+        chat_title: str,
+        chat_username: str | None,
+        query: str,
+        seen_paragraph_id: int,
+        limit: int,
+    ) -> Watch | None:
+        """Store a new enabled watch (its cursor at ``seen_paragraph_id``); ``None`` when
+        the owner has ``limit`` already (counted and added atomically)."""
+        ...
+
+    async def list_watches(self, owner_id: int) -> list[Watch]:
+        """A user's watches, oldest first."""
+        ...
+
+    async def count_watches(self, owner_id: int) -> int:
+        """How many watches a user has."""
+        ...
+
+    async def get_watch(self, watch_id: int) -> Watch | None:
+        """One watch, or ``None``."""
+        ...
+
+    async def remove_watch(self, watch_id: int) -> bool:
+        """Delete a watch and its record of alerts; False if there was none."""
+        ...
+
+    async def due_watches(self, up_to: int) -> list[Watch]:
+        """Enabled watches not yet checked up to paragraph ``up_to``, by id."""
+        ...
+
+    async def claim_watch(
+        self, watch_id: int, up_to: int, lease_seconds: float
+    ) -> WatchClaim | None:
+        """Claim checking a due watch for a lease (one claimant across processes)."""
+        ...
+
+    async def renew_claim(self, claim: WatchClaim, lease_seconds: float) -> bool:
+        """Extend a claim; False when it is no longer the caller's."""
+        ...
+
+    async def release_claim(self, claim: WatchClaim) -> None:
+        """End a claim (if it is still the caller's)."""
+        ...
+
+    async def sent_among(self, watch_id: int, paragraph_ids: Sequence[int]) -> set[int]:
+        """Which of these paragraphs the watch already sent."""
+        ...
+
+    async def record_sent(self, watch_id: int, paragraph_ids: Sequence[int]) -> None:
+        """Remember that the watch sent the alert for these paragraphs."""
+        ...
+
+    async def advance(self, watch_id: int, up_to: int) -> None:
+        """Move the watch's cursor to ``up_to`` (never back)."""
+        ...
+
+    async def note_error(self, watch_id: int, error: str) -> None:
+        """Why the watch's last check could not send everything."""
+        ...
+
+    async def disable_watch(self, watch_id: int, reason: str) -> None:
+        """Switch a watch off, saying why."""
+        ...
+
+    async def disable_chat(self, chat_id: int, reason: str) -> list[Watch]:
+        """Switch off the enabled watches of a chat; those switched off, by id."""
+        ...
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, chat_type: str) -> None:
+        """Watches follow a group that became a supergroup."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class StateStore:
     """The open shared state: one attribute per table group; ``where`` says which store
@@ -157,12 +246,18 @@ class StateStore:
 
     queries: QueryState
     posting: PostingState
+    watches: WatchState
     where: str
 
 
 def sqlite_state(db: Database) -> StateStore:
     """The shared state in the corpus's own SQLite file (one process, the default)."""
-    return StateStore(db, PostingStore(db), f"the database file {db.path}")
+    return StateStore(
+        queries=db,
+        posting=PostingStore(db),
+        where=f"the database file {db.path}",
+        watches=WatchStore(db),
+    )
 
 
 @asynccontextmanager
@@ -178,7 +273,12 @@ async def open_state_store(
     from store.db.pg import open_pg_state  # asyncpg is imported only when it is used
 
     async with open_pg_state(url, where) as pg:
-        yield StateStore(pg.queries, pg.posting, f"PostgreSQL at {where}")
+        yield StateStore(
+            queries=pg.queries,
+            posting=pg.posting,
+            where=f"PostgreSQL at {where}",
+            watches=pg.watches,
+        )
 
 
 __all__ = [
@@ -187,6 +287,8 @@ __all__ = [
     "ScheduleClaim",
     "StateStore",
     "StateUnavailable",
+    "WatchClaim",
+    "WatchState",
     "open_state_store",
     "query_id_for",
     "sqlite_state",

@@ -3,9 +3,10 @@ keeps besides the corpus, shared by replicas on several machines.  Every SQL sta
 for it lives in this package (asyncpg, with its connection pool).
 
 :func:`open_pg_state` connects, migrates (:mod:`store.db.pg.schema`, under an advisory
-lock) and yields the two table groups: :class:`~store.db.pg.queries.PgQueries` (stored
-queries, epoch, inline choices) and :class:`~store.db.pg.posting.PgPosting` (targets,
-schedules and their run claims, the posted log).
+lock) and yields the table groups: :class:`~store.db.pg.queries.PgQueries` (stored
+queries, epoch, inline choices), :class:`~store.db.pg.posting.PgPosting` (targets,
+schedules and their run claims, the posted log) and :class:`~store.db.pg.watches.PgWatches`
+(/watch: watches, their check claims, the alerts sent).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from store.db.pg._conv import unavailable_as_error
 from store.db.pg.posting import PgPosting
 from store.db.pg.queries import PgQueries
 from store.db.pg.schema import MIGRATIONS, migrate
+from store.db.pg.watches import PgWatches
 
 POOL_SIZE = 10  # connections per process at most (each statement borrows one)
 COMMAND_TIMEOUT = 15.0  # seconds a statement may take before it is given up
@@ -32,6 +34,7 @@ class PgState:
     pool: asyncpg.Pool
     queries: PgQueries
     posting: PgPosting
+    watches: PgWatches
 
 
 @asynccontextmanager
@@ -51,9 +54,9 @@ async def open_pg_state(
         migrating = unavailable_as_error(f"cannot migrate the shared state at {where}")
         async with migrating, pool.acquire() as conn:
             await migrate(conn, where)
-        yield PgState(pool, PgQueries(pool), PgPosting(pool))
+        yield PgState(pool, PgQueries(pool), PgPosting(pool), PgWatches(pool))
     finally:
         await pool.close()
 
 
-__all__ = ["MIGRATIONS", "PgPosting", "PgQueries", "PgState", "open_pg_state"]
+__all__ = ["MIGRATIONS", "PgPosting", "PgQueries", "PgState", "PgWatches", "open_pg_state"]

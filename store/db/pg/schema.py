@@ -29,7 +29,7 @@ MIGRATION_LOCK = 0x766572626174696D
 # Never edit one that has shipped: append a new one instead.  Times are timestamptz.
 MIGRATIONS: tuple[str, ...] = (
     # 1: everything the SQLite file held for the bot besides the corpus (its migrations
-    # 3, 5, 6, 10 and 13): the epoch and the key of query ids, stored queries, inline
+    # 3, 5, 6, 10 and 12): the epoch and the key of query ids, stored queries, inline
     # choices, post targets, schedules (with their run claims) and the posted log.
     # Paragraph ids refer to the corpus, another database: no foreign keys to it.
     """
@@ -86,6 +86,37 @@ MIGRATIONS: tuple[str, ...] = (
         message_id bigint,
         posted_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (chat_id, paragraph_id)
+    );
+    """,
+    # 2: /watch (the SQLite file's migrations 11 and 13): saved queries with their
+    # cursor (seen_paragraph_id: every corpus paragraph up to it was checked) and the
+    # claim under which one replica checks a watch (claimed_until, a lease; claim_token,
+    # whose it is); watch_alerts_sent, the paragraphs above the cursor already sent.
+    """
+    CREATE TABLE watches (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused
+        owner_id bigint NOT NULL,
+        chat_id bigint NOT NULL,
+        chat_type text NOT NULL,
+        chat_title text NOT NULL,
+        chat_username text,
+        query text NOT NULL,
+        seen_paragraph_id bigint NOT NULL,
+        enabled boolean NOT NULL DEFAULT true,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_alert_at timestamptz,
+        last_error text,
+        claimed_until timestamptz,
+        claim_token text
+    );
+    CREATE INDEX watches_owner ON watches (owner_id);
+    CREATE INDEX watches_chat ON watches (chat_id);
+    CREATE INDEX watches_due ON watches (seen_paragraph_id) WHERE enabled;
+    CREATE TABLE watch_alerts_sent (
+        watch_id bigint NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+        paragraph_id bigint NOT NULL,
+        sent_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (watch_id, paragraph_id)
     );
     """,
 )
