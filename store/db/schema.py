@@ -63,6 +63,11 @@ class NewerSchemaError(RuntimeError):
     """The database was written by a newer version of Verbatim."""
 
 
+class OlderSchemaError(RuntimeError):
+    """A database opened read-only has an older schema than this program's (it cannot
+    be migrated in place)."""
+
+
 class NotVerbatimDatabase(RuntimeError):
     """The file is an SQLite database of some other program: it is left untouched."""
 
@@ -262,16 +267,25 @@ def _statements(script: str) -> list[str]:
 
 
 @asynccontextmanager
-async def connect(path: Path) -> AsyncIterator[aiosqlite.Connection]:
+async def connect(path: Path, *, read_only: bool = False) -> AsyncIterator[aiosqlite.Connection]:
     """A connection to the database at ``path`` (its folder made if needed), set up for
-    the store: autocommit (transactions are explicit), WAL, foreign keys, busy timeout."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    the store: autocommit (transactions are explicit), WAL, foreign keys, busy timeout.
+
+    ``read_only`` opens an existing file with SQLite's ``mode=ro`` (a published corpus
+    snapshot, see :mod:`store.db.snapshot`): nothing is created, the journal mode is left
+    as the file has it, and SQLite refuses every write."""
+    if read_only:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute("PRAGMA busy_timeout = 5000")  # first: WAL set-up may wait too
         await _refuse_foreign(conn, path)  # before WAL, which would change the file
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         yield conn
     finally:
@@ -330,6 +344,20 @@ class Schema(Base):
     async def schema_version(self) -> int:
         """The schema version recorded in the file (``PRAGMA user_version``)."""
         return await _count(self.conn, "PRAGMA user_version")
+
+    async def require_current(self) -> None:
+        """Raise unless the file has exactly this program's schema: for a database opened
+        read-only, which cannot be migrated (:class:`NewerSchemaError` when it is newer,
+        :class:`OlderSchemaError` when older)."""
+        version = await self.schema_version()
+        self._check_version(version)
+        if version < len(MIGRATIONS):
+            raise OlderSchemaError(
+                f"database {self.path} has schema version {version}, older than this "
+                f"program's ({len(MIGRATIONS)}), and is opened read-only so it cannot be "
+                "migrated: publish a new snapshot with this version (`verbatim "
+                "publish-snapshot`)"
+            )
 
     def _check_version(self, version: int) -> None:
         if version > len(MIGRATIONS):
