@@ -216,3 +216,20 @@ def test_sighup_makes_a_replica_look_for_a_new_snapshot(posting_db: Path, tmp_pa
         wait_for_log(log, "switched to the new corpus snapshot")
         assert NEW_TITLE in ask(fake, NEW_QUERY, 402).params["text"]
         assert proc.poll() is None
+
+
+def test_run_checks_the_replica_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.delenv("VERBATIM_CORPUS_SNAPSHOT", raising=False)
+    monkeypatch.delenv("VERBATIM_SNAPSHOT_CHECK_SECONDS", raising=False)
+    assert cli_main(["run", "--snapshot", str(tmp_path / "corpus.db")]) == 3
+    assert "publish-snapshot" in capsys.readouterr().err
+    assert cli_main(["run", "--snapshot", str(tmp_path)]) == 4
+    assert "is a folder" in capsys.readouterr().err
+    monkeypatch.setenv("VERBATIM_CORPUS_SNAPSHOT", str(tmp_path / "corpus.db"))
+    for bad in ("soon", "0.01", "-1", "inf"):
+        monkeypatch.setenv("VERBATIM_SNAPSHOT_CHECK_SECONDS", bad)
+        assert cli_main(["run"]) == 4, bad
+        assert "VERBATIM_SNAPSHOT_CHECK_SECONDS" in capsys.readouterr().err
