@@ -86,8 +86,8 @@ class Answers:
         self._found: dict[tuple[str, object], list[tuple[float, dict[str, Any]]]] = {}
         handle: Callable[..., Any] = fake.handle
 
-        def recording(token: str, method: str, params: dict[str, Any], via: str = "") -> Any:
-            result = handle(token, method, params, via)
+        def recording(token: str, method: str, params: dict[str, Any]) -> Any:
+            result = handle(token, method, params)
             if method in ANSWERS:
                 key = (
                     params.get("chat_id")

@@ -124,6 +124,7 @@ class FakeTelegram(FakeChats):
         # setWebhook's url, secret_token and max_connections; None after deleteWebhook.
         # Queued updates are then taken by a webhook delivery (fake_webhook.py), if one runs
         self.webhook: dict[str, Any] | None = None
+        self._caller = threading.local()  # see calling_via
 
     # ------------------------------------------------------------------ building updates
 
@@ -188,10 +189,16 @@ class FakeTelegram(FakeChats):
 
     # ------------------------------------------------------------------ answering
 
-    def handle(self, token: str, method: str, params: dict[str, Any], via: str = "") -> Any:
+    def calling_via(self, via: str) -> None:
+        """Name the caller of this thread's calls (the HTTP server: the path before
+        ``/bot<token>``, see :attr:`ApiCall.via`)."""
+        self._caller.via = via
+
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """Answer one API call (raises :class:`ApiError` like Telegram's error replies)."""
         if token != self.token:
             raise ApiError(401, "Unauthorized")
+        via = getattr(self._caller, "via", "")
         with self._cond:  # polls are kept apart so that tests can compare call lists
             calls = self.polls if method == "getUpdates" else self.calls
             calls.append(ApiCall(method, params, via))
@@ -393,11 +400,11 @@ class _Handler(BaseHTTPRequestHandler):
             params = decode_params(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
         parts = self.path.rstrip("/").split("/")
         token = parts[-2][3:] if len(parts) >= 2 and parts[-2].startswith("bot") else ""
-        via = "/".join(parts[1:-2])  # a replica's own prefix of the base URL, if any
+        self.server.fake.calling_via("/".join(parts[1:-2]))  # a replica's own base URL prefix
         try:
             payload: dict[str, Any] = {
                 "ok": True,
-                "result": self.server.fake.handle(token, parts[-1], params, via),
+                "result": self.server.fake.handle(token, parts[-1], params),
             }
             status = 200
         except ApiError as exc:

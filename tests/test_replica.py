@@ -29,7 +29,7 @@ from telegram import Update
 from bot.cli.main import main as cli_main
 from bot.telegram.app import build_application, running
 from bot.telegram.bot_data import bot_data_of
-from bot.telegram.replica import follower_of
+from bot.telegram.replica import NOT_ON_A_REPLICA, follower_of
 from store import SearchFilters, SearchResult, content_hash, open_database, snapshot_path
 
 OLD_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample
@@ -125,6 +125,10 @@ async def test_a_search_in_flight_across_a_switch_completes_and_new_updates_see_
         # the replica wrote nothing: no stored query, so no "other matches" button
         labels = [b["text"] for row in card.params["reply_markup"]["inline_keyboard"] for b in row]
         assert not any("other" in label.lower() for label in labels)
+        # and what needs state it cannot keep is declined in so many words
+        for command in ("/channel add @news", "/schedule list", "/watch heart of a mother"):
+            (declined,) = await feed(command, 206)
+            assert declined.params["text"] == NOT_ON_A_REPLICA
 
 
 @contextmanager

@@ -128,6 +128,8 @@ def build_application(
     )
     put_bot_data(app.bot_data, data)
     add_handlers(app)
+    if snapshot_check_seconds is not None:
+        replica.add_replica_handlers(app)  # what a replica cannot do, said before trying
     return app
 
 

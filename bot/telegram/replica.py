@@ -18,7 +18,9 @@ keeps serving the one it has; so it does when the file disappears.
 What the bot writes beside the corpus (stored queries for "other matches", inline
 choices, posting) cannot be written to a snapshot: searches are answered without the
 buttons that need a stored query (see :meth:`bot.core.service.VerbatimService.remember`),
-and a replica runs no posting schedules — they need the shared state store.
+a replica runs no posting schedules and no watches, and answers the commands that keep
+state (/channel, /post, /schedule, /watch) with a short notice — they need the shared
+state store.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, filters
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
@@ -55,6 +58,12 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
+# Commands that keep state (links, posts, schedules, watches): a snapshot cannot hold it
+STATEFUL_COMMANDS = ("channel", "post", "schedule", "watch")
+NOT_ON_A_REPLICA = (
+    "Linking chats, posting, schedules and watches are not available on this server yet: "
+    "it answers searches only. Please try again later."
+)
 DRAIN_SECONDS = 120.0  # longest wait for the updates still using a replaced snapshot
 JOB_NAME = "corpus-snapshot-check"
 SEARCH_CONNECTIONS = 3  # as bot.telegram.app: searches side by side on this many connections
@@ -254,6 +263,23 @@ async def follow_snapshot(app: AnyApplication, stack: AsyncExitStack, check_seco
         "need the shared state store)",
         f"every {check_seconds:g} s and on SIGHUP" if check_seconds > 0 else "on SIGHUP",
     )
+
+
+def add_replica_handlers(app: AnyApplication) -> None:
+    """Answer the commands that keep state with a short notice, before their handlers."""
+    app.add_handler(
+        CommandHandler(
+            list(STATEFUL_COMMANDS), _not_on_a_replica, filters=filters.UpdateType.MESSAGE
+        ),
+        group=-2,  # before update_log's first group and the bot's own handlers
+    )
+
+
+async def _not_on_a_replica(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(NOT_ON_A_REPLICA)
+    raise ApplicationHandlerStop
 
 
 def follower_of(app: AnyApplication) -> SnapshotFollower:
