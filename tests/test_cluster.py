@@ -12,6 +12,8 @@ Python proxy, so both are exercised.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -21,14 +23,16 @@ from typing import Any
 import pytest
 from cluster_harness import NGINX, Cluster, free_port, nginx_conf
 from conftest import WAIT
-from fake_bot_api import ApiCall
+from fake_bot_api import BOT_ID, ApiCall
 
 from bot.cli.main import main as cli_main
 from store import open_database, sample_path, snapshot_path
 from store.ingest import ingest_paths
+from store.state import open_state_store
 
 QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample
-NEEDS_STATE = "needs the PostgreSQL state store (part A)"
+MANY_HITS = "secretaries of primary party committees"  # 11 matching paragraphs in the sample
+USER, CHANNEL = 111, -1001234567890
 
 
 @pytest.fixture(scope="module")
@@ -178,37 +182,75 @@ def test_stopping_a_replica_during_a_burst_loses_and_repeats_nothing(
         assert "Traceback" not in cluster.replicas[0].log.read_text()
 
 
-@pytest.mark.skip(reason=NEEDS_STATE)
-def test_other_matches_pressed_on_another_replica(snapshot: Path, cluster_dir: Path) -> None:
+def test_other_matches_pressed_on_another_replica_with_the_state_in_postgresql(
+    snapshot: Path, cluster_dir: Path, pg_url: str
+) -> None:
     """A card sent by one replica has "other matches", which needs the search stored; the
-    press reaches the other replica, which must find the stored search. A replica cannot
-    store it in its read-only snapshot: this needs the shared state store (set
-    VERBATIM_STATE_URL for the replicas through ``Cluster(env=...)``) and then passes."""
-    with Cluster(snapshot, cluster_dir, proxy="python", max_connections=1) as cluster:
+    presses reach the other replica too, which finds the search in the shared state."""
+    env = {"VERBATIM_STATE_URL": pg_url}
+    with Cluster(snapshot, cluster_dir, proxy="python", max_connections=1, env=env) as cluster:
         fake, delivery = cluster.fake, cluster.delivery
         assert delivery is not None
-        delivery.wait_delivered(
-            [fake.push("message", fake.message(QUERY, chat_id=801, user_id=801))], timeout=WAIT
-        )
+        message = fake.message(MANY_HITS, chat_id=801, user_id=801)
+        delivery.wait_delivered([fake.push("message", message)], timeout=WAIT)
         (card,) = answers(cluster, "sendMessage", "chat_id", 801)
-        other = next(d for t, d in keyboard_data(card.params).items() if "other" in t.lower())
-        (message,) = [m for m in fake.sent if m["chat"]["id"] == 801]
-        handled_by = set()
-        for _ in range(2):  # round robin: one of the two presses reaches the other replica
+        (sent,) = [m for m in fake.sent if m["chat"]["id"] == 801]
+        params, texts, handled_by = card.params, [card.params["text"]], [card.via]
+        for _ in range(2):  # round robin: the presses alternate between the replicas
+            other = next(d for t, d in keyboard_data(params).items() if "Other matches" in t)
             since = len(fake.calls)
-            press = fake.callback_query(other, message=message, user_id=801)
+            press = fake.callback_query(other, message=sent, user_id=801)
             delivery.wait_delivered([fake.push("callback_query", press)], timeout=WAIT)
             (edit,) = [c for c in fake.calls[since:] if c.method == "editMessageText"]
-            assert "¶ 10 of 32" not in edit.params["text"]  # the second match
-            handled_by.add(edit.via)
-        assert handled_by == {"r1", "r2"}
+            params = edit.params
+            texts.append(params["text"])
+            handled_by.append(edit.via)
+        assert len(set(texts)) == 3  # the first, second and third matches
+        assert handled_by[1] != handled_by[0] and set(handled_by) == {"r1", "r2"}
 
 
-@pytest.mark.skip(reason=NEEDS_STATE)
-def test_a_schedule_due_while_two_replicas_run_posts_once() -> None:
-    """Two replicas restore the same schedule; when it is due, one of them claims the run
-    (a claim in the shared state store) and the channel gets one post. Replicas on a
-    snapshot run no schedules until then (see bot/telegram/replica.py)."""
+@pytest.mark.skipif(
+    not os.environ.get("VERBATIM_SLOW_TESTS"),
+    reason="waits for a real minute (up to 70 s): set VERBATIM_SLOW_TESTS=1 to run it; "
+    "the race itself is tested in-process by tests/test_replicas.py",
+)
+def test_a_schedule_due_while_two_replicas_run_posts_once(
+    snapshot: Path, cluster_dir: Path, pg_url: str
+) -> None:
+    """Two replicas restore the same schedule from the shared state; when it is due, one
+    of them claims the run and the channel gets one post."""
+    now = dt.datetime.now(dt.UTC)
+    due = (now + dt.timedelta(minutes=2 if now.second > 45 else 1)).replace(second=0)
+
+    async def make_schedule() -> None:
+        async with (
+            open_database(snapshot, read_only=True) as db,
+            open_state_store(pg_url, db, "test") as state,
+        ):
+            await state.posting.link_target(USER, CHANNEL, "channel", "Quotes", "quotes")
+            await state.posting.add_schedule(
+                chat_id=CHANNEL,
+                chat_type="channel",
+                chat_title="Quotes",
+                chat_username="quotes",
+                creator_id=USER,
+                minute_of_day=due.hour * 60 + due.minute,
+                query=None,
+                collection=None,
+            )
+
+    asyncio.run(make_schedule())
+    env = {"VERBATIM_STATE_URL": pg_url}
+    with Cluster(snapshot, cluster_dir, env=env) as cluster:
+        fake = cluster.fake
+        fake.chat(USER)
+        fake.add_chat(CHANNEL, "channel", title="Quotes", username="quotes")
+        fake.set_member(CHANNEL, BOT_ID, "administrator")
+        fake.set_member(CHANNEL, USER, "creator")
+        time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 8)
+        posts = [c for c in cluster.calls(method="sendMessage") if c.params["chat_id"] == CHANNEL]
+        assert len(posts) == 1, posts
+        assert all(r.proc.poll() is None for r in cluster.replicas)
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx not installed: its config not checked")

@@ -266,8 +266,6 @@ def test_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------- the cluster
 
-PENDING_SETTINGS = {"VERBATIM_STATE_URL"}  # read once the shared state store is merged
-
 
 def cluster_compose() -> dict[str, Any]:
     return dict(yaml.safe_load((DEPLOY / "docker-compose.cluster.yml").read_text()))
@@ -322,7 +320,7 @@ def test_cluster_compose_file_structure() -> None:
     assert "@postgres:" in replica["environment"]["VERBATIM_STATE_URL"]
     names = {n for s in services.values() for n in s.get("environment", {})}
     verbatim_names = {n for n in names if n.startswith(("VERBATIM_", "TELEGRAM_"))}
-    assert verbatim_names - settings_env_names() <= PENDING_SETTINGS
+    assert verbatim_names <= settings_env_names()
     settings = load_settings({k: str(v) for k, v in replica["environment"].items()})
     assert settings.corpus_snapshot == snapshot and settings.webhook_port == 8443
 

@@ -35,6 +35,7 @@ from store import SearchFilters, SearchResult, content_hash, open_database, snap
 OLD_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample
 NEW_QUERY = "lighthouse keeper spoke of tide number 7"  # only in the made-up speeches
 NEW_TITLE = "Harbour Address"
+MANY_HITS = "secretaries of primary party committees"  # 11 matching paragraphs in the sample
 
 
 def publish(primary: Path, folder: Path) -> None:
@@ -129,6 +130,48 @@ async def test_a_search_in_flight_across_a_switch_completes_and_new_updates_see_
         for command in ("/channel add @news", "/schedule list", "/watch heart of a mother"):
             (declined,) = await feed(command, 206)
             assert declined.params["text"] == NOT_ON_A_REPLICA
+
+
+async def test_with_a_shared_state_buttons_of_cards_sent_before_a_switch_keep_working(
+    posting_db: Path, tmp_path: Path, pg_url: str
+) -> None:
+    folder = tmp_path / "snap"
+    await asyncio.to_thread(publish, posting_db, folder)
+    fake = FakeTelegram()
+    app = build_application(
+        TOKEN,
+        snapshot_path(folder),
+        request=RecordingRequest(fake),
+        rate_limit=False,
+        snapshot_check_seconds=0,
+        state_url=pg_url,
+        state_where="test",
+    )
+
+    async def feed(kind: str, payload: dict[str, Any]) -> list[ApiCall]:
+        before = len(fake.calls)
+        update = Update.de_json(fake.update(kind, payload), app.bot)
+        await app.update_processor.process_update(update, app.process_update(update))
+        return fake.calls[before:]
+
+    async with running(app):
+        (card,) = await feed("message", fake.message(MANY_HITS, chat_id=211, user_id=211))
+        buttons = {
+            b["text"]: b for row in card.params["reply_markup"]["inline_keyboard"] for b in row
+        }
+        other = buttons["🔎 Other matches"]["callback_data"]  # the search is stored
+        await asyncio.to_thread(add_speeches, posting_db)
+        await asyncio.to_thread(publish, posting_db, folder)
+        assert await follower_of(app).check()
+        (sent,) = [m for m in fake.sent if m["chat"]["id"] == 211]
+        press = fake.callback_query(other, message=sent, user_id=211)
+        edit, _ = await feed("callback_query", press)
+        assert edit.method == "editMessageText" and edit.params["text"] != card.params["text"]
+        assert "of 32" in edit.params["text"]  # the second match, in the sample speech
+        (declined,) = await feed("message", fake.message("/watch secretaries", chat_id=211))
+        assert declined.params["text"] == NOT_ON_A_REPLICA  # its watches live in the corpus
+        (linked,) = await feed("message", fake.message("/channel list", chat_id=211))
+        assert linked.params["text"] != NOT_ON_A_REPLICA  # posting state is shared
 
 
 @contextmanager

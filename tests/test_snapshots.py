@@ -201,9 +201,12 @@ def test_an_older_primary_is_migrated_in_the_copy_and_a_replica_refuses_an_old_s
     posting_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     older = Path(shutil.copy(posting_db, tmp_path / "older.db"))
-    with sqlite3.connect(older) as conn:  # schema 9: before post_schedules.picture
-        conn.execute("ALTER TABLE post_schedules DROP COLUMN picture")
-        conn.execute("PRAGMA user_version = 9")
+    with sqlite3.connect(older) as conn:  # schema 11: before the schedules' run claims
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 12
+        conn.execute("ALTER TABLE post_schedules DROP COLUMN claimed_until")
+        conn.execute("ALTER TABLE post_schedules DROP COLUMN last_run_due")
+        conn.execute("DELETE FROM bot_meta WHERE key = 'query_key'")
+        conn.execute("PRAGMA user_version = 11")
 
     async def open_old() -> None:
         async with open_database(older, read_only=True):
@@ -212,7 +215,7 @@ def test_an_older_primary_is_migrated_in_the_copy_and_a_replica_refuses_an_old_s
     with pytest.raises(OlderSchemaError, match="publish a new snapshot"):
         asyncio.run(open_old())
     assert publish(older, tmp_path / "snap") == 0
-    assert "migrated from schema 9" in capsys.readouterr().out
+    assert "migrated from schema 11" in capsys.readouterr().out
     with sqlite3.connect(older) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 9  # the primary untouched
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 11  # the primary untouched
     assert rows(snapshot_path(tmp_path / "snap")) == rows(older)

@@ -128,8 +128,8 @@ def build_application(
     )
     put_bot_data(app.bot_data, data)
     add_handlers(app)
-    if snapshot_check_seconds is not None:
-        replica.add_replica_handlers(app)  # what a replica cannot do, said before trying
+    if snapshot_check_seconds is not None:  # what a replica cannot do, said before trying
+        replica.add_replica_handlers(app, shared_state=state_url is not None)
     return app
 
 

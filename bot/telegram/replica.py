@@ -15,12 +15,16 @@ switch has finished (the update processor knows them,
 A new file that cannot be opened (damaged, another schema) is logged and the replica
 keeps serving the one it has; so it does when the file disappears.
 
-What the bot writes beside the corpus (stored queries for "other matches", inline
-choices, posting) cannot be written to a snapshot: searches are answered without the
-buttons that need a stored query (see :meth:`bot.core.service.VerbatimService.remember`),
-a replica runs no posting schedules and no watches, and answers the commands that keep
-state (/channel, /post, /schedule, /watch) with a short notice — they need the shared
-state store.
+What the bot keeps beside the corpus lives in the shared state (:mod:`store.state`):
+with ``VERBATIM_STATE_URL`` in PostgreSQL, shared by every replica — stored queries, so
+that a button works whichever replica its press reaches; inline choices; links, posts
+and schedules, whose runs are claimed so that one replica posts each (the schedules are
+restored as in one process).  Without it the state is the snapshot itself, which cannot
+be written: searches are answered without the buttons that need a stored query
+(:class:`bot.core.queries.QueryMemory`), inline choices are not counted, no schedule is
+run, and /channel, /post and /schedule are answered with a short notice.  /watch keeps its
+watches in the corpus database (:class:`store.WatchStore`), so a replica declines it
+either way and sends no watch alerts.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, fi
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.telegram import jobs
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairUpdateProcessor
@@ -47,22 +52,23 @@ from store import (
     NewerSchemaError,
     NotVerbatimDatabase,
     OlderSchemaError,
-    PostingStore,
     SearcherPool,
     SnapshotIdentity,
     open_database,
     snapshot_identity,
 )
+from store.state import StateUnavailable, open_state_store
 
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
-# Commands that keep state (links, posts, schedules, watches): a snapshot cannot hold it
-STATEFUL_COMMANDS = ("channel", "post", "schedule", "watch")
+# Commands whose state a snapshot cannot hold: without a shared state store all of them,
+# with one /watch (its watches are kept in the corpus database)
+POSTING_COMMANDS = ("channel", "post", "schedule")
+WATCH_COMMANDS = ("watch",)
 NOT_ON_A_REPLICA = (
-    "Linking chats, posting, schedules and watches are not available on this server yet: "
-    "it answers searches only. Please try again later."
+    "That is not available on this server yet: it answers searches only. Please try again later."
 )
 DRAIN_SECONDS = 120.0  # longest wait for the updates still using a replaced snapshot
 JOB_NAME = "corpus-snapshot-check"
@@ -71,6 +77,7 @@ _OPEN_ATTEMPTS = 3  # a snapshot republished while it was being opened is opened
 _OPEN_ERRORS = (
     sqlite3.Error,
     OSError,
+    StateUnavailable,
     NewerSchemaError,
     OlderSchemaError,
     NotVerbatimDatabase,
@@ -200,18 +207,23 @@ class SnapshotFollower:
         for _ in range(_OPEN_ATTEMPTS):
             before = snapshot_identity(self.path)
             stack = AsyncExitStack()
+            data = bot_data_of(self.app.bot_data)
             try:
                 db = await stack.enter_async_context(open_database(self.path, read_only=True))
                 pool = await stack.enter_async_context(
                     SearcherPool.open(self.path, SEARCH_CONNECTIONS, read_only=True)
                 )
-                service = await VerbatimService.create(db, pool)
+                state = await stack.enter_async_context(
+                    open_state_store(data.state_url, db, data.state_where)
+                )
+                service = await VerbatimService.create(db, pool, state.queries)
                 documents = await db.count_documents()
             except BaseException:
                 await stack.aclose()
                 raise
             if snapshot_identity(self.path) == before:
-                posting = PostingService(PostingStore(db), service, self._chats)
+                chats = self._chats
+                posting = PostingService(state.posting, service, chats, timezone=data.timezone)
                 return _Generation(before, stack, service, posting, documents)
             await stack.aclose()
         raise SnapshotChanging(f"{self.path} was replaced each time it was being opened")
@@ -249,6 +261,8 @@ async def follow_snapshot(app: AnyApplication, stack: AsyncExitStack, check_seco
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGHUP, follower.check_soon)
         stack.callback(loop.remove_signal_handler, signal.SIGHUP)
+    if data.state_url is not None:  # schedule runs are claimed in the shared state
+        await jobs.restore(app)
     if check_seconds > 0 and app.job_queue is not None:
         app.job_queue.run_repeating(
             _check_job,
@@ -258,19 +272,21 @@ async def follow_snapshot(app: AnyApplication, stack: AsyncExitStack, check_seco
             job_kwargs={"coalesce": True, "max_instances": 1},
         )
     log.info(
-        "replica mode: looking for a new snapshot %s; searches are not recorded (no "
-        "'other matches' button) and posting schedules are not run by a replica (both "
-        "need the shared state store)",
+        "replica mode: looking for a new snapshot %s; %s",
         f"every {check_seconds:g} s and on SIGHUP" if check_seconds > 0 else "on SIGHUP",
+        "shared state in " + data.state_where
+        if data.state_url is not None
+        else "no shared state (VERBATIM_STATE_URL): searches are not recorded (no 'other "
+        "matches' button), no schedules are run and posting commands are declined",
     )
 
 
-def add_replica_handlers(app: AnyApplication) -> None:
-    """Answer the commands that keep state with a short notice, before their handlers."""
+def add_replica_handlers(app: AnyApplication, *, shared_state: bool) -> None:
+    """Answer the commands whose state the replica cannot keep with a short notice,
+    before their own handlers (``shared_state``: a state store keeps the posting state)."""
+    declined = WATCH_COMMANDS if shared_state else POSTING_COMMANDS + WATCH_COMMANDS
     app.add_handler(
-        CommandHandler(
-            list(STATEFUL_COMMANDS), _not_on_a_replica, filters=filters.UpdateType.MESSAGE
-        ),
+        CommandHandler(list(declined), _not_on_a_replica, filters=filters.UpdateType.MESSAGE),
         group=-2,  # before update_log's first group and the bot's own handlers
     )
 
