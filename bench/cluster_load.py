@@ -15,7 +15,9 @@ simulated user sends its queries one after another (chat messages and inline que
 mixed), each as soon as the previous one is answered.  Reported side by side: updates/s,
 p50/p95/max latency (push to answer), answers right / wrong / missing / duplicate, and
 the CPU seconds each part used (the replicas, the proxy, this process: the fake Bot API,
-its webhook delivery and the users), to say what limits the rate.
+its webhook delivery and the users), to say what limits the rate.  ``--state-url`` gives
+the replicas a shared state in PostgreSQL (else they store nothing: see
+``bot/telegram/replica.py``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class Run:
     cpu_replicas: list[float] = field(default_factory=list)
     cpu_proxy: float = 0.0
     cpu_harness: float = 0.0
+    cpu_machine: float = 0.0  # every process of the machine (PostgreSQL, other jobs too)
     failed_deliveries: int = 0
     handling: list[float] = field(default_factory=list)  # in a replica, from its log (s)
     chat_answers: int = 0  # answers to chat messages (sendMessage)
@@ -127,6 +130,16 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat; 0 elsewhere)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / TICKS
 
 
 def children(pid: int) -> list[int]:
@@ -188,7 +201,10 @@ def run_cluster(
         replicas=replicas,
         proxy=args.proxy,
         max_connections=args.connections,
-        env={"VERBATIM_LOG_LEVEL": "INFO"},  # one line per update, with its handling time
+        env={  # one log line per update, with its handling time
+            "VERBATIM_LOG_LEVEL": "INFO",
+            **({"VERBATIM_STATE_URL": args.state_url} if args.state_url else {}),
+        },
     )
     with cluster:
         out.proxy = cluster.proxy_kind
@@ -204,6 +220,7 @@ def run_cluster(
         cpu_before = [cpu_seconds(p) for p in pids]
         proxy_before = sum(cpu_seconds(p) for p in proxy_pids)
         harness_before = time.process_time()
+        machine_before = machine_busy_seconds()
         lock = threading.Lock()
         threads = [
             threading.Thread(target=_user, args=(cluster, answers, 20_000 + u, qs, out, lock))
@@ -218,6 +235,7 @@ def run_cluster(
         out.cpu_replicas = [cpu_seconds(p) - b for p, b in zip(pids, cpu_before, strict=True)]
         out.cpu_proxy = sum(cpu_seconds(p) for p in proxy_pids) - proxy_before
         out.cpu_harness = time.process_time() - harness_before
+        out.cpu_machine = machine_busy_seconds() - machine_before
         out.updates = args.users * args.queries
         time.sleep(0.5)  # a late second answer to the last updates counts as a duplicate
         for u, qs in enumerate(per_user):
@@ -237,6 +255,11 @@ def run_cluster(
     else:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def own(run: Run) -> float:
+    """CPU seconds of the run's own processes (replicas, proxy, harness)."""
+    return sum(run.cpu_replicas) + run.cpu_proxy + run.cpu_harness
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -266,16 +289,14 @@ def report(runs: list[Run]) -> None:
         ("CPU s per replica", [" ".join(f"{c:.1f}" for c in r.cpu_replicas) for r in runs]),
         ("CPU s proxy", [f"{r.cpu_proxy:.1f}" for r in runs]),
         ("CPU s harness", [f"{r.cpu_harness:.1f}" for r in runs]),
+        ("CPU s all else", [f"{max(0.0, r.cpu_machine - own(r)):.1f}" for r in runs]),
         (
             "CPU ms per update",
             [f"{(sum(r.cpu_replicas)) * 1000 / max(1, r.right + r.wrong):.1f}" for r in runs],
         ),
         (
             f"machine busy ({cores} cores)",
-            [
-                f"{(sum(r.cpu_replicas) + r.cpu_proxy + r.cpu_harness) / (r.seconds * cores):.0%}"
-                for r in runs
-            ],
+            [f"{r.cpu_machine / (r.seconds * cores):.0%}" for r in runs],
         ),
     ]
     header = ["replicas", *[str(r.replicas) for r in runs]]
@@ -285,7 +306,8 @@ def report(runs: list[Run]) -> None:
         print(name.ljust(width) + "".join(v.rjust(14) for v in values))
     print()
     for r in runs:
-        busy = (sum(r.cpu_replicas) + r.cpu_proxy + r.cpu_harness) / (r.seconds * cores)
+        busy = r.cpu_machine / (r.seconds * cores)
+        others = max(0.0, r.cpu_machine - own(r)) / r.seconds
         per = ", ".join(f"{c / r.seconds:.0%}" for c in r.cpu_replicas)
         notes = []
         if r.chat_answers / r.seconds / r.replicas >= 0.9 * CHAT_LIMIT:
@@ -295,11 +317,12 @@ def report(runs: list[Run]) -> None:
                 "Telegram may refuse with 429)"
             )
         if busy > 0.85:
-            notes.append("CPU-bound: the replicas and the harness share the cores")
+            notes.append("CPU-bound: the replicas, the harness and the rest share the cores")
         print(
             f"{r.replicas} replica(s): each replica used {per} of a core, the harness (fake "
-            f"Bot API, delivery, users) {r.cpu_harness / r.seconds:.0%}, the machine was "
-            f"{busy:.0%} busy" + "".join(f"; {n}" for n in notes)
+            f"Bot API, delivery, users) {r.cpu_harness / r.seconds:.0%}, everything else "
+            f"(PostgreSQL, other jobs) {others:.0%}; the machine was {busy:.0%} busy"
+            + "".join(f"; {n}" for n in notes)
         )
 
 
@@ -323,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         "answers are not held back by the replicas' 30 messages/s limit, chat answers are)",
     )
     p.add_argument("--proxy", choices=("auto", "nginx", "python"), default="auto")
+    p.add_argument(
+        "--state-url",
+        metavar="URL",
+        help="the replicas' shared state (VERBATIM_STATE_URL, postgresql://…; default: none, "
+        "the snapshot: searches are not stored)",
+    )
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--keep", action="store_true", help="keep the work folders (logs)")
     args = p.parse_args(argv)
