@@ -5,7 +5,8 @@ Everything else receives a :class:`Settings` value (typed, frozen); no other mod
 database path and the log level).  A setting only some commands use is checked by the
 command that uses it: ``verbatim run`` calls :func:`check_token`, :func:`check_webhook`
 (via :meth:`Settings.with_webhook`), :meth:`Settings.with_base_url`,
-:func:`check_timezone`, :func:`check_rate_limit` and :func:`check_state_url`; so a bad
+:func:`check_timezone`, :func:`check_rate_limit`, :func:`check_state_url` and
+:func:`check_snapshot` (via :meth:`Settings.with_snapshot`: replica mode); so a bad
 ``VERBATIM_WEBHOOK_PORT``, ``VERBATIM_TIMEZONE``, ``TELEGRAM_BASE_URL`` or
 ``VERBATIM_STATE_URL`` stops ``run`` (exit 4) but not ``search``, ``stats``, ``backup`` or
 ``ingest``.  A variable that cannot even be parsed is kept in
@@ -61,6 +62,9 @@ class Settings:
     watch_seconds: float = 60.0  # how often /watch looks for paragraphs stored since
     # VERBATIM_STATE_URL: the shared state in PostgreSQL (None: in the SQLite file)
     state_url: str | None = None
+    # replica mode: the corpus is this published snapshot, opened read-only (else db_path)
+    corpus_snapshot: Path | None = None
+    snapshot_check_seconds: float = 10.0  # how often a replica looks for a new one; 0: SIGHUP
     # variables that could not be parsed: (name, message), raised by the check that uses them
     invalid: tuple[tuple[str, str], ...] = ()
 
@@ -94,6 +98,34 @@ class Settings:
                 ),
             )
         )
+
+    def with_snapshot(self, path: str | Path | None) -> Settings:
+        """Return a copy with the ``--snapshot`` flag on top (``None`` keeps the value),
+        validated with :func:`check_snapshot`."""
+        snapshot = Path(path).expanduser() if path else self.corpus_snapshot
+        return check_snapshot(replace(self, corpus_snapshot=snapshot))
+
+
+MAX_SNAPSHOT_CHECK_SECONDS = 86_400.0
+
+
+def check_snapshot(settings: Settings) -> Settings:
+    """Validate the replica settings (``VERBATIM_CORPUS_SNAPSHOT``,
+    ``VERBATIM_SNAPSHOT_CHECK_SECONDS``); return them unchanged or raise."""
+    _raise_invalid(settings, "VERBATIM_SNAPSHOT_")
+    seconds = settings.snapshot_check_seconds
+    if not (seconds == 0 or 0.1 <= seconds <= MAX_SNAPSHOT_CHECK_SECONDS):
+        raise SettingsError(
+            f"VERBATIM_SNAPSHOT_CHECK_SECONDS={seconds:g} is not 0 (check on SIGHUP only) "
+            f"or in 0.1..{MAX_SNAPSHOT_CHECK_SECONDS:g}"
+        )
+    snapshot = settings.corpus_snapshot
+    if snapshot is not None and snapshot.is_dir():
+        raise SettingsError(
+            f"VERBATIM_CORPUS_SNAPSHOT / --snapshot {snapshot} is a folder: name the "
+            f"published file in it ({snapshot / 'corpus.db'})"
+        )
+    return settings
 
 
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -348,5 +380,13 @@ def load_settings(
         rate_burst=int(_number_setting(env, "VERBATIM_RATE_BURST", 8, invalid)),
         watch_seconds=_number_setting(env, "VERBATIM_WATCH_SECONDS", 60.0, invalid, float),
         state_url=env.get("VERBATIM_STATE_URL") or None,
+        corpus_snapshot=(
+            Path(env["VERBATIM_CORPUS_SNAPSHOT"]).expanduser()
+            if env.get("VERBATIM_CORPUS_SNAPSHOT")
+            else None
+        ),
+        snapshot_check_seconds=_number_setting(
+            env, "VERBATIM_SNAPSHOT_CHECK_SECONDS", 10.0, invalid, float
+        ),
         invalid=tuple(invalid),
     )

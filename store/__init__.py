@@ -8,8 +8,9 @@ where the rest lives:
 - :mod:`store.ingest` — files → parsers → content hash → database.
 - :mod:`store.text` — cleaning text for display, folding it for search.
 - :mod:`store.db` — every SQL statement: schema and migrations, documents, paragraphs,
-  the full-text index and vocabulary, the bot's state, posting, backups; the shared
-  state in PostgreSQL (:mod:`store.db.pg`).
+  the full-text index and vocabulary, the bot's state, posting, backups, the corpus
+  snapshots replicas read (:mod:`store.db.snapshot`); the shared state in PostgreSQL
+  (:mod:`store.db.pg`).
 - :mod:`store.state` — the bot's shared state behind one interface: the SQLite file's,
   or PostgreSQL's for several replicas.
 - :mod:`store.search` — query parsing, vocabulary lookups, retrieval planning, ranking
@@ -38,7 +39,16 @@ from store.db.backup import (
 )
 from store.db.health import DatabaseState, read_state, search_vocab_line
 from store.db.lock import IngestRunning
-from store.db.schema import NewerSchemaError, NotVerbatimDatabase
+from store.db.schema import NewerSchemaError, NotVerbatimDatabase, OlderSchemaError
+from store.db.snapshot import (
+    SnapshotError,
+    SnapshotIdentity,
+    SnapshotIdsChanged,
+    SnapshotResult,
+    publish_snapshot,
+    snapshot_identity,
+    snapshot_path,
+)
 from store.ingest import (
     IngestSummary,
     content_hash,
@@ -80,6 +90,7 @@ __all__ = [
     "InsertOutcome",
     "NewerSchemaError",
     "NotVerbatimDatabase",
+    "OlderSchemaError",
     "Paragraph",
     "ParseError",
     "ParsedDocument",
@@ -94,6 +105,10 @@ __all__ = [
     "SearchResult",
     "Searcher",
     "SearcherPool",
+    "SnapshotError",
+    "SnapshotIdentity",
+    "SnapshotIdsChanged",
+    "SnapshotResult",
     "Watch",
     "WatchClaim",
     "WatchStore",
@@ -108,9 +123,12 @@ __all__ = [
     "open_database",
     "parse_file",
     "parse_query",
+    "publish_snapshot",
     "read_state",
     "sample_path",
     "schema_version",
     "scrub_surrogates",
     "search_vocab_line",
+    "snapshot_identity",
+    "snapshot_path",
 ]

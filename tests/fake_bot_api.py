@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,10 +79,13 @@ _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 
 @dataclass(frozen=True, slots=True)
 class ApiCall:
-    """One recorded Bot API request."""
+    """One recorded Bot API request; ``via`` is the path before ``/bot<token>`` in its URL
+    (several replicas of one bot given base URLs ``…/r1/bot``, ``…/r2/bot`` tell which
+    one called)."""
 
     method: str
     params: dict[str, Any]
+    via: str = field(default="", compare=False)
 
 
 def decode_params(raw: dict[str, str]) -> dict[str, Any]:
@@ -118,6 +121,10 @@ class FakeTelegram(FakeChats):
         self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
         self.photos = FakePhotos()  # uploaded photos by file_id
         self.not_started: set[int] = set()  # users who never opened a chat with the bot
+        # setWebhook's url, secret_token and max_connections; None after deleteWebhook.
+        # Queued updates are then taken by a webhook delivery (fake_webhook.py), if one runs
+        self.webhook: dict[str, Any] | None = None
+        self._caller = threading.local()  # see calling_via
 
     # ------------------------------------------------------------------ building updates
 
@@ -182,12 +189,19 @@ class FakeTelegram(FakeChats):
 
     # ------------------------------------------------------------------ answering
 
+    def calling_via(self, via: str) -> None:
+        """Name the caller of this thread's calls (the HTTP server: the path before
+        ``/bot<token>``, see :attr:`ApiCall.via`)."""
+        self._caller.via = via
+
     def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """Answer one API call (raises :class:`ApiError` like Telegram's error replies)."""
         if token != self.token:
             raise ApiError(401, "Unauthorized")
+        via = getattr(self._caller, "via", "")
         with self._cond:  # polls are kept apart so that tests can compare call lists
-            (self.polls if method == "getUpdates" else self.calls).append(ApiCall(method, params))
+            calls = self.polls if method == "getUpdates" else self.calls
+            calls.append(ApiCall(method, params, via))
             self._cond.notify_all()
         if method in self.fail_methods:
             raise self.fail_methods[method]
@@ -200,10 +214,29 @@ class FakeTelegram(FakeChats):
         return self.bot_user
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        with self._cond:
+            self.webhook = None
+            self._cond.notify_all()
         return True
 
     def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        keys = ("url", "secret_token", "max_connections")
+        with self._cond:
+            self.webhook = {k: params[k] for k in keys if params.get(k) is not None}
+            self._cond.notify_all()
         return True
+
+    def take_updates(self, timeout: float) -> list[dict[str, Any]]:
+        """Wait up to ``timeout`` s for queued updates while a webhook is set; remove and
+        return them, oldest first (what a webhook delivery sends)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (self._updates and self.webhook) and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            if not self.webhook:
+                return []
+            taken, self._updates = self._updates, []
+            return taken
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
@@ -367,6 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = decode_params(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
         parts = self.path.rstrip("/").split("/")
         token = parts[-2][3:] if len(parts) >= 2 and parts[-2].startswith("bot") else ""
+        self.server.fake.calling_via("/".join(parts[1:-2]))  # a replica's own base URL prefix
         try:
             payload: dict[str, Any] = {
                 "ok": True,

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -261,3 +262,102 @@ def test_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
     assert f"location = {path} " in site
     port = env_example()["VERBATIM_WEBHOOK_PORT"]
     assert f"server 127.0.0.1:{port};" in site
+
+
+# ---------------------------------------------------------------------- the cluster
+
+
+def cluster_compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((DEPLOY / "docker-compose.cluster.yml").read_text()))
+
+
+def test_cluster_compose_file_structure() -> None:
+    compose = cluster_compose()
+    services = compose["services"]
+    assert {"postgres", "primary", "publisher", "replica", "nginx"} <= set(services)
+    primary, publisher, replica = services["primary"], services["publisher"], services["replica"]
+    assert (DEPLOY / primary["build"]["context"]).resolve() == ROOT
+    assert (ROOT / primary["build"]["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+    assert publisher["image"] == replica["image"] == primary["image"]
+
+    def mounts(service: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        """mount point -> (volume, options)"""
+        out = {}
+        for spec in service["volumes"]:
+            volume, mount, *options = spec.split(":")
+            out[mount] = (volume, ",".join(options))
+        return out
+
+    # the publisher writes the snapshot where the replicas read it, read-only
+    snapshot = Path(replica["environment"]["VERBATIM_CORPUS_SNAPSHOT"])
+    folder = str(snapshot.parent)
+    assert snapshot.name == "corpus.db"
+    assert publisher["command"][:1] == ["publish-snapshot"]
+    assert publisher["command"][-1] == folder
+    parses_as_cli(publisher["command"])
+    volume, options = mounts(publisher)[folder]
+    assert volume in compose["volumes"] and options == ""
+    assert mounts(replica)[folder] == (volume, "ro")
+    # the primary database is the publisher's and the operator's tools', on one volume
+    db = publisher["environment"]["VERBATIM_DB"]
+    assert db == primary["environment"]["VERBATIM_DB"]
+    data_mount = str(Path(db).parent)
+    assert mounts(publisher)[data_mount] == mounts(primary)[data_mount]
+    assert data_mount not in mounts(replica)
+    assert "/snapshots" in " ".join(a for w, a in final_stage() if w == "RUN")  # owned dir
+
+    # two or more replicas in webhook mode, started after the first snapshot and the state
+    assert replica["deploy"]["replicas"] >= 2
+    assert replica["depends_on"]["publisher"]["condition"] == "service_completed_successfully"
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert replica["env_file"] == [".env"]
+    parses_as_cli(replica["command"])
+    health = replica["healthcheck"]["test"]
+    assert health[:2] == ["CMD", "verbatim"]
+    parses_as_cli(health[2:])
+    assert "ports" not in replica  # reached only through nginx
+    assert replica["environment"]["VERBATIM_STATE_URL"].startswith("postgresql://")
+    assert "@postgres:" in replica["environment"]["VERBATIM_STATE_URL"]
+    names = {n for s in services.values() for n in s.get("environment", {})}
+    verbatim_names = {n for n in names if n.startswith(("VERBATIM_", "TELEGRAM_"))}
+    assert verbatim_names <= settings_env_names()
+    settings = load_settings({k: str(v) for k, v in replica["environment"].items()})
+    assert settings.corpus_snapshot == snapshot and settings.webhook_port == 8443
+
+    # nginx: the cluster config, pointed at the replica service's listener
+    nginx = services["nginx"]
+    (conf_mount,) = [v for v in nginx["volumes"] if v.startswith("./nginx-cluster.conf:")]
+    assert conf_mount.endswith(":ro")
+    site = (DEPLOY / "nginx-cluster.conf").read_text()
+    port = replica["environment"]["VERBATIM_WEBHOOK_PORT"]
+    assert f"http://replica:{port};" in site
+    assert compose["volumes"].keys() >= {"snapshots", "postgres-data"}
+
+
+def test_cluster_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
+    nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
+    if nginx is None or openssl is None:
+        pytest.skip("nginx or openssl not installed: the cluster's nginx config not checked")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=bot.example.org", "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    site = (DEPLOY / "nginx-cluster.conf").read_text()
+    site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {tmp_path}/cert.pem;", site)
+    site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {tmp_path}/key.pem;", site)
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"error_log stderr;\npid {tmp_path}/nginx.pid;\nevents {{}}\n"
+        f"http {{\n    include {tmp_path}/site.conf;\n}}\n"
+    )
+    done = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    documented = (DEPLOY / ".env.example").read_text()
+    url = re.search(r"Example: (https://\S+/telegram/\S+)", documented)
+    assert url
+    assert f"location = /{url.group(1).split('/', 3)[3]} " in site

@@ -5,11 +5,11 @@ The token comes from :class:`~bot.settings.Settings` (``TELEGRAM_BOT_TOKEN``, ch
 :func:`~bot.settings.check_token`) and is never printed or logged: a logging filter
 (:mod:`bot.telegram.redact`) replaces it, in any case and URL-encoded too, wherever it
 would appear, and so are the messages printed here.  ``run`` checks the settings it
-needs (token, webhook, base URL, timezone, rate limit, ``VERBATIM_STATE_URL``) before it
-starts: a bad one is exit 4 with a message that never repeats a URL's path or a
-password.  With ``VERBATIM_STATE_URL`` the shared state is in PostgreSQL (a server that
-cannot be reached at start is exit 4 too); its password is redacted like the token.
-Telegram imports stay inside the handler so other subcommands start fast.
+needs (token, webhook, base URL, timezone, rate limit, ``VERBATIM_STATE_URL``, replica
+snapshot) before it starts: a bad one is exit 4 with a message that never repeats a URL's
+path or a password.  With ``VERBATIM_STATE_URL`` the shared state is in PostgreSQL (a
+server that cannot be reached at start is exit 4 too); its password is redacted like the
+token.  Telegram imports stay inside the handler so other subcommands start fast.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.cli.common import (
     EXIT_CONFIG,
+    EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PARTIAL_FAILURE,
     add_db_argument,
@@ -61,6 +62,13 @@ def register(sub: Any) -> None:
         "(default: $TELEGRAM_BASE_URL, else Telegram's)",
     )
     add_webhook_arguments(p)
+    p.add_argument(
+        "--snapshot",
+        metavar="FILE",
+        help="run as a replica: search this published corpus snapshot (read-only; see "
+        "`verbatim publish-snapshot`) instead of --db, and switch to a new one when it is "
+        "published (default: $VERBATIM_CORPUS_SNAPSHOT; unset = the database)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -102,11 +110,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             secret_token=args.secret_token,
         ).with_base_url(args.base_url)
-    )
+    ).with_snapshot(args.snapshot)
     check_timezone(settings.timezone)
     check_watch_interval(settings)
     state_url = check_state_url(settings)
-    require_database(settings)  # after the settings: a bad token is named first
+    snapshot = settings.corpus_snapshot
+    if snapshot is None:
+        require_database(settings)  # after the settings: a bad token is named first
+    elif not snapshot.is_file():
+        print(
+            f"verbatim: no corpus snapshot at {snapshot} (VERBATIM_CORPUS_SNAPSHOT / "
+            "--snapshot): publish one with `verbatim publish-snapshot SNAPDIR`",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_FOUND
     secrets = [settings.webhook_secret_token] if settings.webhook_secret_token else []
     redact = Redactor(token, secrets + state_url_secrets(state_url))
     install(redact)
@@ -120,16 +137,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     app = build_application(
         token,
-        settings.db_path,
-        load_sample=settings.db_path_is_default,
+        snapshot or settings.db_path,
+        load_sample=settings.db_path_is_default and snapshot is None,
         base_url=settings.base_url,
         timezone=settings.timezone,
         limits=FairnessLimits(per_minute=settings.rate_per_minute, burst=settings.rate_burst),
         watch_seconds=settings.watch_seconds,
         state_url=state_url,
         state_where=state_url_hint(state_url) if state_url else "",
+        snapshot_check_seconds=None if snapshot is None else settings.snapshot_check_seconds,
     )
-    log.info("starting the bot with database %s", settings.db_path)
+    if snapshot is None:
+        log.info("starting the bot with database %s", settings.db_path)
+    else:
+        log.info("starting the bot as a replica on the corpus snapshot %s", snapshot)
     try:
         if settings.webhook_url:
             run_webhook(app, plan_webhook(settings), allowed_updates=Update.ALL_TYPES)

@@ -1,7 +1,7 @@
 """The ``verbatim`` command: argument parsing and dispatch to the subcommands.
 
 Subcommands are registered by the modules of :mod:`bot.cli`, one per command group
-(store, search, bench, bot, ops, inline).  Each exposes ``register(subparsers)`` and sets
+(store, search, bench, bot, ops, inline, snapshot).  Each exposes ``register(subparsers)`` and sets
 ``handler(args, settings) -> int`` on its parser; exit codes are in :mod:`bot.cli.common`.
 """
 
@@ -33,7 +33,7 @@ _TEXT_ARGUMENTS = ("query", "collection", "speaker", "language", "date_from", "d
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
-    from bot.cli import bench, bot, inline, ops, search, store
+    from bot.cli import bench, bot, inline, ops, search, snapshot, store
 
     parser = argparse.ArgumentParser(
         prog="verbatim",
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (store, search, bench, bot, ops, inline):
+    for module in (store, search, bench, bot, ops, inline, snapshot):
         module.register(sub)
     return parser
 

@@ -51,7 +51,8 @@ def register(sub: Any) -> None:
         description="For container and service health checks: the database must exist, be "
         "readable and carry the current schema, and its search vocabulary must be up to "
         "date (or an ingest be running that rebuilds it); in webhook mode the local listener "
-        "must answer HTTP. Reads only. Prints one line; exit 0 when healthy, 1 when not, "
+        "must answer HTTP. Reads only. A replica (VERBATIM_CORPUS_SNAPSHOT set) checks its "
+        "snapshot instead of the database. Prints one line; exit 0 when healthy, 1 when not, "
         "4 when the schema is newer than this version knows.",
     )
     add_db_argument(p)
@@ -92,26 +93,28 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    # a replica's corpus is its snapshot (VERBATIM_CORPUS_SNAPSHOT), else the database
+    path = settings.corpus_snapshot or settings.db_path
     try:
-        state = read_state(settings.db_path)  # read-only: never creates or repairs
+        state = read_state(path)  # read-only: never creates or repairs
     except FileNotFoundError:
-        print(f"unhealthy: no database at {settings.db_path}")
+        print(f"unhealthy: no database at {path}")
         return EXIT_PARTIAL_FAILURE
     except sqlite3.Error as exc:
-        print(f"unhealthy: {database_error_message(exc, settings.db_path)}")
+        print(f"unhealthy: {database_error_message(exc, path)}")
         return EXIT_PARTIAL_FAILURE
     version = state.schema_version
-    if newer := _newer_schema(settings.db_path, version):
+    if newer := _newer_schema(path, version):
         print(f"unhealthy: {newer}")
         return EXIT_CONFIG
     if version != len(MIGRATIONS):
-        print(f"unhealthy: {settings.db_path} has schema {version}, expected {len(MIGRATIONS)}")
+        print(f"unhealthy: {path} has schema {version}, expected {len(MIGRATIONS)}")
         return EXIT_PARTIAL_FAILURE
     vocab = f"search vocabulary {state.search_vocab_line()}"
     if state.search_vocab_stale_since is not None and not state.ingest_running:
-        print(f"unhealthy: database {settings.db_path}: {vocab}")
+        print(f"unhealthy: database {path}: {vocab}")
         return EXIT_PARTIAL_FAILURE
-    parts = [f"database {settings.db_path} schema {version}", vocab]
+    parts = [f"database {path} schema {version}", vocab]
     if settings.webhook_url:
         host = settings.webhook_listen
         host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

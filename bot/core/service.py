@@ -23,7 +23,7 @@ from bot.core.browsing import Browsing
 from bot.core.citation import parse_deep_link, parse_picture_link
 from bot.core.filtering import FilteredQuery, split_query, words_of
 from bot.core.picture import picture_citation, picture_footer, picture_key
-from bot.core.queries import QueryMemory
+from bot.core.queries import WRITE_ERRORS, QueryMemory
 from bot.core.views import (
     EMPTY_QUERY,
     NO_MORE,
@@ -369,7 +369,11 @@ class VerbatimService(Browsing):
         paragraph is gone."""
         if await self.db.get_paragraph(paragraph_id) is None:
             return False
-        counted = await self.state.record_inline_choice(paragraph_id)
+        try:
+            counted = await self.state.record_inline_choice(paragraph_id)
+        except WRITE_ERRORS as exc:  # e.g. a replica's read-only snapshot as its state
+            log.debug("could not count an inline choice: %s", exc)
+            counted = True
         query, _ = normalize_query(query)
         if query:
             await self.queries.chosen(query)

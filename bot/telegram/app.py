@@ -31,7 +31,7 @@ from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
 from bot.core.watching import WatchService
 from bot.settings import check_timezone
-from bot.telegram import jobs, update_log
+from bot.telegram import jobs, replica, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairnessLimits, FairUpdateProcessor
@@ -79,6 +79,7 @@ def build_application(
     watch_seconds: float = 60.0,
     state_url: str | None = None,
     state_where: str = "",
+    snapshot_check_seconds: float | None = None,
 ) -> AnyApplication:
     """The bot's Application over the database at ``db_path``.
 
@@ -91,6 +92,8 @@ def build_application(
     ``state_url`` puts the shared state (stored queries, inline choices,
     links, schedules, posted log, epoch, watches) in PostgreSQL instead of the database file;
     ``state_where`` is how logs name it (without its password).
+    ``snapshot_check_seconds`` (not ``None``) makes it a replica: ``db_path`` is a published
+    corpus snapshot, opened read-only and followed (:mod:`bot.telegram.replica`).
     """
     check_timezone(timezone)
     processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
@@ -114,18 +117,19 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
     processor.attach(app.process_update)  # to process sanitised copies of updates
-    put_bot_data(
-        app.bot_data,
-        BotData(
-            db_path,
-            load_sample,
-            timezone,
-            watch_seconds=watch_seconds,
-            state_url=state_url,
-            state_where=state_where,
-        ),
+    data = BotData(
+        db_path,
+        load_sample,
+        timezone,
+        watch_seconds=watch_seconds,
+        state_url=state_url,
+        state_where=state_where,
+        snapshot_check_seconds=snapshot_check_seconds,
     )
+    put_bot_data(app.bot_data, data)
     add_handlers(app)
+    if snapshot_check_seconds is not None:  # what a replica cannot do, said before trying
+        replica.add_replica_handlers(app, shared_state=state_url is not None)
     return app
 
 
@@ -166,6 +170,11 @@ async def _post_init(app: AnyApplication) -> None:
     monitor = LoopMonitor()  # the event loop's longest stall, logged at shutdown
     monitor.start()
     stack.push_async_callback(monitor.stop)
+    if data.snapshot_check_seconds is not None:  # a replica: the corpus is a snapshot
+        data.opened(stack)
+        await replica.follow_snapshot(app, stack, data.snapshot_check_seconds)
+        await _register_commands(app)
+        return
     db = await stack.enter_async_context(open_database(db_path))
     data.opened(stack)
     if data.load_sample and await ensure_sample_loaded(db):
@@ -182,6 +191,10 @@ async def _post_init(app: AnyApplication) -> None:
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
     data.start_watching(WatchService(state.watches, service, chats, TelegramAlerts(app.bot)))
     jobs.start_watch_job(app.job_queue, data.watch_seconds)  # /watch alerts
+    await _register_commands(app)
+
+
+async def _register_commands(app: AnyApplication) -> None:
     try:
         await app.bot.set_my_commands(list(COMMANDS))
     except TelegramError as exc:

@@ -4,9 +4,11 @@
 whether to load the sample, the schedules' timezone, where the shared state is) in
 ``bot_data``; the Application's
 post_init opens the database and :meth:`BotData.start` s the services over it,
-post_shutdown :meth:`BotData.stop` s them.  Handlers and jobs read it with
-:func:`bot_data_of` — no string keys, no ``cast()``.  Kept apart from ``app`` so that the
-handlers can import it without importing the module that registers them.
+post_shutdown :meth:`BotData.stop` s them.  A replica (``snapshot_check_seconds`` set)
+starts them again over each new corpus snapshot (:mod:`bot.telegram.replica`).  Handlers
+and jobs read it with :func:`bot_data_of` — no string keys, no ``cast()``.  Kept apart
+from ``app`` so that the handlers can import it without importing the module that
+registers them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.ext import ContextTypes
 
@@ -29,6 +31,14 @@ Context = ContextTypes.DEFAULT_TYPE  # what every handler and job receives
 _KEY = "verbatim"
 
 
+class SnapshotChecker(Protocol):
+    """What follows a replica's corpus snapshot (:class:`bot.telegram.replica.SnapshotFollower`)."""
+
+    async def check(self) -> bool:
+        """Switch to a newly published snapshot if there is one; True if it switched."""
+        ...
+
+
 @dataclass(slots=True)
 class BotData:
     """The Application's configuration and, while it runs, its services."""
@@ -40,6 +50,10 @@ class BotData:
     state_where: str = ""  # state_url as logs show it (without its password)
     pictures: PictureCache = field(default_factory=PictureCache)  # uploaded pictures' file_ids
     watch_seconds: float = 60.0  # how often /watch looks for new paragraphs
+    # replica mode: db_path is a published corpus snapshot, looked at again this often (s;
+    # 0: on SIGHUP only); None: an ordinary database.  ``follower`` follows it while running
+    snapshot_check_seconds: float | None = None
+    follower: SnapshotChecker | None = field(default=None, repr=False)
     _service: VerbatimService | None = field(default=None, repr=False)
     _posting: PostingService | None = field(default=None, repr=False)
     _watching: WatchService | None = field(default=None, repr=False)
@@ -83,6 +97,7 @@ class BotData:
         stack, self._exit_stack = self._exit_stack, None
         self._service = self._posting = None
         self._watching = None
+        self.follower = None
         return stack
 
 

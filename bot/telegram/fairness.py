@@ -151,6 +151,7 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         self._arrivals = 0
         self._process: Callable[[object], Coroutine[Any, Any, None]] | None = None
         self.refused = 0  # updates answered "Slow down" or dropped over a limit
+        self._in_flight: set[asyncio.Task[Any]] = set()  # see in_flight()
 
     def attach(self, process_update: Callable[[object], Coroutine[Any, Any, None]]) -> None:
         """Give the processor ``Application.process_update`` (to run sanitised updates)."""
@@ -168,8 +169,23 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         """Users the processor currently keeps state for."""
         return len(self._users)
 
+    def in_flight(self) -> set[asyncio.Task[Any]]:
+        """The tasks of the updates being processed or waiting their turn now (a replica
+        waits for them before it closes the corpus snapshot they may be reading)."""
+        return set(self._in_flight)
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Sanitise, rate-limit and order one update, then run it (PTB calls this)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            await self._admit(update, coroutine)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _admit(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
             async with self._slots:
                 await coroutine

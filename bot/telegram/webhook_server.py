@@ -10,8 +10,14 @@ headers first:
 - a ``Content-Length`` over :data:`MAX_BODY_BYTES` is answered 413 the same way, and a
   body without one (chunked) is counted as it arrives and refused with 413 past the cap;
 - the body is decoded as UTF-8 with U+FFFD for invalid bytes, must be a JSON object, and
-  becomes an ``Update`` on the Application's update queue (then the update processor,
-  :mod:`bot.telegram.fairness`, takes over); anything else is 400.
+  becomes an ``Update`` handed to the Application's update processor
+  (:mod:`bot.telegram.fairness`); anything else is 400.
+
+Telegram is answered 200 only once the update has been handled (its answer sent), not
+when it arrives: an update whose request fails — the process killed, a reverse proxy's
+502 — is delivered again by Telegram (to another replica behind a proxy), so a process
+that dies loses no update it took.  Stopping (SIGINT/SIGTERM) first refuses new requests
+with 503 and lets the updates being handled finish (at most :data:`DRAIN_SECONDS`).
 
 Nothing about a request is logged but its outcome: no path (it may hold the token), no
 header, no body.  :func:`serve` runs the Application around the listener.
@@ -26,8 +32,8 @@ import json
 import logging
 import re
 import signal
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -39,19 +45,50 @@ from tornado.httpserver import HTTPServer
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # Telegram's updates are a few kB; 1 MB is plenty
+DRAIN_SECONDS = 30.0  # at a stop, how long the updates being handled may take to finish
 BODY_TIMEOUT = 30.0  # seconds to receive a body
 IDLE_TIMEOUT = 75.0  # seconds a kept-alive connection may stay idle
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+class InFlight:
+    """The requests being handled, and whether the listener is stopping."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        """A request starts being handled."""
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        """A request was answered."""
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until no request is being handled (at most ``timeout`` s); True if none is."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class Listener:
-    """What the handler needs: where updates go and what a request must show."""
+    """What the handler needs: what handles an update and what a request must show."""
 
-    update_queue: asyncio.Queue[object]
+    process: Callable[[Update], Awaitable[None]]  # returns once the update was handled
     bot: Any  # telegram.Bot
     secret_token: str
     max_body: int = MAX_BODY_BYTES
+    requests: InFlight = field(default_factory=InFlight)
 
 
 @tornado.web.stream_request_body
@@ -76,6 +113,9 @@ class UpdateHandler(tornado.web.RequestHandler):
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.listener.secret_token.encode()):
             self._refuse(HTTPStatus.FORBIDDEN, "a wrong or missing secret token")
+            return
+        if self.listener.requests.stopping:  # Telegram (or the proxy) delivers it elsewhere
+            self._refuse(HTTPStatus.SERVICE_UNAVAILABLE, "the bot stopping")
             return
         length = self.request.headers.get("Content-Length")
         if length is not None:
@@ -124,7 +164,17 @@ class UpdateHandler(tornado.web.RequestHandler):
         bot = self.listener.bot
         if hasattr(bot, "insert_callback_data"):  # PTB's arbitrary callback data, if on
             bot.insert_callback_data(update)
-        await self.listener.update_queue.put(update)
+        requests = self.listener.requests
+        requests.enter()
+        try:
+            await self.listener.process(update)
+        except Exception:  # the handlers' errors are handled by PTB: this is unexpected
+            log.exception("webhook: update %d could not be handled", update.update_id)
+            self.set_status(HTTPStatus.INTERNAL_SERVER_ERROR.value)  # Telegram tries again
+            self.finish()
+            return
+        finally:
+            requests.leave()
         self.set_status(HTTPStatus.OK.value)
         self.finish()
 
@@ -176,7 +226,12 @@ async def serve(
     try:
         if app.post_init is not None:
             await app.post_init(app)
-        server = make_server(Listener(app.update_queue, app.bot, secret_token), url_path)
+
+        async def process(update: Update) -> None:  # as PTB's own fetcher, but awaited
+            await app.update_processor.process_update(update, app.process_update(update))
+
+        listener = Listener(process, app.bot, secret_token)
+        server = make_server(listener, url_path)
         server.listen(port, address=listen)
         try:
             await app.bot.set_webhook(
@@ -185,6 +240,7 @@ async def serve(
             await app.start()
             try:
                 await stop.wait()
+                await _drain(server, listener.requests)
             finally:
                 await app.stop()
                 if app.post_stop is not None:
@@ -196,3 +252,19 @@ async def serve(
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+
+async def _drain(server: HTTPServer, requests: InFlight) -> None:
+    """Stop taking updates (new connections, and new requests on open ones: 503) and let
+    those being handled finish."""
+    requests.stopping = True
+    server.stop()
+    if requests.count:
+        log.info("webhook: stopping; %d updates still being handled", requests.count)
+    if not await requests.drained(DRAIN_SECONDS):
+        log.warning(
+            "webhook: stopping with %d updates unfinished after %.0f s (Telegram delivers "
+            "them again)",
+            requests.count,
+            DRAIN_SECONDS,
+        )

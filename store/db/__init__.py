@@ -10,8 +10,8 @@ the SQL of the shared state in PostgreSQL (imported only when it is used:
 
 from store.db.database import Database, open_database
 from store.db.documents import InsertOutcome
+from store.db.migrations import MIGRATIONS
 from store.db.posting import PostingStore, PostSchedule, PostTarget, ScheduleClaim
-from store.db.schema import MIGRATIONS
 from store.db.watches import Watch, WatchClaim, WatchStore
 
 __all__ = [

@@ -23,6 +23,7 @@ class Base:
     conn: aiosqlite.Connection
     path: Path
     search_vocab_stale: bool  # see Database.__init__
+    read_only: bool  # see Database.__init__
 
 
 _IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)

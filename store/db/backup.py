@@ -26,7 +26,7 @@ from pathlib import Path
 
 from store.db.database import open_database
 from store.db.health import read_state
-from store.db.schema import MIGRATIONS
+from store.db.migrations import MIGRATIONS
 
 
 class BackupError(Exception):

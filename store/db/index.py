@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from store.db._sql import Base, _count, _filter_sql, _select_in
-from store.db.schema import reindex_fts
+from store.db.migrations import reindex_fts
 from store.text.norm import PAIR_MARK
 
 log = logging.getLogger(__name__)

@@ -55,11 +55,15 @@ class SearcherPool:
         path: Path | str,
         connections: int = DEFAULT_CONNECTIONS,
         executor: concurrent.futures.Executor | None = None,
+        *,
+        read_only: bool = False,
     ) -> AsyncIterator[SearcherPool]:
         """Open ``connections`` connections to ``path``; close them all on exit.
 
         The searchers share ``executor`` for their scoring; without one, the pool makes
         a thread pool of its own (one thread per connection) and shuts it down on exit.
+        ``read_only`` opens them with SQLite's ``mode=ro`` (a published corpus snapshot:
+        see :func:`store.db.open_database`).
         """
         async with AsyncExitStack() as stack:
             if executor is None:
@@ -69,7 +73,7 @@ class SearcherPool:
                 stack.callback(own.shutdown, wait=False, cancel_futures=True)
                 executor = own
             databases = [
-                await stack.enter_async_context(open_database(path))
+                await stack.enter_async_context(open_database(path, read_only=read_only))
                 for _ in range(max(1, connections))
             ]
             pool = cls([Searcher(db, executor) for db in databases], databases)
