@@ -155,6 +155,11 @@ async def test_with_a_shared_state_buttons_of_cards_sent_before_a_switch_keep_wo
         return fake.calls[before:]
 
     async with running(app):
+        # a watch kept in the shared state, made on the first snapshot
+        (watching,) = await feed(
+            "message", fake.message(f"/watch {NEW_QUERY}", chat_id=212, user_id=212)
+        )
+        assert watching.params["text"] != NOT_ON_A_REPLICA
         (card,) = await feed("message", fake.message(MANY_HITS, chat_id=211, user_id=211))
         buttons = {
             b["text"]: b for row in card.params["reply_markup"]["inline_keyboard"] for b in row
@@ -168,10 +173,17 @@ async def test_with_a_shared_state_buttons_of_cards_sent_before_a_switch_keep_wo
         edit, _ = await feed("callback_query", press)
         assert edit.method == "editMessageText" and edit.params["text"] != card.params["text"]
         assert "of 32" in edit.params["text"]  # the second match, in the sample speech
-        (declined,) = await feed("message", fake.message("/watch secretaries", chat_id=211))
-        assert declined.params["text"] == NOT_ON_A_REPLICA  # its watches live in the corpus
         (linked,) = await feed("message", fake.message("/channel list", chat_id=211))
         assert linked.params["text"] != NOT_ON_A_REPLICA  # posting state is shared
+        # the new snapshot's speeches answer the watch: one alert per new document, once
+        before = len(fake.calls)
+        await bot_data_of(app.bot_data).watching.check()
+        alerts = [c for c in fake.calls[before:] if c.params.get("chat_id") == 212]
+        titles = sorted(c.params["text"].split("\n")[0] for c in alerts)
+        assert len(titles) == 3 and all(NEW_TITLE in t for t in titles), titles
+        before = len(fake.calls)
+        await bot_data_of(app.bot_data).watching.check()
+        assert not [c for c in fake.calls[before:] if c.params.get("chat_id") == 212]
 
 
 @contextmanager

@@ -22,9 +22,11 @@ and schedules, whose runs are claimed so that one replica posts each (the schedu
 restored as in one process).  Without it the state is the snapshot itself, which cannot
 be written: searches are answered without the buttons that need a stored query
 (:class:`bot.core.queries.QueryMemory`), inline choices are not counted, no schedule is
-run, and /channel, /post and /schedule are answered with a short notice.  /watch keeps its
-watches in the corpus database (:class:`store.WatchStore`), so a replica declines it
-either way and sends no watch alerts.
+run, and /channel, /post, /schedule and /watch are answered with a short notice.  With a
+shared state, watches are shared too (:class:`store.state.WatchState`): /watch works on
+every replica, and each replica checks them against its snapshot, the new paragraphs of a
+newly published one included; a watch with something to send is claimed first, so one
+replica sends each alert.
 """
 
 from __future__ import annotations
@@ -44,10 +46,12 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, fi
 
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
+from bot.core.watching import WatchService
 from bot.telegram import jobs
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairUpdateProcessor
+from bot.telegram.watch_alerts import TelegramAlerts
 from store import (
     NewerSchemaError,
     NotVerbatimDatabase,
@@ -63,10 +67,8 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
-# Commands whose state a snapshot cannot hold: without a shared state store all of them,
-# with one /watch (its watches are kept in the corpus database)
-POSTING_COMMANDS = ("channel", "post", "schedule")
-WATCH_COMMANDS = ("watch",)
+# Commands whose state a snapshot cannot hold (without a shared state store)
+STATE_COMMANDS = ("channel", "post", "schedule", "watch")
 NOT_ON_A_REPLICA = (
     "That is not available on this server yet: it answers searches only. Please try again later."
 )
@@ -96,6 +98,7 @@ class _Generation:
     stack: AsyncExitStack
     service: VerbatimService
     posting: PostingService
+    watching: WatchService | None  # with a shared state only
     documents: int
 
 
@@ -123,7 +126,7 @@ class SnapshotFollower:
         """Open the snapshot and put its services in BotData (raises if it cannot)."""
         generation = await self._open()
         self._current = generation
-        bot_data_of(self.app.bot_data).start(generation.service, generation.posting)
+        self._serve(generation)
         log.info(
             "serving the corpus snapshot %s (%d documents), read-only",
             self.path,
@@ -160,7 +163,7 @@ class SnapshotFollower:
                 )
                 return False
             self._current = generation
-            bot_data_of(self.app.bot_data).start(generation.service, generation.posting)
+            self._serve(generation)
             self.switches += 1
         log.info(
             "switched to the new corpus snapshot %s: %d documents (were %d)",
@@ -179,6 +182,13 @@ class SnapshotFollower:
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
         return True
+
+    def _serve(self, generation: _Generation) -> None:
+        """Put ``generation``'s services in BotData: new updates and jobs use them."""
+        data = bot_data_of(self.app.bot_data)
+        data.start(generation.service, generation.posting)
+        if generation.watching is not None:
+            data.start_watching(generation.watching)
 
     def check_soon(self) -> None:
         """Run :meth:`check` in a task of its own (from a signal handler)."""
@@ -224,7 +234,12 @@ class SnapshotFollower:
             if snapshot_identity(self.path) == before:
                 chats = self._chats
                 posting = PostingService(state.posting, service, chats, timezone=data.timezone)
-                return _Generation(before, stack, service, posting, documents)
+                watching = (
+                    WatchService(state.watches, service, chats, TelegramAlerts(self.app.bot))
+                    if data.state_url is not None
+                    else None
+                )
+                return _Generation(before, stack, service, posting, watching, documents)
             await stack.aclose()
         raise SnapshotChanging(f"{self.path} was replaced each time it was being opened")
 
@@ -261,8 +276,9 @@ async def follow_snapshot(app: AnyApplication, stack: AsyncExitStack, check_seco
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGHUP, follower.check_soon)
         stack.callback(loop.remove_signal_handler, signal.SIGHUP)
-    if data.state_url is not None:  # schedule runs are claimed in the shared state
+    if data.state_url is not None:  # schedule runs and watches are claimed in the shared state
         await jobs.restore(app)
+        jobs.start_watch_job(app.job_queue, data.watch_seconds)
     if check_seconds > 0 and app.job_queue is not None:
         app.job_queue.run_repeating(
             _check_job,
@@ -277,16 +293,17 @@ async def follow_snapshot(app: AnyApplication, stack: AsyncExitStack, check_seco
         "shared state in " + data.state_where
         if data.state_url is not None
         else "no shared state (VERBATIM_STATE_URL): searches are not recorded (no 'other "
-        "matches' button), no schedules are run and posting commands are declined",
+        "matches' button), no schedules are run, posting and watch commands are declined",
     )
 
 
 def add_replica_handlers(app: AnyApplication, *, shared_state: bool) -> None:
     """Answer the commands whose state the replica cannot keep with a short notice,
-    before their own handlers (``shared_state``: a state store keeps the posting state)."""
-    declined = WATCH_COMMANDS if shared_state else POSTING_COMMANDS + WATCH_COMMANDS
+    before their own handlers (``shared_state``: a state store keeps it; nothing declined)."""
+    if shared_state:
+        return
     app.add_handler(
-        CommandHandler(list(declined), _not_on_a_replica, filters=filters.UpdateType.MESSAGE),
+        CommandHandler(list(STATE_COMMANDS), _not_on_a_replica, filters=filters.UpdateType.MESSAGE),
         group=-2,  # before update_log's first group and the bot's own handlers
     )
 
