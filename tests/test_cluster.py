@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -209,11 +208,6 @@ def test_other_matches_pressed_on_another_replica_with_the_state_in_postgresql(
         assert handled_by[1] != handled_by[0] and set(handled_by) == {"r1", "r2"}
 
 
-@pytest.mark.skipif(
-    not os.environ.get("VERBATIM_SLOW_TESTS"),
-    reason="waits for a real minute (up to 70 s): set VERBATIM_SLOW_TESTS=1 to run it; "
-    "the race itself is tested in-process by tests/test_replicas.py",
-)
 def test_a_schedule_due_while_two_replicas_run_posts_once(
     snapshot: Path, cluster_dir: Path, pg_url: str
 ) -> None:
