@@ -369,3 +369,13 @@ def test_the_watch_interval_setting(posting_db: Path, tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode == 4 and "VERBATIM_WATCH_SECONDS=0 is not in 1..86400" in run.stderr
+
+
+async def test_a_new_answer_alerts_however_many_older_paragraphs_answer_too(bot: WatchBot) -> None:
+    # more older paragraphs answer the watch word for word than one search page holds
+    await bot.store(*(brigade_report(n) for n in range(1, 71)))
+    await bot.reply(f"/watch {WATCHED}")
+    assert alerts(await bot.check()) == []
+    await bot.store(brigade_report(71))
+    (alert,) = alerts(await bot.check())
+    assert alert["text"].startswith(f"{BELL}<b>Brigade Report 71</b>")

@@ -53,7 +53,7 @@ def brigade_report(n: int) -> ParsedDocument:
         ],
         origin=f"test:brigade-{n}",
         source_format="text",
-        date=PartialDate(2015, 1, n + 1),
+        date=PartialDate(2015 + n // 28, 1, n % 28 + 1),
         collection="harbour",
     )
 

@@ -11,8 +11,9 @@ file's, or PostgreSQL's shared by replicas), and runs the check
   paragraphs stored by another process are noticed the same way.  That is asked of the
   corpus database; the watches' rows are the state's.
 - Each due watch (its cursor below that id) is searched as ``/q`` searches it — the
-  same scoring, filters and answer tiers — and the *answers* among the paragraphs above
-  its cursor count; close passages offered as "not sure" never do.
+  same scoring, filters and answer tiers — over the paragraphs above its cursor (all of
+  them, however many older paragraphs answer it too), and the *answers* count; close
+  passages offered as "not sure" never do.
 - One alert per new document (its best new paragraph, as a card), at most
   :data:`MAX_ALERTS_PER_CHECK` at once and then one message saying how many more; each
   recorded once sent, so nothing goes twice.  The cursor advances only when all went
@@ -51,7 +52,7 @@ from store.state import WatchState
 log = logging.getLogger(__name__)
 
 MAX_WATCHES_PER_USER = 20
-WATCH_CANDIDATES = 50  # answers a check looks through for new paragraphs
+WATCH_CANDIDATES = 50  # answers among the new paragraphs a check looks through
 MAX_ALERTS_PER_CHECK = 10  # documents of one watch sent as cards at once; then a summary
 CLAIM_LEASE_SECONDS = 300.0  # a watch's claim expires this long after its last renewal
 
@@ -244,8 +245,11 @@ class WatchService:
         if isinstance(split, Problem):  # a collection renamed since, say: nothing to find
             log.info("watch %d: its query no longer works: %s", watch.id, split.message)
             return [], ""
+        # among the paragraphs stored since it last looked: however many older ones
+        # answer it too, the new ones are all searched
+        filters = dataclasses.replace(split.filters, after_paragraph_id=watch.seen_paragraph_id)
         result = await self.service.searcher.search(
-            split.words, limit=WATCH_CANDIDATES, filters=split.filters
+            split.words, limit=WATCH_CANDIDATES, filters=filters
         )
         if result.error:
             log.info("watch %d: its search failed: %s", watch.id, result.error)

@@ -56,7 +56,8 @@ def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | i
 
     Keys: ``collection``, ``document_id``, ``speaker`` (case-insensitive substring),
     ``language``, ``date_from`` / ``date_to`` (ISO dates, partial allowed, inclusive:
-    ``date_to="2024-03"`` keeps all of March).  Unknown keys are a programming error.
+    ``date_to="2024-03"`` keeps all of March), ``after_paragraph_id`` (on ``p`` =
+    paragraphs: only those stored after it).  Unknown keys are a programming error.
     Lone surrogates in text values become U+FFFD (they match nothing; binding them raises);
     a ``document_id`` no SQLite integer can hold matches nothing (binding it raises).
     """
@@ -74,6 +75,11 @@ def _filter_sql(filters: dict[str, str | int | None]) -> tuple[str, list[str | i
                 clauses.append("0")  # no document has such an id
                 continue
             clauses.append("d.id = ?")
+        elif key == "after_paragraph_id":
+            if not isinstance(value, int) or not -(2**63) <= value < 2**63:
+                clauses.append("0")
+                continue
+            clauses.append("p.id > ?")
         elif key == "speaker":
             clauses.append("instr(lower(d.speaker), lower(?)) > 0")
         elif key == "language":

@@ -66,6 +66,8 @@ class SearchFilters:
     language: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    # only paragraphs stored after this id (/watch: the new ones); not a user's filter
+    after_paragraph_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
