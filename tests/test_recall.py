@@ -76,6 +76,11 @@ def test_word_forms_typos_and_near_synonyms_still_match() -> None:
     assert word_match("moon", "moon") == EXACT
     assert word_match("moon", "noon") == 0.0  # too short for a typo to count
     assert stem("organisations") == stem("organization")
+    # words in -y and their forms in -ies, -ied, -ier, -iest, four-letter ones too
+    for form, word in [("parties", "party"), ("carried", "carry"), ("heavier", "heavy")]:
+        assert stem(form) == stem(word) == word and word_match(form, word) == FORM
+    assert word_match("envies", "envy") == FORM and word_match("sings", "sing") == FORM
+    assert stem("activities") == stem("activity") and stem("parties") != stem("part")
     reworded = "we pick the moon because it is difficult"
     assert _recall(reworded, MOON) > _recall(reworded, "We pick the apples in autumn.") + 20
 

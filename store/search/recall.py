@@ -110,17 +110,27 @@ def query_weights(
     return tuple(word_weight(frequencies.get(w, 0), paragraphs) for w in query_words)
 
 
+_Y_SUFFIXES = frozenset({"ies", "ied", "ier", "iest"})  # endings of a word in -y
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English stem: a common inflection or derivation ending off, ``our``
-    spelt ``or`` (``organisations`` → ``organ``, ``colour`` → ``color``).  Short words
-    and words of other scripts are returned as they are."""
+    spelt ``or``, ``-ies``/``-ied``/``-ier``/``-iest`` back to ``-y``
+    (``organisations`` → ``organ``, ``colour`` → ``color``, ``parties`` → ``party``).
+    Short words and words of other scripts are returned as they are."""
     if not word.isascii() or len(word) <= 4:
         return word
     w = word.replace("our", "or") if len(word) > 5 else word
     for suffix in _SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)]
+        if not w.endswith(suffix):
+            continue
+        base = w[: -len(suffix)]
+        if suffix in _Y_SUFFIXES and len(base) >= 3:
+            w = base + "y"  # parties, carried, heavier, envies: party, carry, heavy, envy
+            break
+        if len(base) >= 4:
+            w = base
             break
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]
@@ -132,7 +142,7 @@ def word_match(query_word: str, passage_word: str) -> float:
     little less for another form, a near-synonym or a typo, 0 when it does not."""
     if query_word == passage_word:
         return EXACT
-    if len(query_word) > 4 and len(passage_word) > 4 and stem(query_word) == stem(passage_word):
+    if len(query_word) >= 4 and len(passage_word) >= 4 and stem(query_word) == stem(passage_word):
         return FORM
     if passage_word in SYNONYMS.get(query_word, ()):
         return SYNONYM
