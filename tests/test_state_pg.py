@@ -5,6 +5,7 @@ without PostgreSQL (tests/pg.py)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 from contextlib import AsyncExitStack
@@ -16,6 +17,8 @@ from conftest import REPO, WAIT, verbatim, verbatim_env
 from fake_bot_api import TOKEN, FakeBotApiServer
 from pg import PgCluster
 
+from bot.cli import ops as cli_ops
+from bot.settings import load_settings
 from store.db import open_database
 from store.db.pg import MIGRATIONS
 from store.db.schema import NewerSchemaError
@@ -112,3 +115,30 @@ async def _stored_queries(url: str) -> list[str]:
         return [row[0] for row in await conn.fetch("SELECT text FROM bot_queries")]
     finally:
         await conn.close()
+
+
+def test_healthcheck_asks_the_shared_state_too(
+    pg_url: str, posting_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def healthcheck(url: str) -> int:
+        parser = argparse.ArgumentParser()
+        cli_ops.register(parser.add_subparsers())
+        args = parser.parse_args(["healthcheck", "--db", str(posting_db)])
+        settings = load_settings({"VERBATIM_STATE_URL": url}, db=args.db)
+        return int(args.handler(args, settings))
+
+    assert healthcheck(pg_url) == 1  # a new server: not migrated until `verbatim run` starts
+    assert "has schema 0, expected" in capsys.readouterr().out
+
+    async def migrate() -> None:
+        async with open_database(posting_db) as db, open_state_store(pg_url, db, "test"):
+            pass
+
+    asyncio.run(migrate())
+    assert healthcheck(pg_url) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("healthy: database") and f"schema {len(MIGRATIONS)}" in out
+    gone = f"postgresql://verbatim:{PASSWORD}@/verbatim?host={posting_db.parent}/none"
+    assert healthcheck(gone) == 1
+    out = capsys.readouterr().out
+    assert "unhealthy: cannot reach the shared state" in out and PASSWORD not in out

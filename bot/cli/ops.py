@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import sqlite3
 import sys
@@ -19,7 +20,7 @@ from bot.cli.common import (
     add_db_argument,
     database_error_message,
 )
-from bot.settings import Settings
+from bot.settings import Settings, check_state_url, state_url_hint
 from store import (
     MIGRATIONS,
     BackupError,
@@ -28,6 +29,7 @@ from store import (
     read_state,
     schema_version,
 )
+from store.state import StateUnavailable, probe_state_store
 
 
 def register(sub: Any) -> None:
@@ -52,8 +54,9 @@ def register(sub: Any) -> None:
         "readable and carry the current schema, and its search vocabulary must be up to "
         "date (or an ingest be running that rebuilds it); in webhook mode the local listener "
         "must answer HTTP. Reads only. A replica (VERBATIM_CORPUS_SNAPSHOT set) checks its "
-        "snapshot instead of the database. Prints one line; exit 0 when healthy, 1 when not, "
-        "4 when the schema is newer than this version knows.",
+        "snapshot instead of the database. With VERBATIM_STATE_URL the shared state in "
+        "PostgreSQL must answer with the current schema. Prints one line; exit 0 when "
+        "healthy, 1 when not, 4 when a schema is newer than this version knows.",
     )
     add_db_argument(p)
     p.set_defaults(handler=_healthcheck)
@@ -115,6 +118,12 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unhealthy: database {path}: {vocab}")
         return EXIT_PARTIAL_FAILURE
     parts = [f"database {path} schema {version}", vocab]
+    if settings.state_url:
+        problem, exit_code, described = _state_health(settings)
+        if problem:
+            print(f"unhealthy: {problem}")
+            return exit_code
+        parts.append(described)
     if settings.webhook_url:
         host = settings.webhook_listen
         host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -125,6 +134,34 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         parts.append(f"webhook listener {host}:{settings.webhook_port} answers")
     print("healthy: " + ", ".join(parts))
     return EXIT_OK
+
+
+def _state_health(settings: Settings) -> tuple[str | None, int, str]:
+    """(what is wrong, exit code, or ``None``; how it is described when healthy) of the
+    shared state that ``VERBATIM_STATE_URL`` names."""
+    url = check_state_url(settings)  # SettingsError: exit 2, as for `run`
+    if url is None:
+        return None, EXIT_OK, ""
+    where = state_url_hint(url)
+    try:
+        version, current = asyncio.run(probe_state_store(url, where))
+    except StateUnavailable as exc:
+        return str(exc), EXIT_PARTIAL_FAILURE, ""
+    if version > current:
+        return (
+            f"the shared state at {where} has schema {version}, newer than this program "
+            f"knows ({current}): upgrade verbatim-bot",
+            EXIT_CONFIG,
+            "",
+        )
+    if version < current:
+        return (
+            f"the shared state at {where} has schema {version}, expected {current} (it is "
+            "migrated when `verbatim run` starts)",
+            EXIT_PARTIAL_FAILURE,
+            "",
+        )
+    return None, EXIT_OK, f"shared state at {where} schema {version}"
 
 
 def _newer_schema(path: Path, version: int) -> str | None:

@@ -281,6 +281,15 @@ async def open_state_store(
         )
 
 
+async def probe_state_store(url: str, where: str = "") -> tuple[int, int]:
+    """For a health check: the schema version of the PostgreSQL state at ``url`` and
+    the version this program migrates it to; :class:`StateUnavailable` when it cannot
+    be reached.  Nothing is written."""
+    from store.db.pg import MIGRATIONS, probe_pg_state  # asyncpg only when it is used
+
+    return await probe_pg_state(url, where or "the state URL"), len(MIGRATIONS)
+
+
 __all__ = [
     "PostingState",
     "QueryState",
@@ -290,6 +299,7 @@ __all__ = [
     "WatchClaim",
     "WatchState",
     "open_state_store",
+    "probe_state_store",
     "query_id_for",
     "sqlite_state",
 ]

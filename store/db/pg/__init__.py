@@ -20,7 +20,7 @@ import asyncpg
 from store.db.pg._conv import unavailable_as_error
 from store.db.pg.posting import PgPosting
 from store.db.pg.queries import PgQueries
-from store.db.pg.schema import MIGRATIONS, migrate
+from store.db.pg.schema import MIGRATIONS, migrate, schema_version
 from store.db.pg.watches import PgWatches
 
 POOL_SIZE = 10  # connections per process at most (each statement borrows one)
@@ -59,4 +59,24 @@ async def open_pg_state(
         await pool.close()
 
 
-__all__ = ["MIGRATIONS", "PgPosting", "PgQueries", "PgState", "PgWatches", "open_pg_state"]
+async def probe_pg_state(url: str, where: str, timeout: float = 5.0) -> int:
+    """The schema version of the shared state at ``url``, read over one connection
+    without migrating anything (for health checks); :class:`StateUnavailable` when the
+    server cannot be reached or does not answer within ``timeout`` seconds."""
+    async with unavailable_as_error(f"cannot reach the shared state at {where}"):
+        conn = await asyncpg.connect(url, timeout=timeout, command_timeout=timeout)
+        try:
+            return await schema_version(conn)
+        finally:
+            await conn.close()
+
+
+__all__ = [
+    "MIGRATIONS",
+    "PgPosting",
+    "PgQueries",
+    "PgState",
+    "PgWatches",
+    "open_pg_state",
+    "probe_pg_state",
+]
