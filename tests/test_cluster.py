@@ -214,7 +214,8 @@ def test_a_schedule_due_while_two_replicas_run_posts_once(
     """Two replicas restore the same schedule from the shared state; when it is due, one
     of them claims the run and the channel gets one post."""
     now = dt.datetime.now(dt.UTC)
-    due = (now + dt.timedelta(minutes=2 if now.second > 45 else 1)).replace(second=0)
+    # at least 30 s ahead: both replicas must have started (and restored it) by then
+    due = (now + dt.timedelta(minutes=2 if now.second > 30 else 1)).replace(second=0)
 
     async def make_schedule() -> None:
         async with (
