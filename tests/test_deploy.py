@@ -229,17 +229,19 @@ def test_systemd_unit_is_hardened(tmp_path: Path) -> None:
     assert float(found.group(1)) <= 2.0
 
 
-def test_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
+def nginx_t(conf_name: str, tmp_path: Path) -> str:
+    """``nginx -t`` on the site config ``deploy/conf_name`` with a throw-away certificate;
+    the site's text (the test skips, saying why, without nginx or openssl)."""
     nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
     if nginx is None or openssl is None:
-        pytest.skip("nginx or openssl not installed: nginx sample not checked with nginx -t")
+        pytest.skip(f"nginx or openssl not installed: {conf_name} not checked with nginx -t")
     subprocess.run(
         [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
          "/CN=bot.example.org", "-keyout", str(tmp_path / "key.pem"),
          "-out", str(tmp_path / "cert.pem")],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
-    site = (DEPLOY / "nginx-verbatim.conf").read_text()
+    site = (DEPLOY / conf_name).read_text()
     site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {tmp_path}/cert.pem;", site)
     site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {tmp_path}/key.pem;", site)
     (tmp_path / "site.conf").write_text(site)
@@ -253,6 +255,11 @@ def test_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "syntax is ok" in done.stderr
+    return site
+
+
+def test_nginx_sample_passes_nginx_t(tmp_path: Path) -> None:
+    site = nginx_t("nginx-verbatim.conf", tmp_path)
 
     # the proxied path is the path of the documented webhook URL, the upstream its port
     documented = (DEPLOY / ".env.example").read_text()
@@ -335,28 +342,7 @@ def test_cluster_compose_file_structure() -> None:
 
 
 def test_cluster_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
-    nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
-    if nginx is None or openssl is None:
-        pytest.skip("nginx or openssl not installed: the cluster's nginx config not checked")
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=bot.example.org", "-keyout", str(tmp_path / "key.pem"),
-         "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    site = (DEPLOY / "nginx-cluster.conf").read_text()
-    site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {tmp_path}/cert.pem;", site)
-    site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {tmp_path}/key.pem;", site)
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"error_log stderr;\npid {tmp_path}/nginx.pid;\nevents {{}}\n"
-        f"http {{\n    include {tmp_path}/site.conf;\n}}\n"
-    )
-    done = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    site = nginx_t("nginx-cluster.conf", tmp_path)
     documented = (DEPLOY / ".env.example").read_text()
     url = re.search(r"Example: (https://\S+/telegram/\S+)", documented)
     assert url
