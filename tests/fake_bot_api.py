@@ -248,6 +248,8 @@ class FakeTelegram(FakeChats):
         return True
 
     def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook:  # as Telegram: updates go to the webhook, not to polling
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), 1.0)
         deadline = time.monotonic() + wait

@@ -214,3 +214,20 @@ def test_healthcheck(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_hash_or_question_mark_in_the_path_is_part_of_the_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read-only opens use real file: URIs ("file:a#b.db" would open, and create, "a")."""
+    db = tmp_path / "quotes#1?.db"
+    make_db(db)
+    assert run_cli(["healthcheck", "--db", str(db)]) == 0
+    assert "schema" in capsys.readouterr().out
+    copy = tmp_path / "copy#2.db"
+    assert run_cli(["backup", "--db", str(db), str(copy)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == [
+        "copy#2.db",
+        "quotes#1?.db",
+    ]
+    assert not (tmp_path / "quotes").exists() and not (tmp_path / "copy").exists()

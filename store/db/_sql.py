@@ -26,6 +26,13 @@ class Base:
     read_only: bool  # see Database.__init__
 
 
+def read_only_uri(path: Path | str) -> str:
+    """The SQLite URI that opens the file at ``path`` read-only (``uri=True``): a real
+    ``file:`` URI, so a ``#`` or ``?`` in the path stays part of the name (in
+    ``f"file:{path}"`` it would end it, and SQLite would open — create — another file)."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
+
+
 _IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from store.db._sql import read_only_uri
 from store.db.database import open_database
 from store.db.health import read_state
 from store.db.migrations import MIGRATIONS
@@ -77,7 +78,7 @@ def resolve_target(target: Path) -> Path:
 
 def integrity_problems(path: Path) -> list[str]:
     """Run ``PRAGMA integrity_check`` on the database at ``path``; return the problems found."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
     finally:
@@ -160,7 +161,7 @@ def _repair_if_stale(copy: Path, version: int) -> str | None:
 
 
 def _page_count(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         return int(conn.execute("PRAGMA page_count").fetchone()[0])
     finally:
@@ -169,7 +170,7 @@ def _page_count(path: Path) -> int:
 
 def _copy(source: Path, destination: Path) -> tuple[int, int]:
     """Copy ``source`` into a new file at ``destination``; return (pages, user_version)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         src.execute("PRAGMA busy_timeout = 5000")
         dst = sqlite3.connect(destination)
@@ -195,7 +196,7 @@ def schema_version(path: Path) -> int:
     if not Path(path).is_file():
         raise BackupError(f"no database at {path}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             conn.execute("PRAGMA busy_timeout = 2000")
             return int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.db._sql import read_only_uri
 from store.db.lock import ingest_running
 
 _DERIVED_STATE_SINCE = 8  # the schema version that records derived data's staleness
@@ -52,7 +53,7 @@ def read_state(path: Path) -> DatabaseState:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(2, "no database", str(path))
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         conn.execute("PRAGMA busy_timeout = 2000")
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -72,7 +73,7 @@ def raw_counts(db: Path) -> tuple[int, int, int]:
     if not db.exists():
         return 0, 0, 0
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=10)
     except sqlite3.OperationalError:  # being created
         return 0, 0, 0
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from store.db._sql import Base, _count
+from store.db._sql import Base, _count, read_only_uri
 from store.db.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ async def connect(path: Path, *, read_only: bool = False) -> AsyncIterator[aiosq
     snapshot, see :mod:`store.db.snapshot`): nothing is created, the journal mode is left
     as the file has it, and SQLite refuses every write."""
     if read_only:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
+        uri = read_only_uri(path)
         conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)

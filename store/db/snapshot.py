@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.db._sql import read_only_uri
 from store.db.backup import BackupError, backup_database
 from store.db.database import open_database
 from store.db.health import read_state
@@ -172,7 +173,7 @@ def publish_snapshot(primary: Path, folder: Path, *, allow_new_ids: bool = False
 
 def read_facts(path: Path) -> CorpusFacts:
     """Schema, counts and epoch of the database at ``path`` (opened read-only)."""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         documents, paragraphs = conn.execute(
@@ -212,7 +213,7 @@ def _verify(copy: Path) -> CorpusFacts:
         )
     if state.search_vocab_stale_since is not None:
         raise SnapshotError("the copy's search vocabulary is stale and could not be rebuilt")
-    conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(copy), uri=True)
     try:
         mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
     finally:
@@ -253,9 +254,9 @@ def _check_ids_kept(target: Path, copy: Path, previous: CorpusFacts, facts: Corp
             "from the published snapshot would stop working; pass --allow-new-ids to "
             "publish it anyway"
         )
-    conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(copy), uri=True)
     try:
-        conn.execute("ATTACH DATABASE ? AS published", (f"{target.resolve().as_uri()}?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS published", (read_only_uri(target),))
         documents = conn.execute(
             "SELECT count(*) FROM published.documents o LEFT JOIN main.documents n "
             "ON n.id = o.id WHERE n.id IS NULL OR n.content_hash != o.content_hash"
