@@ -31,6 +31,14 @@ def test_phrases_and_exclusions_beyond_the_caps_are_dropped_with_a_notice() -> N
     assert parsed.notice and f"first {MAX_PHRASES} quoted phrases" in parsed.notice
 
 
+def test_the_first_excluded_words_typed_are_kept_and_the_notice_names_only_that_cap() -> None:
+    typed = [f"-{w}" for w in ("zeta", "yak", "xray", "whisky", "victor", "uniform")]
+    typed += [f"-{w}" for w in ("tango", "sierra", "alpha", "bravo")]
+    parsed = parse_query("peace " + " ".join(typed))
+    assert parsed.excluded == {w[1:] for w in typed[:MAX_EXCLUDED]}
+    assert parsed.notice == f"Only the first {MAX_EXCLUDED} -words count."
+
+
 def test_characters_that_fold_into_several_words_are_capped_too() -> None:
     parsed = parse_query("¼ " * 150)  # 300 characters, each "¼" folding into "1 4"
     assert len(parsed.words) == MAX_WORDS

@@ -66,33 +66,40 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
         last = normal.rindex('"')
         normal = normal[:last] + " " + normal[last + 1 :]
     phrases: list[tuple[str, ...]] = []
-    excluded: set[str] = set()
+    excluded: dict[str, None] = {}  # in the order typed
     words: list[str] = []
-    dropped = False
+    too_many_phrases = False
     segments = _split_phrases(normal)
     for n, segment in enumerate(segments):
         if n % 2:  # inside quotes; -"..." excludes its words
             if re.search(r"(?:^|\s)-$", segments[n - 1]):
-                excluded.update(tokens(segment))
+                excluded.update(dict.fromkeys(tokens(segment)))
                 continue
             phrase = tuple(_words(segment))
             if phrase in phrases:
                 continue  # the same phrase again asks for nothing more
             if phrase and len(phrases) >= MAX_PHRASES:
-                dropped = True
+                too_many_phrases = True
                 continue
             if phrase:
                 phrases.append(phrase)
             words.extend(phrase)
             continue
         for m in _EXCLUDE.finditer(segment):
-            excluded.update(tokens(m.group(1)))
+            excluded.update(dict.fromkeys(tokens(m.group(1))))
         words.extend(_words(_EXCLUDE.sub(" ", segment)))
-    if len(excluded) > MAX_EXCLUDED:
-        excluded = set(sorted(excluded)[:MAX_EXCLUDED])
-        dropped = True
-    if dropped:
-        limits = f"Only the first {MAX_PHRASES} quoted phrases and {MAX_EXCLUDED} -words count."
+    too_many_excluded = len(excluded) > MAX_EXCLUDED
+    if too_many_excluded:
+        excluded = dict.fromkeys(list(excluded)[:MAX_EXCLUDED])  # the first typed
+    limits = " ".join(
+        f"Only the first {limit} {what} count."
+        for limit, what, over in (
+            (MAX_PHRASES, "quoted phrases", too_many_phrases),
+            (MAX_EXCLUDED, "-words", too_many_excluded),
+        )
+        if over
+    )
+    if limits:
         notice = f"{notice} {limits}" if notice else limits
     if not words:
         error = (
