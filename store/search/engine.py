@@ -35,7 +35,7 @@ from store.search.plan import (
     tier_expressions,
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
-from store.search.ranking import DETAILED_CANDIDATES, Scored, rank
+from store.search.ranking import DETAILED_CANDIDATES, MATCH_THRESHOLD, Scored, rank
 from store.search.recall import Recall, query_weights, runon_recall, telling_found, telling_words
 from store.search.scan import pair_cap, scan
 from store.search.terms import QueryTerms
@@ -81,6 +81,11 @@ class SearchResult:
     error: str | None = None
     # when nothing is an answer: the closest passages, to offer as "not sure" (first page)
     suggestions: list[Hit] = field(default_factory=list)
+
+
+def _unrelated(a: int, b: int) -> bool:
+    """``related`` where :func:`decide` will not ask (no gap answer is possible)."""
+    return False
 
 
 class Searcher:
@@ -146,7 +151,11 @@ class Searcher:
 
     async def _decide(self, scored: list[Scored], korean: bool, anchors: list[str]) -> Decision:
         reach = clear_gap(scored[0]) if scored else 0.0  # only rivals within it can matter
-        related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH), anchors)
+        related: Callable[[int, int], bool]
+        if not scored or reach == float("inf") or scored[0].alignment >= MATCH_THRESHOLD:
+            related = _unrelated  # no gap answer to weigh: nothing to look up
+        else:
+            related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH), anchors)
         # telling texts apart compares them (rapidfuzz): off the event loop
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, decide, scored, related, korean)
