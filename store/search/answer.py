@@ -129,7 +129,7 @@ def noise_level(top: Scored, korean: bool = False) -> float:
 
 
 def settled(ranked: Sequence[Scored], korean: bool = False) -> bool:
-    """Whether retrieval can stop: the best paragraph so far scores ``GOOD_ENOUGH``, or
+    """Whether retrieval can stop: the best paragraph so far aligns ``GOOD_ENOUGH``, or
     stands further above the next one (even a neighbour or copy) and the noise level
     than an answer needs, so that looser tiers could not change the answer."""
     if not ranked:

@@ -4,8 +4,10 @@ Two stages.  *Candidate retrieval* asks SQLite's FTS5 index for the best-matchin
 paragraphs (bm25) on the query's most discriminating words only (the rarest, by
 document frequency from the ``search_vocab`` table); words not in the index are
 replaced by their nearest vocabulary words (misspellings).  *Re-ranking* scores
-the candidates with rapidfuzz (:mod:`store.search.ranking`) off the event loop and
-keeps those clearing the "no match" threshold.  In a large collection (``SCAN_FROM``
+the candidates with rapidfuzz (:mod:`store.search.ranking`: alignment and recall) off
+the event loop and keeps those scoring ``KEEP_LEVEL`` or more; :func:`store.search.answer.decide`
+then tells answers from suggestions (and a last tier retrieves by the query's rarest
+words alone when nothing is found).  In a large collection (``SCAN_FROM``
 paragraphs or more) retrieval starts with a scan without bm25 (:mod:`store.search.scan`);
 :mod:`store.search.hits` tells related paragraphs apart for the decision and assembles
 the hits shown.
@@ -110,7 +112,9 @@ class Searcher:
         offset: int = 0,
         filters: SearchFilters | None = None,
     ) -> SearchResult:
-        """Search for ``query``; hits ``offset .. offset+limit`` of those clearing the threshold."""
+        """Search for ``query``: the answers ``offset .. offset+limit`` (see
+        :func:`store.search.answer.decide`), or on the first page, when there is none,
+        the closest passages as suggestions."""
         parsed = parse_query(query)
         if parsed.error:
             return SearchResult(parsed.text, [], parsed.notice, parsed.error)

@@ -315,9 +315,9 @@ def rank(
             s = replace(s, alignment=s.score, text_key=hash(c.joined))
         # a recall could change nothing for a paragraph found word for word
         if s.alignment < WORD_FOR_WORD and c.coverage >= s.score - COVERAGE_SLACK:
-            words = c.joined if len(c.text) <= RECALL_WHOLE_CHARS else c.near or c.joined
-            if c.near is not None and len(c.text) <= RECALL_WHOLE_CHARS:
-                words = joined_words(c.text)  # the whole of a long-ish paragraph
+            # a long-ish paragraph aligned by its stretch (near) is recalled whole
+            whole = c.near is not None and len(c.text) <= RECALL_WHOLE_CHARS
+            words = joined_words(c.text) if whole else c.joined
             recalled = passage_recall(query_words, weights, words.split())
             s = replace(s, telling=telling_found(query_words, recalled, counted))
             if recalled.score > s.score:
