@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fake_telegram import fake_bot_api
+from bench.evaluate import percentile
 from bench.load import Query, _prepare
 from store import ensure_sample_loaded, open_database, publish_snapshot
 
@@ -262,13 +263,6 @@ def own(run: Run) -> float:
     return sum(run.cpu_replicas) + run.cpu_proxy + run.cpu_harness
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def report(runs: list[Run]) -> None:
     """The runs side by side, then what limits the rate."""
     cores = os.cpu_count() or 1
@@ -278,10 +272,10 @@ def report(runs: list[Run]) -> None:
         ("seconds", [f"{r.seconds:.1f}" for r in runs]),
         ("updates/s", [f"{r.rate():.1f}" for r in runs]),
         ("p50 ms", [f"{statistics.median(r.latencies) * 1000:.0f}" for r in runs]),
-        ("p95 ms", [f"{_pct(r.latencies, 0.95) * 1000:.0f}" for r in runs]),
+        ("p95 ms", [f"{percentile(r.latencies, 95) * 1000:.0f}" for r in runs]),
         ("max ms", [f"{max(r.latencies) * 1000:.0f}" for r in runs]),
-        ("in a replica p50 ms", [f"{_pct(r.handling, 0.5) * 1000:.0f}" for r in runs]),
-        ("in a replica p95 ms", [f"{_pct(r.handling, 0.95) * 1000:.0f}" for r in runs]),
+        ("in a replica p50 ms", [f"{percentile(r.handling, 50) * 1000:.0f}" for r in runs]),
+        ("in a replica p95 ms", [f"{percentile(r.handling, 95) * 1000:.0f}" for r in runs]),
         ("chat answers/s", [f"{r.chat_answers / r.seconds:.1f}" for r in runs]),
         ("right / wrong", [f"{r.right} / {r.wrong}" for r in runs]),
         ("missing / dup", [f"{r.missing} / {r.duplicates}" for r in runs]),

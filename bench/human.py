@@ -105,6 +105,7 @@ class Tally:
             "answered": self.answered,
             "r_at_1": _ratio(self.right_first, self.queries),
             "answer_precision": _ratio(self.right_first, self.answered),
+            "suggested": self.suggested,
             "suggestions_hold_right": _ratio(self.right_suggested, unanswered),
             "false_accepts": _ratio(self.answered, self.queries),
             "p50_ms": round(statistics.median(self.ms), 1) if self.ms else None,
@@ -126,7 +127,6 @@ class Outcome:
     suggested: bool
     right_suggested: bool
     ms: float
-    first: str | None  # the first answer's (or suggestion's) paragraph key
 
 
 async def resolve(db_path: Path, wanted: set[str]) -> dict[str, str]:
@@ -166,7 +166,6 @@ async def run_items(
             ms = (time.perf_counter() - start) * 1000
             answer = [h.paragraph.text for h in result.hits]
             offered = [h.paragraph.text for h in result.suggestions]
-            first = next(iter(answer or offered), None)
             outcomes.append(
                 Outcome(
                     item,
@@ -175,7 +174,6 @@ async def run_items(
                     bool(offered),
                     any(is_right(item, t, expected) for t in offered),
                     ms,
-                    paragraph_key(first) if first is not None else None,
                 )
             )
     return outcomes

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.evaluate import percentile
 from bench.fake_telegram import Answer, FaultPlan, FaultyBotApi, FaultyServer
 
 ANSWER_TIMEOUT = 60.0  # seconds a user waits for an answer before counting it missing
@@ -248,13 +249,6 @@ def run_once(args: argparse.Namespace, db: Path, queries: list[Query], abuse: bo
     return out
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def report(name: str, out: Outcome, expected: int) -> None:
     """Print one run's numbers."""
     lat = [v * 1000 for v in out.latencies]
@@ -265,7 +259,7 @@ def report(name: str, out: Outcome, expected: int) -> None:
     )
     if lat:
         print(
-            f"  end to end: p50 {statistics.median(lat):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, "
+            f"  end to end: p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
             f"max {max(lat):.0f} ms"
         )
     print(f"  longest event-loop stall: {out.stall_ms} ms")
@@ -309,8 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     report("users alone", alone, expected)
     beside = run_once(args, db, queries, abuse=True)
     report("users beside one abusive user", beside, expected)
-    ratio = _pct(beside.latencies, 0.95) / _pct(alone.latencies, 0.95)
-    print(f"others' p95 with the abuser / without: {ratio:.2f}")
+    if alone.latencies and beside.latencies:
+        ratio = percentile(beside.latencies, 95) / percentile(alone.latencies, 95)
+        print(f"others' p95 with the abuser / without: {ratio:.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
