@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.fake_telegram import fake_bot_api
 from bench.evaluate import percentile
+from bench.fake_telegram import fake_bot_api
 from bench.load import Query, _prepare
 from store import ensure_sample_loaded, open_database, publish_snapshot
 
