@@ -43,7 +43,7 @@ FILTER_HELP = (
 DATE_PROBLEM = "{key}: takes a date like 2012, 2012-06 or 2012-06-30"
 
 _QUOTES = frozenset('"“”„')
-_KEY = re.compile(r"(-?)(from|to|by|in):", re.IGNORECASE | re.ASCII)
+_KEY = re.compile(rf"(-?)({'|'.join(KEYS)}):", re.IGNORECASE | re.ASCII)
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?", re.ASCII)
 _TRAILING = ",.;!?"
 _FIELD = {"from": "date_from", "to": "date_to", "by": "speaker", "in": "collection"}
@@ -250,13 +250,7 @@ def _normal_value(token: FilterToken) -> str:
         return token.value
     parts = _date_parts(token.value)
     assert parts is not None  # checked by _date_problem
-    year, month, day = parts
-    out = f"{year:04d}"
-    if month is not None:
-        out += f"-{month:02d}"
-    if day is not None:
-        out += f"-{day:02d}"
-    return out
+    return PartialDate(*parts).iso()
 
 
 def _display_date(value: str) -> str:
