@@ -132,20 +132,6 @@ def test_other_commands_ignore_settings_they_do_not_use(
     assert "mother" in capsys.readouterr().out
 
 
-def run_cli(
-    args: list[str], env: dict[str, str], stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "TELEGRAM_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env={**clean, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
     done = subprocess.run(
         [
