@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster_harness import free_port
 from fake_bot_api import TOKEN, FakeBotApiServer
 
 from bot.cli.main import main as cli_main
@@ -149,12 +150,6 @@ def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- end to end
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
