@@ -13,6 +13,7 @@ import pytest
 from conftest import next_day
 from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
 from fake_bot_api import RecordingRequest as Recording
+from fake_bot_photos import PNG_SIGNATURE
 
 from bot.core.posting_args import PostingError, ScheduleSpec, parse_schedule, take_picture_flag
 from bot.telegram import jobs
@@ -26,7 +27,6 @@ CHANNEL = -1001234567890
 NAME = "verbatim_quotes"
 GROUP = -1009876543210
 TYPO_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample, misspelt
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 class Bot(OfflineBot):
@@ -76,7 +76,7 @@ async def test_post_picture_to_a_channel_then_by_file_id(bot: Bot) -> None:
     await bot.link()
     calls = await bot.say(f"/post @{NAME} --picture {TYPO_QUERY}")
     [photo] = photos_to(calls, CHANNEL)
-    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG)
+    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG_SIGNATURE)
     assert photo["parse_mode"] == "HTML" and "¶ 10 of 32" in photo["caption"]
     assert photo["caption"].startswith("<b>General Secretary Kim Jong Un")
     assert re.fullmatch(rf"https://t\.me/{BOT_USERNAME}\?start=p_\d+", open_url(photo))
@@ -127,7 +127,7 @@ async def test_a_picture_schedule_is_stored_and_posts_pictures(bot: Bot) -> None
     assert " as a picture → Quotes" in await bot.reply("/schedule list")
     [photo] = photos_to(await bot.run_job(1), CHANNEL)
     assert photo["caption"].startswith(f"<b>{post_render.PASSAGE_OF_THE_DAY}</b>\n<b>")
-    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG)
+    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG_SIGNATURE)
 
     assert "Schedule #2" in await bot.reply(f"/schedule @{NAME} daily 09:00")
     second = [c.method for c in await bot.run_job(2) if c.method.startswith("send")]
