@@ -60,6 +60,16 @@ def verbatim(*args: str) -> list[str]:
     return [sys.executable, "-m", "bot.cli", *args]
 
 
+def ingest_failures(err: str) -> dict[str, str]:
+    """What ``verbatim ingest`` reported failed on stderr: reason by path or URL."""
+    out: dict[str, str] = {}
+    for line in err.splitlines():
+        if line.startswith("failed: "):
+            origin, _, reason = line[len("failed: ") :].partition(": ")  # no ": " in URLs
+            out[origin] = reason
+    return out
+
+
 @pytest.fixture
 def sample_db(tmp_path: Path) -> Path:
     """A database in tmp_path holding the bundled sample speech."""

@@ -20,6 +20,8 @@ from bot.telegram.inprocess_request import BotApiError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10000  # width + height
+MAX_PHOTO_RATIO = 20  # the long side to the short one
 SIZE_LIMITS = (90, 320, 800, 1280, 2560)  # Telegram's s, m, x, y, w boxes
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
@@ -30,6 +32,21 @@ def png_size(data: bytes) -> tuple[int, int] | None:
         return None
     width, height = struct.unpack(">II", data[16:24])
     return int(width), int(height)
+
+
+def photo_problem(data: bytes) -> str | None:
+    """Why Telegram would refuse ``data`` as a photo (its error description), or ``None``
+    when the upload is within its limits."""
+    if len(data) > MAX_PHOTO_BYTES:
+        return "Bad Request: file is too big"
+    size = png_size(data)
+    if size is None:
+        return "Bad Request: IMAGE_PROCESS_FAILED"
+    width, height = size
+    too_long = max(width, height) > MAX_PHOTO_RATIO * min(width, height)
+    if width + height > MAX_PHOTO_SIDES or too_long:
+        return "Bad Request: PHOTO_INVALID_DIMENSIONS"
+    return None
 
 
 class FakePhotos:
@@ -43,14 +60,12 @@ class FakePhotos:
 
     def upload(self, data: bytes) -> list[dict[str, Any]]:
         """Check and store an uploaded photo; its PhotoSize list (raises BotApiError)."""
-        if len(data) > MAX_PHOTO_BYTES:
-            raise BotApiError(400, "Bad Request: file is too big")
+        problem = photo_problem(data)
+        if problem is not None:
+            raise BotApiError(400, problem)
         size = png_size(data)
-        if size is None:
-            raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        assert size is not None  # photo_problem has read it
         width, height = size
-        if width + height > 10000 or max(width, height) > 20 * min(width, height):
-            raise BotApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
         with self._lock:
             self.uploads.append(data)
             number = next(self._ids)

@@ -6,7 +6,8 @@ loaded by conftest.py).
 only on a Unix socket there, with ``fsync`` off; it is stopped and removed when the session
 ends.  ``initdb`` refuses to run as root: as root the cluster belongs to the ``postgres``
 user (made by Debian's package), else ``nobody``.  :func:`pg_url` gives each test a
-database of its own.  Without the binaries these tests skip, saying why.
+database of its own; :func:`state_url` runs a test over either shared state (the SQLite
+file, or such a database).  Without the binaries these tests skip, saying why.
 """
 
 from __future__ import annotations
@@ -142,3 +143,12 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """A URL of a new empty database in the session's cluster, for one test."""
     return pg_cluster.url(pg_cluster.create_database())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """Each test that takes it runs twice, over either shared state: None (the SQLite
+    file) or the URL of a fresh PostgreSQL database (skipped, saying why, without one)."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))

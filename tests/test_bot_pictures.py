@@ -6,7 +6,6 @@ there), stale and gone buttons; the bounded file_id cache."""
 from __future__ import annotations
 
 import asyncio
-import struct
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 from fake_bot_api import BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot, RecordingRequest
+from fake_bot_photos import png_size
 
 from bot.core.citation import picture_link_payload
 from bot.core.picture import render_quote
@@ -28,7 +28,6 @@ from bot.telegram.render.common import picture_caption
 
 TYPO_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample, misspelt
 GROUP = -100123
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 class Bot(OfflineBot):
@@ -65,11 +64,6 @@ def picture_data(message: dict[str, Any]) -> str:
     return next(str(b["callback_data"]) for row in rows for b in row if b["text"] == "🖼 Picture")
 
 
-def png_width(data: bytes) -> int:
-    assert data.startswith(PNG)
-    return int(struct.unpack(">I", data[16:20])[0])
-
-
 async def test_picture_is_uploaded_once_then_sent_by_file_id(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,7 +80,7 @@ async def test_picture_is_uploaded_once_then_sent_by_file_id(
     calls = await bot.press(picture_data(card), message=card)
     assert [c.method for c in calls] == ["sendPhoto", "answerCallbackQuery"]
     upload = calls[0].params
-    assert upload["photo"] == png and png_width(png) == 1080
+    assert upload["photo"] == png and (png_size(png) or (0, 0))[0] == 1080
     assert upload["chat_id"] == 111 and "reply_parameters" not in upload
     assert upload["parse_mode"] == "HTML"
     assert upload["caption"] == picture_caption(picture.document, 10)

@@ -11,19 +11,19 @@
 - the boundary helpers: sanitising leaves encodable text of the same UTF-16 length, and
   the token never survives redaction in any spelling.
 
-CI runs ``EXAMPLES`` (200) cases per property; a full run sets
-``VERBATIM_HYPOTHESIS_EXAMPLES=10000`` (see README, "Two commands").
+The number of cases per property is conftest.py's hypothesis profile: 200 in CI; a full
+run sets ``VERBATIM_HYPOTHESIS_EXAMPLES=10000`` (see README, "Two commands").
 """
 
 from __future__ import annotations
 
-import os
 import re
 import string
 from html.parser import HTMLParser
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from fake_bot_api import TOKEN
+from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InputTextMessageContent
 
@@ -38,13 +38,6 @@ from bot.telegram.render import posting as posting_render
 from bot.telegram.sanitize import clean_text
 from store.models import DocumentMeta, Paragraph, PartialDate
 
-EXAMPLES = int(os.environ.get("VERBATIM_HYPOTHESIS_EXAMPLES") or 200)
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
 # ---------------------------------------------------------------------- callback data
 
 B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -55,6 +48,7 @@ actions = st.one_of(
     st.builds(cb.ShowMatch, epochs, ids, st.integers(0, cb.MAX_RANK)),
     st.builds(cb.SourcesPage, epochs, st.integers(0, cb.MAX_PAGE)),
     st.builds(cb.Noop, epochs),
+    st.builds(cb.Picture, epochs, ids, ids),
 )
 
 
@@ -99,7 +93,6 @@ def valid(action: cb.CallbackAction) -> bool:
     return isinstance(action, cb.Noop)
 
 
-@PROPERTY
 @given(any_data)
 def test_callback_data_decoding_never_raises_and_yields_only_valid_values(data: str) -> None:
     try:
@@ -111,7 +104,6 @@ def test_callback_data_decoding_never_raises_and_yields_only_valid_values(data: 
     assert len(data.encode()) <= cb.MAX_BYTES
 
 
-@PROPERTY
 @given(actions)
 def test_callback_data_round_trips(action: cb.CallbackAction) -> None:
     assert cb.decode(cb.encode(action)) == action
@@ -120,7 +112,6 @@ def test_callback_data_round_trips(action: cb.CallbackAction) -> None:
 # ---------------------------------------------------------------------- inline offsets
 
 
-@PROPERTY
 @given(
     st.one_of(
         st.none(),
@@ -252,7 +243,6 @@ def cards(draw: st.DrawFn) -> Card:
 usernames = st.sampled_from([None, "verbatim_test_bot"])
 
 
-@PROPERTY
 @given(cards(), usernames)
 def test_a_result_card_is_valid_telegram_html_within_the_limit(card: Card, username: Any) -> None:
     message = chat_render.render_card(card, username)
@@ -276,7 +266,6 @@ def test_the_other_matches_button_at_the_last_rank_decodes() -> None:
                 cb.decode(button.callback_data)
 
 
-@PROPERTY
 @given(cards(), usernames, st.one_of(st.none(), st.text(max_size=100)))
 def test_a_posted_card_is_valid_telegram_html_within_the_limit(
     card: Card, username: Any, heading: str | None
@@ -284,7 +273,6 @@ def test_a_posted_card_is_valid_telegram_html_within_the_limit(
     assert_telegram_html(posting_render.render_channel_card(card, username, heading).text)
 
 
-@PROPERTY
 @given(cards(), usernames)
 def test_an_inline_result_is_valid_and_within_telegrams_limits(card: Card, username: Any) -> None:
     article = inline_render.card_result(card, username)
@@ -294,7 +282,6 @@ def test_an_inline_result_is_valid_and_within_telegrams_limits(card: Card, usern
     assert article.title and common.tg_len(article.description or "") <= 1024
 
 
-@PROPERTY
 @given(st.one_of(st.text(), pieces_text), st.lists(st.text(max_size=40), max_size=3))
 def test_a_no_match_answer_is_valid_telegram_html(query: str, suggestions: list[str]) -> None:
     view = NoMatch(query[:4000], tuple(suggestions))
@@ -304,7 +291,6 @@ def test_a_no_match_answer_is_valid_telegram_html(query: str, suggestions: list[
 # ---------------------------------------------------------------------- the boundary
 
 
-@PROPERTY
 @given(st.text(alphabet=st.characters(codec=None, exclude_categories=[])))
 def test_sanitised_text_encodes_and_keeps_its_utf16_length(text: str) -> None:
     clean = clean_text(text)
@@ -313,9 +299,6 @@ def test_sanitised_text_encodes_and_keeps_its_utf16_length(text: str) -> None:
     assert common.tg_len(clean) == len(clean.encode("utf-16-le", "surrogatepass")) // 2
     if text.encode("utf-8", "surrogatepass") == text.encode("utf-8", "ignore"):
         assert clean == text  # nothing to replace: untouched
-
-
-TOKEN = "7000001:AAFakeTokenForTestsOnly_0123456789ab"
 
 
 @st.composite
@@ -333,7 +316,6 @@ def token_spellings(draw: st.DrawFn) -> str:
     return "".join(out)
 
 
-@PROPERTY
 @given(st.text(max_size=40), token_spellings(), st.text(max_size=40))
 def test_the_token_never_survives_redaction(before: str, token: str, after: str) -> None:
     out = Redactor(TOKEN)(f"{before}https://api.telegram.org/bot{token}/getMe{after}")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli_main
 from bot.cli import search as cli_search
 from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.settings import load_settings
@@ -211,14 +210,3 @@ def test_absurd_numbers_are_usage_errors(
     assert exit_.value.code == EXIT_USAGE
     err = capsys.readouterr().err
     assert f"argument {option[0]}: must be " in err and "Traceback" not in err
-
-
-def test_show_context_out_of_range_is_a_usage_error(
-    db_path: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for value in (str(2**63), "-1", "100000"):
-        with pytest.raises(SystemExit) as exit_:
-            cli_main.main(["show", "1", "--db", db_path, "--context", value])
-        assert exit_.value.code == EXIT_USAGE
-        assert "argument --context: must be " in capsys.readouterr().err
-    assert cli_main.main(["show", "1", "--db", db_path, "--context", "1000"]) == EXIT_OK

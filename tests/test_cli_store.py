@@ -162,7 +162,7 @@ def test_show_writes_the_quote_picture(
     assert "cannot write" in capsys.readouterr().err and not missing.exists()
 
 
-@pytest.mark.parametrize("context", [str(2**63), "9" * 5000, "-1", "1001", "two"])
+@pytest.mark.parametrize("context", [str(2**63), "9" * 5000, "-1", "1001", "100000", "two"])
 def test_show_context_out_of_range_is_a_usage_error(
     sample_db: Path, context: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,24 +8,20 @@ import json
 from pathlib import Path
 
 import pytest
+from test_derived_state import _crash_after_storing, _stocked
 
 from bot.cli.common import EXIT_OK, EXIT_PARTIAL_FAILURE
 from bot.cli.main import main
 from store.db import open_database
 from store.db.lock import ingest_lock
-from store.models import ParsedDocument
 
 
 def _stale(path: Path) -> None:
     """A stocked database, then documents stored and no rebuild: a crashed ingest."""
 
     async def work() -> None:
-        async with open_database(path) as db:
-            doc = ParsedDocument("Early", ["The harvest was gathered early."], "e.txt", "text")
-            await db.insert_documents([(doc, "early")])
-            await db.after_bulk_load()
-            doc = ParsedDocument("Late", ["The zanzibarite mines opened."], "l.txt", "text")
-            await db.insert_documents([(doc, "late")])
+        await _stocked(path)
+        await _crash_after_storing(path)
 
     asyncio.run(work())
 

@@ -27,14 +27,6 @@ CHANNEL = -1001234567890
 SAMPLE_PARAGRAPHS = 32
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def state_url(request: pytest.FixtureRequest) -> str | None:
-    """None (the SQLite file) or the URL of a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("pg_url"))
-
-
 @dataclass
 class Opened:
     """The corpus and the state over it (its own file, or PostgreSQL)."""

@@ -10,7 +10,6 @@ filter gets the explanation.
 
 from __future__ import annotations
 
-import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import SPEECHES, SPEECHES_QUERY, WAIT
 from fake_bot_api import TOKEN, FakeTelegram
+from fake_bot_photos import PNG_SIGNATURE, png_size
 
 from store.search.filters import FILTER_HELP
 
@@ -77,8 +77,8 @@ def test_picture_is_uploaded_once_then_sent_by_file_id(running_bot: Running) -> 
     assert press(fake, data, card) == ["sendPhoto", "answerCallbackQuery"]
     upload = fake.calls_of("sendPhoto")[0].params
     png = upload["photo"]
-    assert isinstance(png, bytes) and png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = struct.unpack(">II", png[16:24])
+    assert isinstance(png, bytes) and png.startswith(PNG_SIGNATURE)
+    width, height = png_size(png) or (0, 0)
     assert width == 1080 and 607 <= height <= 1350
     assert fake.photos.uploads == [png]
     assert upload["chat_id"] == 111 and upload["parse_mode"] == "HTML"

@@ -6,7 +6,6 @@ acknowledged; only an update never acknowledged is lost."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cluster_harness import free_port
 from fake_bot_api import TOKEN, FakeTelegram
 from fake_webhook import SECRET_HEADER, WebhookDelivery
 
@@ -81,12 +81,6 @@ def push_messages(fake: FakeTelegram, users: list[int]) -> list[int]:
         fake.push("message", fake.message(f"m{n}", chat_id=u, user_id=u))
         for n, u in enumerate(users)
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_updates_go_out_after_set_webhook_in_order_with_the_secret() -> None:

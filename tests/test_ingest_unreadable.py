@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ingest_failures
 
 from bot.cli.common import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL_FAILURE
 from bot.cli.main import main
@@ -74,15 +75,6 @@ def deny(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deny]:
         path.chmod(stat.S_IRWXU)
 
 
-def _failures(err: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in err.splitlines():
-        if line.startswith("failed: "):
-            path, _, reason = line[len("failed: ") :].partition(": ")
-            out[path] = reason
-    return out
-
-
 def test_unreadable_files_and_folders_are_reported_and_the_run_goes_on(
     tmp_path: Path, deny: Deny, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -104,7 +96,7 @@ def test_unreadable_files_and_folders_are_reported_and_the_run_goes_on(
     out, err = capsys.readouterr()
     assert code == EXIT_PARTIAL_FAILURE, err
     assert "2 new documents" in out and "3 failed" in out
-    failures = _failures(err)
+    failures = ingest_failures(err)
     assert set(failures) == {
         str(tmp_path / "b.txt"),
         str(closed / "c.txt"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import trafilatura
+from conftest import ingest_failures
 from web_site import FakeSite
 
 from bot.cli.common import EXIT_OK, EXIT_PARTIAL_FAILURE
@@ -187,15 +188,6 @@ def _ingest(db: Path, *args: str) -> int:
     return main(["ingest", "--quiet", "--db", str(db), *args])
 
 
-def _failures(err: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in err.splitlines():
-        if line.startswith("failed: "):
-            origin, _, reason = line[len("failed: ") :].partition(": ")  # no ": " in URLs
-            out[origin] = reason
-    return out
-
-
 def _documents(db: Path) -> list[DocumentMeta]:
     async def read() -> list[DocumentMeta]:
         async with open_database(db) as opened:
@@ -267,7 +259,7 @@ def test_a_corpus_file_by_url_goes_through_its_parser(
     url = site.url("/data/stories.jsonl")
     assert _ingest(db, url) == EXIT_PARTIAL_FAILURE  # one broken record
     err = capsys.readouterr().err
-    assert _failures(err) == {f"{url}#2": "invalid JSON at column 37: Expecting value"}, err
+    assert ingest_failures(err) == {f"{url}#2": "invalid JSON at column 37: Expecting value"}, err
     docs = {d.title: d for d in _documents(db)}
     assert set(docs) == {
         "Weavers mark their guild's anniversary",
@@ -346,7 +338,7 @@ def test_a_404_is_reported_for_its_url_and_the_other_urls_and_files_are_ingested
     args = [site.url("/articles/lighthouse.html"), missing, str(speech), site.url("/f/x.rss")]
     assert _ingest(db, *args) == EXIT_PARTIAL_FAILURE
     captured = capsys.readouterr()
-    assert _failures(captured.err) == {
+    assert ingest_failures(captured.err) == {
         missing: "HTTP 404 Not Found",
         site.url("/f/x.rss"): "HTTP 404 Not Found",
     }
@@ -378,7 +370,7 @@ def test_a_broken_feed_and_a_non_feed_xml_are_reported(
     site.page("/feeds/half.rss", half, "application/rss+xml")
     urls = [site.url(p) for p in ("/feeds/broken.rss", "/feeds/words.rss", "/sitemap.xml")]
     assert _ingest(db, *urls, site.url("/feeds/half.rss")) == EXIT_PARTIAL_FAILURE
-    failures = _failures(capsys.readouterr().err)
+    failures = ingest_failures(capsys.readouterr().err)
     assert failures[urls[0]].startswith("broken feed: not well-formed XML at line ")
     assert failures[urls[1]].startswith("not an RSS or Atom feed")
     assert failures[urls[2]] == "XML that is not an RSS or Atom feed (application/xml)"
@@ -396,7 +388,7 @@ def test_redirects_are_followed_up_to_five(
     site.redirect("/moved-again", "/articles/lighthouse.html", status=307)
     db = tmp_path / "v.db"
     assert _ingest(db, site.url("/loop/0"), site.url("/moved")) == EXIT_PARTIAL_FAILURE
-    assert _failures(capsys.readouterr().err) == {
+    assert ingest_failures(capsys.readouterr().err) == {
         site.url("/loop/0"): "too many redirects (more than 5)"
     }
     assert site.requests[:6] == [f"/loop/{n}" for n in range(6)]
@@ -412,7 +404,7 @@ def test_only_http_and_https_are_fetched_also_after_a_redirect(
     db = tmp_path / "v.db"
     refused = ["file:///etc/hostname", "ftp://127.0.0.1/speech.txt", "data:text/plain,Hello"]
     assert _ingest(db, *refused, site.url("/to-file")) == EXIT_PARTIAL_FAILURE
-    assert _failures(capsys.readouterr().err) == {
+    assert ingest_failures(capsys.readouterr().err) == {
         "file:///etc/hostname": "only http and https URLs are fetched, not file:",
         "ftp://127.0.0.1/speech.txt": "only http and https URLs are fetched, not ftp:",
         "data:text/plain,Hello": "only http and https URLs are fetched, not data:",
@@ -436,7 +428,7 @@ def test_a_body_over_the_cap_is_refused_without_reading_it_all(
     db = tmp_path / "v.db"
     urls = [site.url("/big/declared.txt"), site.url("/big/undeclared.txt")]
     assert _ingest(db, *urls) == EXIT_PARTIAL_FAILURE
-    assert _failures(capsys.readouterr().err) == {
+    assert ingest_failures(capsys.readouterr().err) == {
         urls[0]: "too large (64 MB; a download may have at most 262,144 bytes)",
         urls[1]: "too large (more than 262,144 bytes; a download may have at most 262,144 bytes)",
     }
@@ -458,7 +450,7 @@ def test_a_server_that_does_not_answer_or_drips_times_out(
     db = tmp_path / "v.db"
     urls = [site.url("/slow"), site.url("/drip"), site.url("/articles/lighthouse.html")]
     assert _ingest(db, *urls) == EXIT_PARTIAL_FAILURE
-    failures = _failures(capsys.readouterr().err)
+    failures = ingest_failures(capsys.readouterr().err)
     assert set(failures) == set(urls[:2])
     assert all(reason.startswith("timed out (") for reason in failures.values()), failures
     assert len(_documents(db)) == 1
@@ -518,7 +510,7 @@ def test_a_page_the_extractor_fails_on_stops_that_url_only(
     db = tmp_path / "v.db"
     urls = [site.url("/articles/orchard.html"), site.url("/articles/lighthouse.html")]
     assert _ingest(db, *urls) == EXIT_PARTIAL_FAILURE
-    assert _failures(capsys.readouterr().err) == {
+    assert ingest_failures(capsys.readouterr().err) == {
         urls[0]: "cannot extract the text: RecursionError: maximum recursion depth exceeded"
     }
     assert [d.title for d in _documents(db)] == ["The Lighthouse Keeper's Address"]

@@ -10,56 +10,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import next_day
-from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram, OfflineBot
+from fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, ApiCall, FakeTelegram
 from fake_bot_api import RecordingRequest as Recording
+from fake_bot_photos import PNG_SIGNATURE
+from posting_bot import CHANNEL, NAME, USER, PostingBot
 
 from bot.core.posting_args import PostingError, ScheduleSpec, parse_schedule, take_picture_flag
-from bot.telegram import jobs
 from bot.telegram.app import build_application, running
 from bot.telegram.bot_data import bot_data_of
 from bot.telegram.render import posting as post_render
 from store.search.filters import FILTER_HELP
 
-USER = 111
-CHANNEL = -1001234567890
-NAME = "verbatim_quotes"
 GROUP = -1009876543210
 TYPO_QUERY = "servent the peple with the heart of a mothr"  # ¶ 10 of the sample, misspelt
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-class Bot(OfflineBot):
-    async def say(self, text: str, **kw: Any) -> list[ApiCall]:
-        return await self.feed("message", self.fake.message(text, **kw))
-
-    async def reply(self, text: str, **kw: Any) -> str:
-        sent = [c for c in await self.say(text, **kw) if c.method == "sendMessage"]
-        assert len(sent) == 1, sent
-        return str(sent[0].params["text"])
-
-    async def link(self) -> None:
-        self.fake.add_chat(CHANNEL, "channel", title="Quotes", username=NAME)
-        self.fake.set_member(CHANNEL, BOT_ID, "administrator")
-        self.fake.set_member(CHANNEL, USER, "creator")
-        assert "Linked" in await self.reply(f"/channel add @{NAME}")
-
-    async def run_job(self, schedule_id: int) -> list[ApiCall]:
-        next_day(bot_data_of(self.app.bot_data).posting)  # each run is the next day's
-        (job,) = self.app.job_queue.get_jobs_by_name(jobs.job_name(schedule_id))
-        context = self.app.context_types.context.from_job(job, self.app)
-        before = len(self.fake.calls)
-        await jobs.post_scheduled(context)
-        return self.fake.calls[before:]
 
 
 @pytest.fixture
-async def bot(posting_db: Path) -> AsyncIterator[Bot]:
+async def bot(posting_db: Path) -> AsyncIterator[PostingBot]:
     fake = FakeTelegram()
     fake.chat(USER)
     app = build_application(TOKEN, posting_db, request=Recording(fake), rate_limit=False)
     async with running(app):
-        yield Bot(app, fake)
+        yield PostingBot(app, fake)
 
 
 def photos_to(calls: list[ApiCall], chat_id: int) -> list[dict[str, Any]]:
@@ -72,11 +44,11 @@ def open_url(params: dict[str, Any]) -> str:
     return str(button["url"])
 
 
-async def test_post_picture_to_a_channel_then_by_file_id(bot: Bot) -> None:
-    await bot.link()
+async def test_post_picture_to_a_channel_then_by_file_id(bot: PostingBot) -> None:
+    await bot.link_channel()
     calls = await bot.say(f"/post @{NAME} --picture {TYPO_QUERY}")
     [photo] = photos_to(calls, CHANNEL)
-    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG)
+    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG_SIGNATURE)
     assert photo["parse_mode"] == "HTML" and "¶ 10 of 32" in photo["caption"]
     assert photo["caption"].startswith("<b>General Secretary Kim Jong Un")
     assert re.fullmatch(rf"https://t\.me/{BOT_USERNAME}\?start=p_\d+", open_url(photo))
@@ -96,8 +68,8 @@ async def test_post_picture_to_a_channel_then_by_file_id(bot: Bot) -> None:
     )
 
 
-async def test_post_takes_filters_and_explains_a_bad_one(bot: Bot) -> None:
-    await bot.link()
+async def test_post_takes_filters_and_explains_a_bad_one(bot: PostingBot) -> None:
+    await bot.link_channel()
     calls = await bot.say(f"/post @{NAME} --picture in:sample servants of the people")
     [photo] = photos_to(calls, CHANNEL)
     assert "¶ 21 of 32" in photo["caption"] and "Filters" not in photo["caption"]
@@ -107,7 +79,7 @@ async def test_post_takes_filters_and_explains_a_bad_one(bot: Bot) -> None:
     assert "from: takes a date like 2012" in answer and FILTER_HELP in answer
 
 
-async def test_post_picture_in_a_group(bot: Bot) -> None:
+async def test_post_picture_in_a_group(bot: PostingBot) -> None:
     bot.fake.add_chat(GROUP, "supergroup", title="Readers")
     bot.fake.set_member(GROUP, BOT_ID, "member")
     bot.fake.set_member(GROUP, USER, "administrator")
@@ -117,8 +89,8 @@ async def test_post_picture_in_a_group(bot: Bot) -> None:
     assert "reply_parameters" not in photo and "¶ 10 of 32" in photo["caption"]
 
 
-async def test_a_picture_schedule_is_stored_and_posts_pictures(bot: Bot) -> None:
-    await bot.link()
+async def test_a_picture_schedule_is_stored_and_posts_pictures(bot: PostingBot) -> None:
+    await bot.link_channel()
     text = await bot.reply(f"/schedule @{NAME} daily 08:30 collection:sample picture heart")
     assert text.startswith("Schedule #1: every day at 08:30 UTC, the best new match for")
     assert "from sample as a picture to Quotes" in text
@@ -127,15 +99,15 @@ async def test_a_picture_schedule_is_stored_and_posts_pictures(bot: Bot) -> None
     assert " as a picture → Quotes" in await bot.reply("/schedule list")
     [photo] = photos_to(await bot.run_job(1), CHANNEL)
     assert photo["caption"].startswith(f"<b>{post_render.PASSAGE_OF_THE_DAY}</b>\n<b>")
-    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG)
+    assert isinstance(photo["photo"], bytes) and photo["photo"].startswith(PNG_SIGNATURE)
 
     assert "Schedule #2" in await bot.reply(f"/schedule @{NAME} daily 09:00")
     second = [c.method for c in await bot.run_job(2) if c.method.startswith("send")]
     assert second == ["sendMessage"]  # no picture option: the text card
 
 
-async def test_schedule_words_take_filters(bot: Bot) -> None:
-    await bot.link()
+async def test_schedule_words_take_filters(bot: PostingBot) -> None:
+    await bot.link_channel()
     text = await bot.reply(f"/schedule @{NAME} daily 07:00 in:sample servants of the people")
     assert text.startswith("Schedule #1:")
     [post] = [c.params for c in await bot.run_job(1) if c.method == "sendMessage"]
@@ -170,8 +142,8 @@ def test_take_picture_flag() -> None:
         parse_schedule(["weekly", "08:30", "picture"])
 
 
-async def test_a_refused_picture_post_is_reported_and_nothing_is_recorded(bot: Bot) -> None:
-    await bot.link()
+async def test_a_refused_picture_post_is_reported_and_nothing_is_recorded(bot: PostingBot) -> None:
+    await bot.link_channel()
     bot.fake.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=False)
     bot.fake.set_member(CHANNEL, USER, "creator")
     text = await bot.reply(f"/post @{NAME} --picture {TYPO_QUERY}")

@@ -37,14 +37,6 @@ NAME = "verbatim_quotes"
 MANY_HITS = "secretaries of primary party committees"  # 11 matching paragraphs in the sample
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def state_url(request: pytest.FixtureRequest) -> str | None:
-    """None (the SQLite file) or the URL of a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("pg_url"))
-
-
 def queue(app: AnyApplication) -> JobQueue[Any]:
     assert app.job_queue is not None
     return app.job_queue

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import next_day
-from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram, OfflineBot
+from fake_bot_api import BOT_ID, TOKEN, ApiCall, ApiError, FakeTelegram
 from fake_bot_api import RecordingRequest as Recording
+from posting_bot import CHANNEL, NAME, USER, PostingBot
 
 from bot.cli.main import main as cli_main
 from bot.settings import SettingsError, check_timezone, load_settings
@@ -26,29 +26,14 @@ from bot.telegram.app import AnyApplication, build_application, running
 from bot.telegram.bot_data import bot_data_of
 from store.db import PostSchedule
 
-USER = 111
 OTHER = 222
-CHANNEL = -1001234567890
-NAME = "verbatim_quotes"
 GROUP = -1009876543210
 PARAGRAPHS = 32  # in the bundled sample
 MANY_HITS = "secretaries of primary party committees"  # 11 matching paragraphs in the sample
 
 
-class Bot(OfflineBot):
+class Bot(PostingBot):
     """The bot under test with a linked channel."""
-
-    async def reply(self, text: str, **kw: Any) -> str:
-        calls = await self.feed("message", self.fake.message(text, **kw))
-        sent = [c for c in calls if c.method == "sendMessage"]
-        assert len(sent) == 1, calls
-        return str(sent[0].params["text"])
-
-    async def link_channel(self) -> None:
-        self.fake.add_chat(CHANNEL, "channel", title="Quotes", username=NAME)
-        self.fake.set_member(CHANNEL, BOT_ID, "administrator")
-        self.fake.set_member(CHANNEL, USER, "creator")
-        assert "Linked" in await self.reply(f"/channel add @{NAME}")
 
     def jobs(self) -> dict[str, Any]:
         return {job.name: job for job in self.app.job_queue.jobs()}
@@ -58,16 +43,6 @@ class Bot(OfflineBot):
         state = await bot_data_of(self.app.bot_data).posting.store.get_schedule(schedule_id)
         assert state is not None
         return state
-
-    async def run_job(self, schedule_id: int) -> list[ApiCall]:
-        """Run a schedule's job as the job queue would, each time on the next day (a
-        day's run is posted once)."""
-        next_day(bot_data_of(self.app.bot_data).posting)
-        (job,) = self.app.job_queue.get_jobs_by_name(schedule.job_name(schedule_id))
-        context = self.app.context_types.context.from_job(job, self.app)
-        before = len(self.fake.calls)
-        await schedule.post_scheduled(context)
-        return self.fake.calls[before:]
 
 
 def make_app(fake: FakeTelegram, db: Path, timezone: str = "UTC") -> AnyApplication:

@@ -16,21 +16,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from store.db import open_database
 from store.state import StateStore, open_state_store, query_id_for
 
 CHANNEL = -1001234567890
 DUE = datetime(2030, 6, 1, 8, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def state_url(request: pytest.FixtureRequest) -> str | None:
-    """None (the SQLite file) or the URL of a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("pg_url"))
 
 
 @asynccontextmanager

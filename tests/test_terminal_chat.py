@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_bot_photos import PNG_SIGNATURE
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -138,7 +139,7 @@ def test_picture_button_writes_the_picture_and_shows_where(chat: Chat, tmp_path:
     shown = chat.expect(r"^bot \(picture\):\n🖼 (\S+\.png) \((\d+)×(\d+)\)\n(.*)\n", at)
     path, width = Path(shown.group(1)), int(shown.group(2))
     assert path.parent.parent == tmp_path and width == 1080
-    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
     assert "Closing Address" in shown.group(4)  # the caption: title, then the citation
     at = chat.send(str(button))  # again: Telegram's file_id, the same file
     assert chat.expect(r"^bot \(picture\):\n🖼 (\S+\.png)", at).group(1) == str(path)

@@ -34,14 +34,6 @@ USER = 111
 BELL = "🔔 New in "
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def state_url(request: pytest.FixtureRequest) -> str | None:
-    """None (the SQLite file) or the URL of a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("pg_url"))
-
-
 class Replicas:
     """Two running replicas, ``a`` and ``b``, the fake Telegram both talk to and the
     corpus file they share."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster_harness import free_port
 from fake_bot_api import TOKEN, FakeBotApiServer
 
 from bot.cli.main import main as cli_main
@@ -132,20 +133,6 @@ def test_other_commands_ignore_settings_they_do_not_use(
     assert "mother" in capsys.readouterr().out
 
 
-def run_cli(
-    args: list[str], env: dict[str, str], stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "TELEGRAM_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env={**clean, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
     done = subprocess.run(
         [
@@ -163,12 +150,6 @@ def test_bad_webhook_flag_exits_with_config_error(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- end to end
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
