@@ -1,5 +1,7 @@
-"""Operations subcommands: ``backup`` (a consistent copy of the live database) and
-``chat`` (a terminal conversation with the bot, no token and no network)."""
+"""Operations subcommands: ``backup`` (a consistent copy of the live database),
+``healthcheck`` (one line on whether the database, the shared state and the webhook
+listener are usable) and ``chat`` (a terminal conversation with the bot, no token and
+no network)."""
 
 from __future__ import annotations
 
@@ -140,7 +142,7 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 def _state_health(settings: Settings) -> tuple[str | None, int, str]:
     """(what is wrong, exit code, or ``None``; how it is described when healthy) of the
     shared state that ``VERBATIM_STATE_URL`` names."""
-    url = check_state_url(settings)  # SettingsError: exit 2, as for `run`
+    url = check_state_url(settings)  # SettingsError: main exits 4, as for `run`
     if url is None:
         return None, EXIT_OK, ""
     where = state_url_hint(url)
