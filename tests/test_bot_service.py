@@ -152,6 +152,21 @@ async def test_examples_and_sources_and_stats(service: VerbatimService) -> None:
     assert (stats.documents, stats.paragraphs) == (1, 32)
 
 
+async def test_sources_and_stats_read_only_the_counts_per_collection(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = (await service.db.stats())["collections"]
+
+    async def heavy() -> None:
+        raise AssertionError("db.stats() stats files and takes the ingest lock")
+
+    monkeypatch.setattr(service.db, "stats", heavy)
+    view = await service.sources(page=0)
+    assert view.total == 1 and view.collections == expected
+    stats = await service.stats()
+    assert (stats.documents, stats.paragraphs, stats.collections) == (1, 32, expected)
+
+
 async def test_old_queries_are_forgotten(
     service: VerbatimService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
