@@ -228,14 +228,10 @@ class VerbatimService(Browsing):
         split = await split_query(self.db, query)
         if isinstance(split, Problem):
             return split
-        query_id = await (self.remember(query) if store else self.queries.query_id(query))
+        # stored for the card's buttons to refer to (id 0 when the state cannot be
+        # written: see :meth:`bot.core.queries.QueryMemory.remember`)
+        query_id = await (self.queries.remember if store else self.queries.query_id)(query)
         return query, notice, split, query_id
-
-    async def remember(self, query: str) -> int:
-        """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":
-        the card then has no buttons that need one) when the state cannot be written
-        (logged once; see :meth:`bot.core.queries.QueryMemory.remember`)."""
-        return await self.queries.remember(query)
 
     async def _cards(
         self,
