@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,8 @@ import store.db.app_state
 from bot.core import citation, views
 from bot.core import service as svc
 from bot.core.service import VerbatimService
-from bot.core.views import Card, CardPage, NoMatch, Problem
+from bot.core.views import Card, CardPage, NoMatch, NotSure, Problem
+from store import SearchResult
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
 from store.search.query import MAX_QUERY_CHARS
@@ -93,6 +95,37 @@ async def test_back_to_the_match_highlights_what_the_search_highlighted(
     assert back.spans == card.spans
 
 
+async def test_one_search_per_press_on_another_suggestion(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome = await service.search("mother heart servant people")  # no answer: suggestions
+    assert isinstance(outcome, NotSure) and len(outcome.suggestions) >= 2
+    searches: list[dict[str, object]] = []
+    search = service.searcher.search
+
+    async def counted(query: str, **kw: Any) -> SearchResult:
+        searches.append(kw)
+        return await search(query, **kw)
+
+    monkeypatch.setattr(service.searcher, "search", counted)
+    second = await service.match(outcome.query_id, 1)  # "other passages" pressed
+    assert isinstance(second, Card) and second.suggested and second.rank == 1
+    assert second.paragraph.id == outcome.suggestions[1].paragraph.id
+    assert len(searches) == 1
+    back = await service.paragraph(  # back to the suggested card from its neighbour
+        second.paragraph.id, anchor_id=second.paragraph.id, query_id=second.query_id, rank=1
+    )
+    assert isinstance(back, Card) and back.suggested and len(searches) == 2
+    past = await service.match(outcome.query_id, len(outcome.suggestions))
+    assert past == views.NO_MORE and len(searches) == 3
+
+
+async def test_other_matches_past_the_last_answer_are_no_more(service: VerbatimService) -> None:
+    card = await service.search("heart of a mother")
+    assert isinstance(card, Card)
+    assert await service.match(card.query_id, 999) == views.NO_MORE
+
+
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
@@ -117,6 +150,21 @@ async def test_examples_and_sources_and_stats(service: VerbatimService) -> None:
     assert (view.page, view.pages, view.total, len(view.documents)) == (0, 1, 1, 1)
     stats = await service.stats()
     assert (stats.documents, stats.paragraphs) == (1, 32)
+
+
+async def test_sources_and_stats_read_only_the_counts_per_collection(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = (await service.db.stats())["collections"]
+
+    async def heavy() -> None:
+        raise AssertionError("db.stats() stats files and takes the ingest lock")
+
+    monkeypatch.setattr(service.db, "stats", heavy)
+    view = await service.sources(page=0)
+    assert view.total == 1 and view.collections == expected
+    stats = await service.stats()
+    assert (stats.documents, stats.paragraphs, stats.collections) == (1, 32, expected)
 
 
 async def test_old_queries_are_forgotten(

@@ -220,6 +220,12 @@ def test_numbers_without_buttons_are_messages_and_bad_numbers_are_refused(
     assert "you: /stats" not in out  # /exit ended the chat
 
 
+def test_digits_that_are_not_ascii_are_messages_not_buttons(tmp_path: Path) -> None:
+    out = run_session(tmp_path, "/q servant party\n²\n")  # a card with buttons, then "²"
+    assert CARD.search(out)
+    assert "you: ²\nbot:\n" in out and "(pressed" not in out and "no button" not in out
+
+
 def test_permalink_button_opens_the_paragraph(tmp_path: Path) -> None:
     out = run_session(tmp_path, "/q servant party\n")
     link = re.search(r"\[(\d+)\] 🔗 Link", out)

@@ -15,15 +15,17 @@ from bot.core.digits import parse_digits
 MAX_SQLITE_INTEGER = 2**63 - 1
 
 
-def whole_number(low: int, high: int, what: str = "") -> Callable[[str], int]:
+def whole_number(low: int, high: int, what: str = "", *, refusal: str = "") -> Callable[[str], int]:
     """An argparse ``type``: a whole number from ``low`` to ``high`` (both included);
-    ``what`` names it in the error (default: the range)."""
+    ``what`` names it in the error (default: the range), or ``refusal`` is the whole error,
+    with ``{text!r}`` for the text refused."""
     allowed = what or f"a whole number from {low} to {high}"
+    refusal = refusal or f"must be {allowed}, not {{text!r}}"
 
     def parse(text: str) -> int:
         value = parse_digits(text, len(str(high)))
         if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}")
+            raise argparse.ArgumentTypeError(refusal.format(text=text))
         return value
 
     return parse
@@ -37,3 +39,4 @@ context_count = whole_number(0, MAX_CONTEXT)
 document_id = whole_number(
     1, MAX_SQLITE_INTEGER, "a document id (a whole number from 1 to 2**63 - 1)"
 )
+paragraph_id = whole_number(1, MAX_SQLITE_INTEGER, refusal="not a paragraph id: {text!r}")

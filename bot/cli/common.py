@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.settings import Settings
-from store.db import Database, open_database
+from store.db import MIGRATIONS, Database, open_database
 from store.ingest import ensure_sample_loaded
 
 EXIT_OK = 0
@@ -97,3 +97,14 @@ def database_error_message(exc: sqlite3.Error, path: Path) -> str:
     else:
         what = f"cannot use the database {path}"
     return f"{what} ({detail})"
+
+
+def newer_schema(path: Path, version: int) -> str | None:
+    """What to say when the database at ``path`` has a schema newer than this program's
+    (``version`` is its schema version), or ``None`` when this program knows it."""
+    if version <= len(MIGRATIONS):
+        return None
+    return (
+        f"{path} has schema version {version}, newer than this program knows "
+        f"({len(MIGRATIONS)}): upgrade verbatim-bot"
+    )

@@ -1,5 +1,7 @@
-"""Operations subcommands: ``backup`` (a consistent copy of the live database) and
-``chat`` (a terminal conversation with the bot, no token and no network)."""
+"""Operations subcommands: ``backup`` (a consistent copy of the live database),
+``healthcheck`` (one line on whether the database, the shared state and the webhook
+listener are usable) and ``chat`` (a terminal conversation with the bot, no token and
+no network)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from bot.cli.common import (
     EXIT_USAGE,
     add_db_argument,
     database_error_message,
+    newer_schema,
 )
 from bot.settings import Settings, check_state_url, state_url_hint
 from store import (
@@ -81,7 +84,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"verbatim: no database at {source} (set --db or VERBATIM_DB)", file=sys.stderr)
         return EXIT_NOT_FOUND
     try:
-        if newer := _newer_schema(source, schema_version(source)):
+        if newer := newer_schema(source, schema_version(source)):
             print(f"verbatim: {newer}; this version cannot check a copy of it", file=sys.stderr)
             return EXIT_CONFIG
         result = backup_database(source, Path(args.target), overwrite=args.force)
@@ -107,7 +110,7 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unhealthy: {database_error_message(exc, path)}")
         return EXIT_PARTIAL_FAILURE
     version = state.schema_version
-    if newer := _newer_schema(path, version):
+    if newer := newer_schema(path, version):
         print(f"unhealthy: {newer}")
         return EXIT_CONFIG
     if version != len(MIGRATIONS):
@@ -139,7 +142,7 @@ def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 def _state_health(settings: Settings) -> tuple[str | None, int, str]:
     """(what is wrong, exit code, or ``None``; how it is described when healthy) of the
     shared state that ``VERBATIM_STATE_URL`` names."""
-    url = check_state_url(settings)  # SettingsError: exit 2, as for `run`
+    url = check_state_url(settings)  # SettingsError: main exits 4, as for `run`
     if url is None:
         return None, EXIT_OK, ""
     where = state_url_hint(url)
@@ -162,16 +165,6 @@ def _state_health(settings: Settings) -> tuple[str | None, int, str]:
             "",
         )
     return None, EXIT_OK, f"shared state at {where} schema {version}"
-
-
-def _newer_schema(path: Path, version: int) -> str | None:
-    """What to say when the database at ``path`` has a schema newer than this program's."""
-    if version <= len(MIGRATIONS):
-        return None
-    return (
-        f"{path} has schema version {version}, newer than this program knows "
-        f"({len(MIGRATIONS)}): upgrade verbatim-bot"
-    )
 
 
 def _http_probe(host: str, port: int) -> str | None:

@@ -19,13 +19,12 @@ from bot.cli.common import (
     EXIT_PARTIAL_FAILURE,
     EXIT_USAGE,
     add_db_argument,
+    newer_schema,
 )
 from bot.settings import Settings
 from store import (
-    MIGRATIONS,
     BackupError,
     SnapshotError,
-    SnapshotIdsChanged,
     publish_snapshot,
     schema_version,
 )
@@ -68,19 +67,12 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         print(f"verbatim: {exc}", file=sys.stderr)
         return EXIT_PARTIAL_FAILURE
-    if version > len(MIGRATIONS):
-        print(
-            f"verbatim: {primary} has schema version {version}, newer than this program "
-            f"knows ({len(MIGRATIONS)}): upgrade verbatim-bot",
-            file=sys.stderr,
-        )
+    if newer := newer_schema(primary, version):
+        print(f"verbatim: {newer}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         result = publish_snapshot(primary, folder, allow_new_ids=args.allow_new_ids)
-    except SnapshotIdsChanged as exc:
-        print(f"verbatim: not published: {exc}", file=sys.stderr)
-        return EXIT_PARTIAL_FAILURE
-    except SnapshotError as exc:
+    except SnapshotError as exc:  # SnapshotIdsChanged included
         print(f"verbatim: not published: {exc}", file=sys.stderr)
         return EXIT_PARTIAL_FAILURE
     print(result.line())

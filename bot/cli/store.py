@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.args import MAX_CONTEXT, context_count
+from bot.cli.args import MAX_CONTEXT, context_count, paragraph_id
 from bot.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -19,7 +19,6 @@ from bot.cli.common import (
     open_for_reading,
 )
 from bot.core.citation import citation_text, original_text
-from bot.core.digits import parse_digits
 from bot.settings import Settings
 from store import (
     FORMATS,
@@ -32,14 +31,6 @@ from store import (
 )
 
 MAX_ERRORS_SHOWN = 20
-
-
-def paragraph_id(text: str) -> int:
-    """argparse type: a paragraph id (a positive whole number SQLite can hold)."""
-    value = parse_digits(text, None)
-    if value is None or not 0 < value < 2**63:
-        raise argparse.ArgumentTypeError(f"not a paragraph id: {text!r}")
-    return value
 
 
 def register(sub: Any) -> None:

@@ -38,9 +38,9 @@ class Browsing:
     async def sources(self, page: int) -> SourcesView:
         """Page ``page`` (0-based, clamped) of /sources: the collections with their
         counts, then the speakers with theirs (most documents first), then the documents."""
-        stats = await self.db.stats()
-        collections = list(stats["collections"])
-        total, speakers = int(stats["documents"]), await self.db.count_speakers()
+        collections = await self.db.collection_stats()
+        total = sum(int(c["documents"]) for c in collections)
+        speakers = await self.db.count_speakers()
         lines = len(collections) + speakers + total
         pages = max(1, -(-lines // SOURCES_PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
@@ -55,8 +55,10 @@ class Browsing:
 
     async def stats(self) -> StatsView:
         """Document and paragraph counts, overall and per collection."""
-        raw = await self.db.stats()
-        return StatsView(int(raw["documents"]), int(raw["paragraphs"]), list(raw["collections"]))
+        collections = await self.db.collection_stats()  # not db.stats(): files, locks
+        documents = sum(int(c["documents"]) for c in collections)
+        paragraphs = sum(int(c["paragraphs"]) for c in collections)
+        return StatsView(documents, paragraphs, collections)
 
     async def examples(self, count: int = 3, words: int = 5) -> list[str]:
         """Short phrases taken from random paragraphs, to show what a query looks like."""

@@ -164,17 +164,18 @@ class VerbatimService(Browsing):
         split = await split_query(self.db, query)  # stored with its filters: the same search
         if isinstance(split, Problem):
             return split
-        words, filters = split.words, split.filters
-        result = await self.searcher.search(words, limit=2, offset=rank, filters=filters)
+        # One search from the top: suggestions come only with the first page (offset 0),
+        # and only when it has no answer; hits ``rank`` and ``rank + 1`` are the card and
+        # whether there is another.
+        result = await self.searcher.search(split.words, limit=rank + 2, filters=split.filters)
         if result.error:
             return Problem(result.error)
         if result.hits:
-            more = len(result.hits) > 1
-            return (await self._cards(query, split, query_id, rank, result.hits[:1], more))[0]
-        if rank:  # suggestions come with the first page, and only when it has no answer
-            result = await self.searcher.search(words, limit=1, filters=filters)
-            if result.error or result.hits:
+            hits = result.hits[rank : rank + 2]
+            if not hits:
                 return NO_MORE
+            more = len(hits) > 1
+            return (await self._cards(query, split, query_id, rank, hits[:1], more))[0]
         offered = result.suggestions[:MAX_SUGGESTIONS]
         if rank >= len(offered):
             return NO_MORE
@@ -227,14 +228,10 @@ class VerbatimService(Browsing):
         split = await split_query(self.db, query)
         if isinstance(split, Problem):
             return split
-        query_id = await (self.remember(query) if store else self.queries.query_id(query))
+        # stored for the card's buttons to refer to (id 0 when the state cannot be
+        # written: see :meth:`bot.core.queries.QueryMemory.remember`)
+        query_id = await (self.queries.remember if store else self.queries.query_id)(query)
         return query, notice, split, query_id
-
-    async def remember(self, query: str) -> int:
-        """Store ``query`` for the card's buttons to refer to; its id, or 0 ("no query":
-        the card then has no buttons that need one) when the state cannot be written
-        (logged once; see :meth:`bot.core.queries.QueryMemory.remember`)."""
-        return await self.queries.remember(query)
 
     async def _cards(
         self,

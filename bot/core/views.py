@@ -110,8 +110,8 @@ class Gone:
 class SourcesView:
     """One page of /sources: the collections, the speakers and the documents, listed one
     after the other and paged together (a page holds the part of each list that falls on
-    it).  ``total`` counts documents; ``collections`` are ``stats()`` rows (``collection``,
-    ``documents``, ``paragraphs``), ``speakers`` (name, documents) pairs."""
+    it).  ``total`` counts documents; ``collections`` are ``collection_stats()`` rows
+    (``collection``, ``documents``, ``paragraphs``), ``speakers`` (name, documents) pairs."""
 
     documents: list[DocumentMeta]
     page: int

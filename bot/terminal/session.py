@@ -15,6 +15,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
+from bot.core.digits import parse_digits
 from bot.settings import Settings
 from bot.telegram.app import build_application, running
 from bot.telegram.bot_data import bot_data_of
@@ -39,6 +40,7 @@ HELP = (
     "Type what you remember to search, /help for commands, '@ words' for an inline query,\n"
     "a number to press that button. Ctrl-D (or /exit) ends the chat."
 )
+MAX_BUTTON_DIGITS = 9  # a longer line of digits is sent as a message
 
 
 def run_chat(settings: Settings, *, plain: bool = False) -> int:
@@ -99,8 +101,8 @@ class ChatSession:
         """Act on one typed line: press a button, run an inline query, or send a message."""
         if not line:
             return
-        if line.isdigit() and self.view.choices:
-            number = int(line)
+        number = parse_digits(line, MAX_BUTTON_DIGITS)  # "²" is text, not button 2
+        if number is not None and self.view.choices:
             if not 1 <= number <= len(self.view.choices):
                 self.view.note(f"there is no button {number}: choose 1-{len(self.view.choices)}")
                 return

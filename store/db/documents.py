@@ -292,17 +292,22 @@ class Documents(Base):
             "SELECT count(DISTINCT speaker) FROM documents WHERE coalesce(speaker, '') != ''",
         )
 
-    async def stats(self) -> dict[str, Any]:
-        """Counts per collection and overall, plus the schema version and file size."""
+    async def collection_stats(self) -> list[dict[str, Any]]:
+        """Per collection (by name): its ``collection``, ``documents``, ``paragraphs``
+        and ``characters``; nothing else is read (for /sources and /stats)."""
         async with self.conn.execute(
             "SELECT collection, count(*), sum(paragraph_count), sum(char_count) "
             "FROM documents GROUP BY collection ORDER BY collection"
         ) as cur:
             rows = await cur.fetchall()
-        collections = [
+        return [
             {"collection": r[0], "documents": r[1], "paragraphs": r[2], "characters": r[3]}
             for r in rows
         ]
+
+    async def stats(self) -> dict[str, Any]:
+        """Counts per collection and overall, plus the schema version and file size."""
+        collections = await self.collection_stats()
         return {
             "database": str(self.path),
             "schema_version": await _count(self.conn, "PRAGMA user_version"),
