@@ -120,6 +120,25 @@ async def test_one_search_per_press_on_another_suggestion(
     assert past == views.NO_MORE and len(searches) == 3
 
 
+async def test_a_deep_other_match_is_searched_from_its_own_rank(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await service.search("secretaries of primary party committees")  # many answers
+    assert isinstance(first, Card)
+    whole = await service.searcher.search("secretaries of primary party committees", limit=20)
+    searches: list[dict[str, object]] = []
+    search = service.searcher.search
+
+    async def counted(query: str, **kw: Any) -> SearchResult:
+        searches.append(kw)
+        return await search(query, **kw)
+
+    monkeypatch.setattr(service.searcher, "search", counted)
+    sixth = await service.match(first.query_id, 6)
+    assert isinstance(sixth, Card) and sixth.paragraph.id == whole.hits[6].paragraph.id
+    assert [(s["offset"], s["limit"]) for s in searches] == [(6, 2)]  # not 8 hits built
+
+
 async def test_other_matches_past_the_last_answer_are_no_more(service: VerbatimService) -> None:
     card = await service.search("heart of a mother")
     assert isinstance(card, Card)

@@ -164,14 +164,18 @@ class VerbatimService(Browsing):
         split = await split_query(self.db, query)  # stored with its filters: the same search
         if isinstance(split, Problem):
             return split
-        # One search from the top: suggestions come only with the first page (offset 0),
-        # and only when it has no answer; hits ``rank`` and ``rank + 1`` are the card and
-        # whether there is another.
-        result = await self.searcher.search(split.words, limit=rank + 2, filters=split.filters)
+        # One search: hits ``rank`` and ``rank + 1`` are the card and whether there is
+        # another.  Suggestions come only with the first page (offset 0), and there are at
+        # most MAX_SUGGESTIONS: a rank below that is searched from the top (a few hits
+        # more), a deeper one from its own offset (only answers go that deep).
+        start = 0 if rank < MAX_SUGGESTIONS else rank
+        result = await self.searcher.search(
+            split.words, limit=rank + 2 - start, offset=start, filters=split.filters
+        )
         if result.error:
             return Problem(result.error)
         if result.hits:
-            hits = result.hits[rank : rank + 2]
+            hits = result.hits[rank - start : rank - start + 2]
             if not hits:
                 return NO_MORE
             more = len(hits) > 1
