@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
         "TELEGRAM_BOT_TOKEN. With the default database, the bundled sample speech is "
         "loaded when the database is empty. With VERBATIM_STATE_URL=postgresql://… the "
         "shared state (stored queries, inline choices, channel links, schedules, the posted "
-        "log) is kept in PostgreSQL, so that several replicas can serve one bot.",
+        "log, /watch's watches) is kept in PostgreSQL, so that several replicas can serve one bot.",
     )
     add_db_argument(p)
     p.add_argument(
