@@ -24,6 +24,7 @@ from bot.telegram.render.common import (
     confidence_label,
     esc,
     excerpt,
+    fit_lines,
     original_button,
     paragraph_html,
     permalink,
@@ -218,10 +219,8 @@ def render_sources(view: SourcesView) -> RenderedMessage:
         if view.page < view.pages - 1:
             buttons.append(_page_button(view.epoch, view.page + 1, "▶"))
         markup = InlineKeyboardMarkup([buttons])
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:  # extremely long titles: drop lines from the end
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text, markup)
+    # extremely long titles: lines are dropped from the end
+    return RenderedMessage(fit_lines("\n".join(lines)), markup)
 
 
 def _page_button(epoch: str, page: int, label: str) -> InlineKeyboardButton:

@@ -60,6 +60,13 @@ def tg_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def fit_lines(text: str) -> str:
+    """``text`` without the lines at its end that would take it past Telegram's limit."""
+    while tg_len(text) > MAX_MESSAGE:
+        text = text[: text.rindex("\n")]
+    return text
+
+
 def plural(count: int, noun: str) -> str:
     """``1 document``, ``2 documents``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

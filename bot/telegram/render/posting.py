@@ -22,6 +22,7 @@ from bot.telegram.render.common import (
     clip,
     confidence_label,
     esc,
+    fit_lines,
     original_button,
     paragraph_html,
     permalink,
@@ -190,10 +191,7 @@ def render_schedules(schedules: list[PostSchedule], timezone: str) -> RenderedMe
             f"#{s.id} {clock(s.minute_of_day, timezone)} · {_what(s)} → "
             f"{chat_label(s.chat_title, s.chat_username)}{state}"
         )
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text)
+    return RenderedMessage(fit_lines("\n".join(lines)))
 
 
 def render_schedule_removed(schedule: PostSchedule) -> RenderedMessage:

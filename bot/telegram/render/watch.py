@@ -19,6 +19,7 @@ from bot.telegram.render.common import (
     clip,
     confidence_label,
     esc,
+    fit_lines,
     paragraph_html,
     plural,
     render_text,
@@ -107,10 +108,7 @@ def render_watches(watches: list[Watch]) -> RenderedMessage:
         if not watch.enabled and watch.last_error:
             state += f": {esc(clip(watch.last_error, 80))}"
         lines.append(f"{n}. {_quoted(watch.query)} → {_target(watch)}{state}")
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text)
+    return RenderedMessage(fit_lines("\n".join(lines)))
 
 
 def render_watch_removed(watch: Watch) -> RenderedMessage:
