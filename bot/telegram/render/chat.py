@@ -24,9 +24,9 @@ from bot.telegram.render.common import (
     confidence_label,
     esc,
     excerpt,
+    fit_card,
     fit_lines,
     original_button,
-    paragraph_html,
     permalink,
     plural,
     tg_len,
@@ -52,9 +52,13 @@ COMMANDS = (
 )
 
 
-def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
-    """The result card: paragraph (matched words bold), citation, confidence, buttons."""
-    head = f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
+def render_card(
+    card: Card, bot_username: str | None, heading: str | None = None
+) -> RenderedMessage:
+    """The result card: paragraph (matched words bold), citation, confidence, buttons;
+    under ``heading`` (a line of HTML, e.g. a /watch alert's), if given."""
+    head = f"{heading}\n" if heading else ""
+    head += f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
     tail_lines = card_footer(card)
     if card.query and not card.is_anchor:
         tail_lines.append("<i>Context around your match</i>")
@@ -62,10 +66,7 @@ def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
         tail_lines.append(NOT_SURE_LABEL)
     elif card.confidence:
         tail_lines.append(confidence_label(card.confidence, marked=True))
-    tail = "\n" + "\n".join(tail_lines)
-    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
-    body = paragraph_html(card.paragraph.text, card.spans, budget)
-    return RenderedMessage(head + body + tail, card_keyboard(card, bot_username))
+    return RenderedMessage(fit_card(head, card, tail_lines), card_keyboard(card, bot_username))
 
 
 def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:

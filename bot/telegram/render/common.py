@@ -161,6 +161,13 @@ def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -
     return f"<blockquote>{ELLIPSIS}</blockquote>"
 
 
+def fit_card(head: str, card: Card, tail_lines: list[str]) -> str:
+    """A card's text: ``head``, the paragraph in what the limit leaves, the tail lines."""
+    tail = "\n" + "\n".join(tail_lines)
+    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
+    return head + paragraph_html(card.paragraph.text, card.spans, budget) + tail
+
+
 def clip(text: str, size: int) -> str:
     """``text`` on one line, cut at a word boundary to at most ``size`` characters."""
     text = " ".join(text.split())

@@ -16,19 +16,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.views import Card
 from bot.telegram.render.common import (
-    MAX_MESSAGE,
     RenderedMessage,
     card_footer,
     clip,
     confidence_label,
     esc,
+    fit_card,
     fit_lines,
     original_button,
-    paragraph_html,
     permalink,
     picture_caption,
     render_text,
-    tg_len,
 )
 from store import PostSchedule, PostTarget
 
@@ -80,10 +78,8 @@ def render_channel_card(
 ) -> RenderedMessage:
     """A passage posted to a channel or group: paragraph, title, citation, one URL button."""
     head = f"<b>{esc(heading)}</b>\n" if heading else ""
-    tail = "\n" + "\n".join(card_footer(card, filters=False))  # readers typed no filters
-    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
-    body = paragraph_html(card.paragraph.text, card.spans, budget)
-    return RenderedMessage(head + body + tail, _channel_buttons(card, bot_username))
+    tail_lines = card_footer(card, filters=False)  # readers typed no filters
+    return RenderedMessage(fit_card(head, card, tail_lines), _channel_buttons(card, bot_username))
 
 
 def render_channel_picture(
