@@ -41,8 +41,6 @@ from store import ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_UPDATES = 64  # over all users; one update in flight per user
-
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -82,8 +80,8 @@ def build_application(
     ``timezone`` (an IANA name) is the zone of the times given to /schedule.
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
     ``limits`` bound the updates processed at once and each user's share
-    (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
-    8 at once).  ``watch_seconds``: how often /watch looks for new paragraphs.
+    (default: those of :class:`~bot.telegram.fairness.FairnessLimits`).  ``watch_seconds``:
+    how often /watch looks for new paragraphs.
     ``state_url`` puts the shared state (stored queries, inline choices,
     links, schedules, posted log, epoch, watches) in PostgreSQL instead of the database file;
     ``state_where`` is how logs name it (without its password).
@@ -91,7 +89,7 @@ def build_application(
     corpus snapshot, opened read-only and followed (:mod:`bot.telegram.replica`).
     """
     check_timezone(timezone)
-    processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
+    processor = FairUpdateProcessor(limits or FairnessLimits())
     builder = (
         ApplicationBuilder()
         .token(token)
