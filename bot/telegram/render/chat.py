@@ -9,6 +9,7 @@ citation footer, the 4096-character limit) are in :mod:`bot.telegram.render.comm
 from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineQueryLimit
 
 from bot.core.citation import short_citation
 from bot.core.views import Card, NoMatch, NotSure, SourcesView, StatsView
@@ -32,7 +33,6 @@ from bot.telegram.render.common import (
     tg_len,
 )
 
-MAX_INLINE_QUERY = 256
 NOT_SURE_HEAD = "Not sure — nothing matches closely enough. Closest passages:"
 SUGGESTION_TITLE = 150  # characters of a suggestion's title in the "not sure" list
 SUGGESTION_EXCERPT = 160  # characters of a suggested passage shown around its matched words
@@ -93,7 +93,8 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     if search_row:
         rows.append(search_row)
     share_query = card.query or " ".join(card.paragraph.text.split()[:8])
-    last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query[:MAX_INLINE_QUERY])]
+    share_query = share_query[: InlineQueryLimit.MAX_QUERY_LENGTH]
+    last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query)]
     if bot_username:
         last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
     picture = cb.Picture(card.epoch, card.paragraph.id, card.query_id if card.is_anchor else 0)
