@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
@@ -39,6 +39,7 @@ PICTURE_BUTTON = "🖼 Picture"
 ORIGINAL_BUTTON = "📰 Original"
 INDEX_PAGE_BUTTON = "📰 Index page"
 INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # every message: its links show no preview
 
 
 @dataclass(frozen=True, slots=True)
