@@ -1,9 +1,10 @@
 """Telegram HTML for posting to channels and groups (/channel, /post, /schedule).
 
-Imported only by the posting code (:mod:`bot.telegram.handlers.posting`,
-:mod:`bot.telegram.jobs`).  It builds on :mod:`bot.telegram.render.common` (the same
-paragraph, footer and confidence words as the result card): every string from users or
-the corpus goes through ``esc``.
+Imported by the posting code (:mod:`bot.telegram.handlers.posting`,
+:mod:`bot.telegram.jobs`, :mod:`bot.telegram.chat_access`) and by
+:mod:`bot.telegram.render.watch` (a channel or group alert is a posted card).  It builds
+on :mod:`bot.telegram.render.common` (the same paragraph, footer and confidence words as
+the result card): every string from users or the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
 everyone), only a URL button that opens the passage in a private chat with the bot; so
