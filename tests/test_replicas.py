@@ -55,8 +55,7 @@ class Replicas:
         """Run the job called ``name`` of ``app`` now, as its job queue would."""
         (job,) = queue(app).get_jobs_by_name(name)
         context = app.context_types.context.from_job(job, app)
-        callback = jobs.post_scheduled if name == jobs.job_name(1) else jobs.retry_claimed
-        await callback(context)
+        await jobs.post_scheduled(context)
 
     def retry_jobs(self, app: AnyApplication) -> list[Any]:
         return list(queue(app).get_jobs_by_name(jobs.job_name(1) + jobs.RETRY_SUFFIX))

@@ -139,6 +139,19 @@ async def test_a_job_on_a_chat_that_forbids_the_bot_disables_the_schedule(bot: B
     assert "stopped" in await bot.reply("/schedule list")
 
 
+async def test_a_schedule_stopped_by_its_daily_job_loses_its_pending_retry_too(
+    bot: Bot,
+) -> None:
+    await bot.link_channel()
+    await bot.reply(f"/schedule @{NAME} daily 09:00")
+    retry = schedule.job_name(1) + schedule.RETRY_SUFFIX
+    bot.app.job_queue.run_once(schedule.post_scheduled, when=3600, data=1, name=retry)
+    bot.fake.set_member(CHANNEL, BOT_ID, "kicked")
+    await bot.run_job(1)
+    assert not (await bot.stored_schedule(1)).enabled
+    assert "post-schedule-1" not in bot.jobs() and retry not in bot.jobs()
+
+
 async def test_a_passing_failure_keeps_the_schedule(bot: Bot) -> None:
     await bot.link_channel()
     await bot.reply(f"/schedule @{NAME} daily 09:00")

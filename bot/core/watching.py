@@ -160,10 +160,11 @@ class WatchService:
 
     # ------------------------------------------------------------------ commands
 
-    async def add(self, owner_id: int, text: str, where: ChatInfo) -> tuple[Watch, str | None]:
+    async def add(self, owner_id: int, text: str, where: ChatInfo) -> tuple[Watch, int, str | None]:
         """/watch words: check the words (and their filters) as /q would, then store a
         watch sending to ``where`` (the owner's private chat, or a chat whose rights the
-        caller checked); returns it and a notice when the words were cut."""
+        caller checked); returns it, its number in /watch list (the last), and a notice
+        when the words were cut."""
         query, long = normalize_query(text)
         if not query:
             raise WatchError("Tell me the words to watch for, e.g. /watch servants of the people")
@@ -173,7 +174,8 @@ class WatchService:
         parsed = parse_query(split.words)
         if parsed.error:
             raise WatchError(parsed.error)
-        for known in await self.store.list_watches(owner_id):
+        listed = await self.store.list_watches(owner_id)
+        for known in listed:
             if known.chat_id == where.chat_id and known.query.casefold() == query.casefold():
                 raise WatchError(ALREADY_WATCHED)
         watch = await self.store.add_watch(
@@ -188,7 +190,8 @@ class WatchService:
         )
         if watch is None:
             raise WatchError(WATCH_LIMIT)
-        return watch, LONG_WATCH.format(len(query)) if long else None
+        number = len(listed) + 1  # the list is oldest first: the new watch comes last
+        return watch, number, LONG_WATCH.format(len(query)) if long else None
 
     async def watches_of(self, owner_id: int) -> list[Watch]:
         """The owner's watches, numbered from 1 in this order by /watch list."""

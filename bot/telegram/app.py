@@ -27,9 +27,6 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.core.posting import PostingService
-from bot.core.service import VerbatimService
-from bot.core.watching import WatchService
 from bot.settings import check_timezone
 from bot.telegram import jobs, replica, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
@@ -39,14 +36,10 @@ from bot.telegram.handlers import chat, inline, posting, watch
 from bot.telegram.loop_monitor import LoopMonitor
 from bot.telegram.render.chat import COMMANDS
 from bot.telegram.retry import RetryingRateLimiter
-from bot.telegram.watch_alerts import TelegramAlerts
-from store import SearcherPool, ensure_sample_loaded, open_database
-from store.state import open_state_store
+from bot.telegram.services import open_services
+from store import ensure_sample_loaded, open_database
 
 log = logging.getLogger(__name__)
-
-MAX_CONCURRENT_UPDATES = 64  # over all users; one update in flight per user
-SEARCH_CONNECTIONS = 3  # searches run side by side on this many read connections
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -87,8 +80,8 @@ def build_application(
     ``timezone`` (an IANA name) is the zone of the times given to /schedule.
     ``request`` / ``get_updates_request`` replace the HTTP layer (tests, terminal chat).
     ``limits`` bound the updates processed at once and each user's share
-    (:mod:`bot.telegram.fairness`; default: ``MAX_CONCURRENT_UPDATES`` and 20 a minute,
-    8 at once).  ``watch_seconds``: how often /watch looks for new paragraphs.
+    (default: those of :class:`~bot.telegram.fairness.FairnessLimits`).  ``watch_seconds``:
+    how often /watch looks for new paragraphs.
     ``state_url`` puts the shared state (stored queries, inline choices,
     links, schedules, posted log, epoch, watches) in PostgreSQL instead of the database file;
     ``state_where`` is how logs name it (without its password).
@@ -96,7 +89,7 @@ def build_application(
     corpus snapshot, opened read-only and followed (:mod:`bot.telegram.replica`).
     """
     check_timezone(timezone)
-    processor = FairUpdateProcessor(limits or FairnessLimits(MAX_CONCURRENT_UPDATES))
+    processor = FairUpdateProcessor(limits or FairnessLimits())
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -181,15 +174,12 @@ async def _post_init(app: AnyApplication) -> None:
         log.info("loaded the bundled sample speech into the empty database")
     if await db.count_documents() == 0:
         log.warning("the database %s is empty: load speeches with `verbatim ingest`", db_path)
-    pool = await stack.enter_async_context(SearcherPool.open(db_path, SEARCH_CONNECTIONS))
-    state = await stack.enter_async_context(open_state_store(data.state_url, db, data.state_where))
-    log.info("shared state (queries, choices, links, schedules, watches): %s", state.where)
-    service = await VerbatimService.create(db, pool, state.queries)
     chats = TelegramChats(app.bot, data.pictures)  # pictures: the same file_id cache
-    posting = PostingService(state.posting, service, chats, timezone=data.timezone)
-    data.start(service, posting)
+    opened = await open_services(stack, app, db, db_path, chats)
+    log.info("shared state (queries, choices, links, schedules, watches): %s", opened.state_where)
+    data.start(opened.service, opened.posting)
     await jobs.restore(app)  # scheduled posts: jobs run once the Application starts
-    data.start_watching(WatchService(state.watches, service, chats, TelegramAlerts(app.bot)))
+    data.start_watching(opened.watching)
     jobs.start_watch_job(app.job_queue, data.watch_seconds)  # /watch alerts
     await _register_commands(app)
 

@@ -12,9 +12,11 @@ Wire format (ASCII, at most 64 bytes, numbers in base 36)::
     1:<epoch>:i:<paragraph>:<query>                    send a paragraph's quote picture
     1:<epoch>:x                                        a button that does nothing
 
-``1`` is the format version.  ``epoch`` is the database's epoch
-(:meth:`store.db.Database.bot_epoch`): buttons made against another database (rebuilt
-since the message was sent) are recognised as stale.  ``anchor`` is the paragraph the
+``1`` is the format version.  ``epoch`` is the shared state's epoch
+(:meth:`store.state.QueryState.bot_epoch`, read by
+:meth:`bot.core.service.VerbatimService.create`: the database file's, or PostgreSQL's
+with ``VERBATIM_STATE_URL``): buttons made against another state (rebuilt since the
+message was sent) are recognised as stale.  ``anchor`` is the paragraph the
 search matched (highlighted when shown again); ``query`` 0 means "no query" (a
 picture's query marks the matched words, which choose a long paragraph's stretch).
 """

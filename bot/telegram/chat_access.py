@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, ChatFullInfo, ChatMember, LinkPreviewOptions, Message
+from telegram import Bot, ChatFullInfo, ChatMember, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.core.access import ChatInfo, GatewayError, MemberRights, PostedMessage, PostFailed
@@ -22,7 +22,7 @@ from bot.core.service import quote_picture
 from bot.core.views import Card, QuotePicture
 from bot.telegram.pictures import PictureCache, send_picture
 from bot.telegram.render import posting as post_render
-from bot.telegram.render.common import RenderedMessage
+from bot.telegram.render.common import NO_PREVIEW, RenderedMessage
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ async def post_message(
             text=message.text,
             parse_mode=message.parse_mode,
             reply_markup=message.reply_markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=NO_PREVIEW,
         )
 
     return await _post(chat_id, thread_id, send)

@@ -57,7 +57,7 @@ _SWEEP_EVERY = 512  # arrivals between sweeps of idle users
 class FairnessLimits:
     """The bounds the processor enforces (from :class:`bot.settings.Settings`)."""
 
-    max_concurrent: int = 64
+    max_concurrent: int = 64  # updates in flight over all users (one per user)
     per_minute: float = 20.0  # tokens a user gets back per minute; 0 = no rate limit
     burst: float = 8.0  # tokens a user may spend at once
     max_waiting: int = 16  # updates of one user waiting their turn; more are refused

@@ -8,9 +8,9 @@ claim the run due now, check its creator, post a passage never posted to that ch
 record it, or switch the schedule off) is
 :meth:`bot.core.posting.PostingService.run_schedule`; here the job is removed when the
 schedule stops, and its creator told why (best effort).  Every replica has the same daily
-jobs; one claims each run.  When another replica holds the claim, a one-off job looks
-again once that claim expires (:func:`retry_claimed`), so a run whose replica died
-mid-post is taken over, not lost.
+jobs; one claims each run.  When another replica holds the claim, a one-off job (the
+same :func:`post_scheduled`) looks again once that claim expires, so a run whose replica
+died mid-post is taken over, not lost.
 
 /watch alerts run here too: :func:`start_watch_job` starts one repeating job,
 :func:`check_watches`, that runs :meth:`bot.core.watching.WatchService.check` (which
@@ -91,21 +91,11 @@ async def restore(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
 
 
 async def post_scheduled(context: Context) -> None:
-    """The daily job: one run of a schedule (:meth:`PostingService.run_schedule
-    <bot.core.posting.PostingService.run_schedule>`); then remove the job of a schedule
+    """The daily job, and the one-off job that looks again at a run another replica
+    claimed once its claim has expired (nothing if that replica finished it, else the
+    run, taken over): one run of a schedule (:meth:`PostingService.run_schedule
+    <bot.core.posting.PostingService.run_schedule>`); then remove the jobs of a schedule
     that is gone or switched off, and tell its creator why it was switched off."""
-    job = context.job
-    if job is None or not isinstance(job.data, int):
-        return
-    run = await bot_data_of(context.bot_data).posting.run_schedule(job.data)
-    if run.stop:
-        job.schedule_removal()
-    await _after_run(context, job.data, run)
-
-
-async def retry_claimed(context: Context) -> None:
-    """The one-off job that looks again at a run another replica claimed, once its
-    claim has expired: nothing if that replica finished it, else the run, taken over."""
     job = context.job
     if job is None or not isinstance(job.data, int):
         return
@@ -122,7 +112,7 @@ async def _after_run(context: Context, schedule_id: int, run: ScheduleRun) -> No
             "schedule %d: its run is claimed elsewhere; looking again at %s", schedule_id, when
         )
         context.job_queue.run_once(
-            retry_claimed, when=when, data=schedule_id, name=job_name(schedule_id) + RETRY_SUFFIX
+            post_scheduled, when=when, data=schedule_id, name=job_name(schedule_id) + RETRY_SUFFIX
         )
     if run.schedule is None or run.tell_creator is None:
         return

@@ -51,17 +51,16 @@ from bot.telegram import jobs
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.chat_access import TelegramChats
 from bot.telegram.fairness import FairUpdateProcessor
-from bot.telegram.watch_alerts import TelegramAlerts
+from bot.telegram.services import open_services
 from store import (
     NewerSchemaError,
     NotVerbatimDatabase,
     OlderSchemaError,
-    SearcherPool,
     SnapshotIdentity,
     open_database,
     snapshot_identity,
 )
-from store.state import StateUnavailable, open_state_store
+from store.state import StateUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,6 @@ NOT_ON_A_REPLICA = (
 )
 DRAIN_SECONDS = 120.0  # longest wait for the updates still using a replaced snapshot
 JOB_NAME = "corpus-snapshot-check"
-SEARCH_CONNECTIONS = 3  # as bot.telegram.app: searches side by side on this many connections
 _OPEN_ATTEMPTS = 3  # a snapshot republished while it was being opened is opened again
 _OPEN_ERRORS = (
     sqlite3.Error,
@@ -220,26 +218,18 @@ class SnapshotFollower:
             data = bot_data_of(self.app.bot_data)
             try:
                 db = await stack.enter_async_context(open_database(self.path, read_only=True))
-                pool = await stack.enter_async_context(
-                    SearcherPool.open(self.path, SEARCH_CONNECTIONS, read_only=True)
+                opened = await open_services(
+                    stack, self.app, db, self.path, self._chats, read_only=True
                 )
-                state = await stack.enter_async_context(
-                    open_state_store(data.state_url, db, data.state_where)
-                )
-                service = await VerbatimService.create(db, pool, state.queries)
                 documents = await db.count_documents()
             except BaseException:
                 await stack.aclose()
                 raise
             if snapshot_identity(self.path) == before:
-                chats = self._chats
-                posting = PostingService(state.posting, service, chats, timezone=data.timezone)
-                watching = (
-                    WatchService(state.watches, service, chats, TelegramAlerts(self.app.bot))
-                    if data.state_url is not None
-                    else None
+                watching = opened.watching if data.state_url is not None else None
+                return _Generation(
+                    before, stack, opened.service, opened.posting, watching, documents
                 )
-                return _Generation(before, stack, service, posting, watching, documents)
             await stack.aclose()
         raise SnapshotChanging(f"{self.path} was replaced each time it was being opened")
 

@@ -11,12 +11,12 @@ after the retries, 5xx, network) leaves the alert for the next check.
 
 from __future__ import annotations
 
-from telegram import Bot, LinkPreviewOptions, Message
+from telegram import Bot, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.core.watching import Alert, AlertFailed, MoreAlerts
 from bot.telegram.chat_access import means_lost_rights
-from bot.telegram.render.common import RenderedMessage
+from bot.telegram.render.common import NO_PREVIEW, RenderedMessage
 from bot.telegram.render.watch import render_alert, render_more_alerts
 
 
@@ -56,5 +56,5 @@ class TelegramAlerts:
             text=rendered.text,
             parse_mode=rendered.parse_mode,
             reply_markup=rendered.reply_markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=NO_PREVIEW,
         )

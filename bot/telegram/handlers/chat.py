@@ -16,7 +16,6 @@ import logging
 
 from telegram import (
     CallbackQuery,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -31,11 +30,10 @@ from bot.telegram import callback_data as cb
 from bot.telegram.bot_data import Context, bot_data_of
 from bot.telegram.pictures import send_picture
 from bot.telegram.render import chat as render
-from bot.telegram.render.common import RenderedMessage, render_text
+from bot.telegram.render.common import NO_PREVIEW, RenderedMessage, render_text
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BAD_BUTTON = "This button is not valid. Please search again."
 CANNOT_EDIT = "I can't change this message any more. Please search again."
 PICTURE_SENT = "🖼 Sent to our private chat"

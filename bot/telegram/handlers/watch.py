@@ -68,7 +68,5 @@ async def _watch(
             where = await posting.linked_chat(user_id, parse_chat_ref(args[0], allow_number=False))
             await posting.check_manager(where, user_id)
             words = args[1:]
-        watch, notice = await watching.add(user_id, " ".join(words), where)
-        listed = [w.id for w in await watching.watches_of(user_id)]
-        number = listed.index(watch.id) + 1 if watch.id in listed else len(listed)
+        watch, number, notice = await watching.add(user_id, " ".join(words), where)
         await send(update, context, render.render_watch_added(watch, number, notice))

@@ -9,6 +9,7 @@ citation footer, the 4096-character limit) are in :mod:`bot.telegram.render.comm
 from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineQueryLimit
 
 from bot.core.citation import short_citation
 from bot.core.views import Card, NoMatch, NotSure, SourcesView, StatsView
@@ -24,14 +25,14 @@ from bot.telegram.render.common import (
     confidence_label,
     esc,
     excerpt,
+    fit_card,
+    fit_lines,
     original_button,
-    paragraph_html,
     permalink,
     plural,
     tg_len,
 )
 
-MAX_INLINE_QUERY = 256
 NOT_SURE_HEAD = "Not sure — nothing matches closely enough. Closest passages:"
 SUGGESTION_TITLE = 150  # characters of a suggestion's title in the "not sure" list
 SUGGESTION_EXCERPT = 160  # characters of a suggested passage shown around its matched words
@@ -51,9 +52,13 @@ COMMANDS = (
 )
 
 
-def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
-    """The result card: paragraph (matched words bold), citation, confidence, buttons."""
-    head = f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
+def render_card(
+    card: Card, bot_username: str | None, heading: str | None = None
+) -> RenderedMessage:
+    """The result card: paragraph (matched words bold), citation, confidence, buttons;
+    under ``heading`` (a line of HTML, e.g. a /watch alert's), if given."""
+    head = f"{heading}\n" if heading else ""
+    head += f"<i>{esc(card.notice)}</i>\n" if card.notice else ""
     tail_lines = card_footer(card)
     if card.query and not card.is_anchor:
         tail_lines.append("<i>Context around your match</i>")
@@ -61,10 +66,7 @@ def render_card(card: Card, bot_username: str | None) -> RenderedMessage:
         tail_lines.append(NOT_SURE_LABEL)
     elif card.confidence:
         tail_lines.append(confidence_label(card.confidence, marked=True))
-    tail = "\n" + "\n".join(tail_lines)
-    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
-    body = paragraph_html(card.paragraph.text, card.spans, budget)
-    return RenderedMessage(head + body + tail, card_keyboard(card, bot_username))
+    return RenderedMessage(fit_card(head, card, tail_lines), card_keyboard(card, bot_username))
 
 
 def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
@@ -91,7 +93,8 @@ def card_keyboard(card: Card, bot_username: str | None) -> InlineKeyboardMarkup:
     if search_row:
         rows.append(search_row)
     share_query = card.query or " ".join(card.paragraph.text.split()[:8])
-    last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query[:MAX_INLINE_QUERY])]
+    share_query = share_query[: InlineQueryLimit.MAX_QUERY_LENGTH]
+    last = [InlineKeyboardButton("↗ Share", switch_inline_query=share_query)]
     if bot_username:
         last.append(InlineKeyboardButton("🔗 Link", url=permalink(bot_username, card.paragraph.id)))
     picture = cb.Picture(card.epoch, card.paragraph.id, card.query_id if card.is_anchor else 0)
@@ -218,10 +221,8 @@ def render_sources(view: SourcesView) -> RenderedMessage:
         if view.page < view.pages - 1:
             buttons.append(_page_button(view.epoch, view.page + 1, "▶"))
         markup = InlineKeyboardMarkup([buttons])
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:  # extremely long titles: drop lines from the end
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text, markup)
+    # extremely long titles: lines are dropped from the end
+    return RenderedMessage(fit_lines("\n".join(lines)), markup)
 
 
 def _page_button(epoch: str, page: int, label: str) -> InlineKeyboardButton:

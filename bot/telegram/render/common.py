@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
@@ -39,6 +39,7 @@ PICTURE_BUTTON = "🖼 Picture"
 ORIGINAL_BUTTON = "📰 Original"
 INDEX_PAGE_BUTTON = "📰 Index page"
 INDEX_PAGE_NOTE = "The link is to the day's index page that lists this story."
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # every message: its links show no preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,13 @@ def esc(text: str) -> str:
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def fit_lines(text: str) -> str:
+    """``text`` without the lines at its end that would take it past Telegram's limit."""
+    while tg_len(text) > MAX_MESSAGE:
+        text = text[: text.rindex("\n")]
+    return text
 
 
 def plural(count: int, noun: str) -> str:
@@ -152,6 +160,13 @@ def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -
             return visible
         size = int(size * 0.8)
     return f"<blockquote>{ELLIPSIS}</blockquote>"
+
+
+def fit_card(head: str, card: Card, tail_lines: list[str]) -> str:
+    """A card's text: ``head``, the paragraph in what the limit leaves, the tail lines."""
+    tail = "\n" + "\n".join(tail_lines)
+    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
+    return head + paragraph_html(card.paragraph.text, card.spans, budget) + tail
 
 
 def clip(text: str, size: int) -> str:

@@ -19,7 +19,6 @@ from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
-    LinkPreviewOptions,
 )
 
 from bot.core.digits import parse_digits
@@ -37,7 +36,6 @@ RESULT_PREFIX = "p"  # result id: p<paragraph id>
 NOT_SURE_PREFIX = "Not sure: "  # the title of a suggestion in the result list
 NO_MATCH_ID = "none"
 PROBLEM_ID = "problem"
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PRIVATE_CHAT_BUTTON = InlineQueryResultsButton(
     "Search in a private chat with me", start_parameter=START_PARAMETER
 )
@@ -104,7 +102,7 @@ def card_result(card: Card, bot_username: str | None) -> InlineQueryResultArticl
         title=result_title(card),
         description=matched_sentence(card.paragraph.text, card.spans),
         input_message_content=InputTextMessageContent(
-            message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
+            message.text, parse_mode=message.parse_mode, link_preview_options=common.NO_PREVIEW
         ),
         reply_markup=message.reply_markup,
     )
@@ -142,7 +140,7 @@ def no_match_answer(query: str) -> InlineAnswer:
         title=common.clip(f"No passage matches “{query}”", TITLE_CHARS),
         description=" ".join(INLINE_NO_MATCH_TIPS),
         input_message_content=InputTextMessageContent(
-            message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
+            message.text, parse_mode=message.parse_mode, link_preview_options=common.NO_PREVIEW
         ),
     )
     return InlineAnswer([article], SEARCH_CACHE_SECONDS, None, PRIVATE_CHAT_BUTTON)
@@ -156,7 +154,7 @@ def problem_answer(problem: Problem) -> InlineAnswer:
         title="I can't search for that",
         description=common.clip(problem.message, DESCRIPTION_CHARS),
         input_message_content=InputTextMessageContent(
-            message.text, parse_mode=message.parse_mode, link_preview_options=NO_PREVIEW
+            message.text, parse_mode=message.parse_mode, link_preview_options=common.NO_PREVIEW
         ),
     )
     return InlineAnswer([article], PROBLEM_CACHE_SECONDS, None, PRIVATE_CHAT_BUTTON)

@@ -1,9 +1,10 @@
 """Telegram HTML for posting to channels and groups (/channel, /post, /schedule).
 
-Imported only by the posting code (:mod:`bot.telegram.handlers.posting`,
-:mod:`bot.telegram.jobs`).  It builds on :mod:`bot.telegram.render.common` (the same
-paragraph, footer and confidence words as the result card): every string from users or
-the corpus goes through ``esc``.
+Imported by the posting code (:mod:`bot.telegram.handlers.posting`,
+:mod:`bot.telegram.jobs`, :mod:`bot.telegram.chat_access`) and by
+:mod:`bot.telegram.render.watch` (a channel or group alert is a posted card).  It builds
+on :mod:`bot.telegram.render.common` (the same paragraph, footer and confidence words as
+the result card): every string from users or the corpus goes through ``esc``.
 
 A card posted to a channel or group has no callback buttons (◀ ▶ would edit the post for
 everyone), only a URL button that opens the passage in a private chat with the bot; so
@@ -16,18 +17,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.views import Card
 from bot.telegram.render.common import (
-    MAX_MESSAGE,
     RenderedMessage,
     card_footer,
     clip,
     confidence_label,
     esc,
+    fit_card,
+    fit_lines,
     original_button,
-    paragraph_html,
     permalink,
     picture_caption,
     render_text,
-    tg_len,
 )
 from store import PostSchedule, PostTarget
 
@@ -79,10 +79,8 @@ def render_channel_card(
 ) -> RenderedMessage:
     """A passage posted to a channel or group: paragraph, title, citation, one URL button."""
     head = f"<b>{esc(heading)}</b>\n" if heading else ""
-    tail = "\n" + "\n".join(card_footer(card, filters=False))  # readers typed no filters
-    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
-    body = paragraph_html(card.paragraph.text, card.spans, budget)
-    return RenderedMessage(head + body + tail, _channel_buttons(card, bot_username))
+    tail_lines = card_footer(card, filters=False)  # readers typed no filters
+    return RenderedMessage(fit_card(head, card, tail_lines), _channel_buttons(card, bot_username))
 
 
 def render_channel_picture(
@@ -190,10 +188,7 @@ def render_schedules(schedules: list[PostSchedule], timezone: str) -> RenderedMe
             f"#{s.id} {clock(s.minute_of_day, timezone)} · {_what(s)} → "
             f"{chat_label(s.chat_title, s.chat_username)}{state}"
         )
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text)
+    return RenderedMessage(fit_lines("\n".join(lines)))
 
 
 def render_schedule_removed(schedule: PostSchedule) -> RenderedMessage:

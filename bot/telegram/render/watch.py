@@ -11,18 +11,14 @@ Every string from users or the corpus goes through ``esc``.
 from __future__ import annotations
 
 from bot.core.watching import Alert, MoreAlerts, StoppedWatch
-from bot.telegram.render.chat import card_keyboard
+from bot.telegram.render.chat import render_card
 from bot.telegram.render.common import (
-    MAX_MESSAGE,
     RenderedMessage,
-    card_footer,
     clip,
-    confidence_label,
     esc,
-    paragraph_html,
+    fit_lines,
     plural,
     render_text,
-    tg_len,
 )
 from bot.telegram.render.posting import chat_label, render_channel_card
 from store import Watch
@@ -60,14 +56,7 @@ def render_alert(alert: Alert, bot_username: str | None) -> RenderedMessage:
     if alert.watch.chat_type != "private":
         heading = f"🔔 New in {clip(card.document.title, HEAD_TITLE)}"
         return render_channel_card(card, bot_username, heading)
-    head = alert_heading(alert) + "\n"
-    tail_lines = card_footer(card)
-    if card.confidence:
-        tail_lines.append(confidence_label(card.confidence, marked=True))
-    tail = "\n" + "\n".join(tail_lines)
-    budget = MAX_MESSAGE - tg_len(head) - tg_len(tail) - 8
-    body = paragraph_html(card.paragraph.text, card.spans, budget)
-    return RenderedMessage(head + body + tail, card_keyboard(card, bot_username))
+    return render_card(card, bot_username, heading=alert_heading(alert))
 
 
 def render_more_alerts(more: MoreAlerts) -> RenderedMessage:
@@ -107,10 +96,7 @@ def render_watches(watches: list[Watch]) -> RenderedMessage:
         if not watch.enabled and watch.last_error:
             state += f": {esc(clip(watch.last_error, 80))}"
         lines.append(f"{n}. {_quoted(watch.query)} → {_target(watch)}{state}")
-    text = "\n".join(lines)
-    while tg_len(text) > MAX_MESSAGE:
-        text = text[: text.rindex("\n")]
-    return RenderedMessage(text)
+    return RenderedMessage(fit_lines("\n".join(lines)))
 
 
 def render_watch_removed(watch: Watch) -> RenderedMessage:
