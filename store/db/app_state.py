@@ -100,7 +100,7 @@ class AppState(Base):
                 (query_id, text, _now("microseconds")),
             ) as cur:
                 stored = await cur.fetchone() is not None
-        except sqlite3.IntegrityError:  # the text is stored under an id of before 13
+        except sqlite3.IntegrityError:  # under an id from before migration 12 (query keys)
             cur = await self.conn.execute(
                 "UPDATE bot_queries SET id = ?, last_used = ? WHERE text = ? "
                 "AND NOT EXISTS (SELECT 1 FROM bot_queries WHERE id = ?)",
