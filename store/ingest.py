@@ -234,7 +234,7 @@ def _documents(
                     summary.fail(parsed.origin, parsed.reason)
                     continue
                 if collection:
-                    parsed.collection = cap_field(scrub_surrogates(collection))
+                    parsed.collection = collection
                 elif not parsed.collection:  # a folder's name may not be UTF-8
                     parsed.collection = cap_field(scrub_surrogates(item.path.parent.name))
                     parsed.collection = parsed.collection or "default"
@@ -263,9 +263,16 @@ async def ingest_paths(
     :mod:`store.web`); see the module docstring."""
     if fmt is not None and fmt not in FORMATS:
         raise ParseError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    paths = list(paths)
-    urls = [p for p in paths if isinstance(p, str) and is_url(p)]
-    items, problems = expand_paths(p for p in paths if not (isinstance(p, str) and is_url(p)))
+    if collection:
+        collection = cap_field(scrub_surrogates(collection))
+    urls: list[str] = []
+    local: list[str | Path] = []
+    for p in paths:
+        if isinstance(p, str) and is_url(p):
+            urls.append(p)
+        else:
+            local.append(p)
+    items, problems = expand_paths(local)
     summary = IngestSummary()
     for raw, reason in problems:
         summary.fail(raw, reason)
@@ -327,7 +334,7 @@ async def _ingest_urls(
                     summary.fail(item.origin, "no paragraphs of text")
                 else:
                     if collection:
-                        item.collection = cap_field(scrub_surrogates(collection))
+                        item.collection = collection
                     batch.append((item, content_hash(item.paragraphs)))
                     if len(batch) >= BATCH_DOCUMENTS:
                         await _flush(db, batch, summary)

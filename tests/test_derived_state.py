@@ -68,14 +68,16 @@ async def test_a_crash_before_the_rebuild_is_recorded_and_repaired_at_the_next_o
 
 async def test_a_rerun_of_the_ingest_that_adds_nothing_still_repairs(tmp_path: Path) -> None:
     path = tmp_path / "v.db"
-    await _stocked(path)
-    await _crash_after_storing(path)
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text("Nothing\n\nPyongyang, May 2 (KCNA) -- Text.\n", "utf-8")
+    async with open_database(path) as db:
+        assert (await ingest_paths(db, [src], progress=False)).new == 1
+    await _crash_after_storing(path)  # the vocabulary is left stale
     async with open_database(path, repair=False) as db:
-        summary = await ingest_paths(db, [src], progress=False)
-        assert summary.new == 1
+        assert await db.search_vocab_stale_since() is not None
+        summary = await ingest_paths(db, [src], progress=False)  # the same folder again
+        assert (summary.new, summary.duplicate) == (0, 1)
         assert await db.search_vocab_stale_since() is None
         assert await db.term_frequencies([RARE]) == {RARE: 1}
 

@@ -1,9 +1,10 @@
-"""The full-text index does not pile up levels: SQLite before 3.44 adds one at every
-FTS5 'optimize' (one per ingest run that stores documents) and past about 1,400 reports
-the index as malformed for good.  Past a limit, the end of an ingest starts it over."""
+"""The full-text index does not pile up levels: SQLite before 3.44 adds two at every
+FTS5 'optimize' (one per ingest run that stores documents) and past 2,000 reports the
+index as malformed for good.  Past a limit, the end of an ingest starts it over."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -19,9 +20,13 @@ RUNS = 12
 
 
 async def test_many_ingest_runs_keep_the_index_shallow_and_whole(
-    sample_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(index, "FTS_LEVEL_LIMIT", 5)
+    caplog.set_level(logging.INFO, logger="store.db")
     path = Path(shutil.copy(sample_template, tmp_path / "v.db"))  # an index of some size
     deepest = 0
     for n in range(RUNS):  # one ingest run each, as `verbatim ingest FILE` in a loop
@@ -32,6 +37,8 @@ async def test_many_ingest_runs_keep_the_index_shallow_and_whole(
             await db.after_bulk_load()
             deepest = max(deepest, await db.fts_levels())
     assert deepest <= 7, f"{deepest} levels after {RUNS} runs"  # was 2 more every run
+    assert "adds two per ingest" in caplog.text  # the index was started over
+    assert "word pairs" not in caplog.text  # that is migration 7's message, not a reset's
     with sqlite3.connect(path) as conn:
         conn.execute(
             "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 0)"

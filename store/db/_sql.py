@@ -1,13 +1,15 @@
 """Helpers shared by the modules of :mod:`store.db` (private to the package).
 
 :class:`Base` is the state every part of :class:`~store.db.database.Database` works
-on; :func:`_select_in` runs ``… IN (…)`` lookups in chunks, :func:`_count` reads one
-number and :func:`_filter_sql` turns search filters into a condition on ``documents``.
+on; :func:`_now` and :func:`_instant` give times as stored; :func:`_select_in` runs
+``… IN (…)`` lookups in chunks, :func:`_count` reads one number and :func:`_filter_sql`
+turns search filters into a condition on ``documents``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,17 @@ def read_only_uri(path: Path | str) -> str:
     ``file:`` URI, so a ``#`` or ``?`` in the path stays part of the name (in
     ``f"file:{path}"`` it would end it, and SQLite would open — create — another file)."""
     return f"{Path(path).resolve().as_uri()}?mode=ro"
+
+
+def _now(timespec: str = "seconds") -> str:
+    """The time now as stored in the database: UTC, ISO 8601, to the second (or to the
+    ``timespec`` given)."""
+    return datetime.now(UTC).isoformat(timespec=timespec)
+
+
+def _instant(moment: datetime) -> str:
+    """A moment as stored for claims: UTC, microseconds, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 _IN_CHUNK = 500  # values per "IN (...)" list (SQLite caps a statement's parameters)

@@ -15,9 +15,8 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from datetime import UTC, datetime
 
-from store.db._sql import Base
+from store.db._sql import Base, _now
 from store.text.clean import scrub_surrogates
 
 KEEP_BOT_QUERIES = 200_000  # bot: buttons of older searches say "search again"
@@ -73,7 +72,7 @@ class AppState(Base):
                     "INSERT INTO bot_queries (id, text, last_used) "
                     "VALUES (CASE WHEN ? THEN abs(random()) % ? + 1 ELSE ? END, ?, ?) "
                     "ON CONFLICT (text) DO UPDATE SET last_used = excluded.last_used RETURNING id",
-                    (attempt > 0, QUERY_ID_RANGE, wanted, text, _now()),
+                    (attempt > 0, QUERY_ID_RANGE, wanted, text, _now("microseconds")),
                 ) as cur:
                     row = await cur.fetchone()
             except sqlite3.IntegrityError:  # the id is another text's: draw one
@@ -98,14 +97,14 @@ class AppState(Base):
                 "INSERT INTO bot_queries (id, text, last_used) VALUES (?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET last_used = excluded.last_used "
                 "WHERE text = excluded.text RETURNING id",
-                (query_id, text, _now()),
+                (query_id, text, _now("microseconds")),
             ) as cur:
                 stored = await cur.fetchone() is not None
-        except sqlite3.IntegrityError:  # the text is stored under an id of before 13
+        except sqlite3.IntegrityError:  # under an id from before migration 12 (query keys)
             cur = await self.conn.execute(
                 "UPDATE bot_queries SET id = ?, last_used = ? WHERE text = ? "
                 "AND NOT EXISTS (SELECT 1 FROM bot_queries WHERE id = ?)",
-                (query_id, _now(), text, query_id),
+                (query_id, _now("microseconds"), text, query_id),
             )
             stored = cur.rowcount > 0
             await cur.close()
@@ -140,7 +139,7 @@ class AppState(Base):
             "SELECT id, 1, ? FROM paragraphs WHERE id = ? "
             "ON CONFLICT (paragraph_id) DO UPDATE SET chosen = chosen + 1, "
             "last_chosen = excluded.last_chosen",
-            (_now(), paragraph_id),  # ties: latest first
+            (_now("microseconds"), paragraph_id),  # ties: latest first
         )
         changed = cur.rowcount
         await cur.close()
@@ -155,7 +154,3 @@ class AppState(Base):
             (limit,),
         ) as cur:
             return [int(row[0]) for row in await cur.fetchall()]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")

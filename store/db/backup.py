@@ -143,15 +143,26 @@ def _repair_if_stale(copy: Path, version: int) -> str | None:
     if stale is None:
         return None
 
-    async def repair() -> None:
-        async with open_database(copy) as db:  # repairs derived data, as any open does
-            if await db.search_vocab_stale_since() is not None:
-                raise BackupError("the copy's search vocabulary could not be rebuilt")
+    if settle_copy(copy) is not None:
+        raise BackupError("the copy's search vocabulary could not be rebuilt")
+    return stale
+
+
+def settle_copy(copy: Path) -> str | None:
+    """Open a copy of a database as the bot would (which migrates an older schema and
+    repairs derived data), checkpoint it, and make it a single self-contained file again
+    (``journal_mode=DELETE``); return since when its search vocabulary is still stale
+    after that, or ``None`` when it is up to date."""
+
+    async def settle() -> str | None:
+        async with open_database(copy) as db:  # migrates and repairs, as any open does
+            stale = await db.search_vocab_stale_since()
             await db.checkpoint()
+            return stale
 
     # in a thread of its own: callers may be inside an event loop (or be one's worker)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, repair()).result()
+        stale = pool.submit(asyncio.run, settle()).result()
     conn = sqlite3.connect(copy)  # the last connection closed took the WAL in
     try:
         conn.execute("PRAGMA journal_mode = DELETE")

@@ -1,7 +1,8 @@
 """A read-only look at a database's state, for ``verbatim healthcheck``: the schema
 version and whether the search vocabulary is behind the documents (see migration 8 in
-:mod:`store.db.schema`).  Opens the file read-only: a health check never migrates,
-repairs or creates anything.
+:mod:`store.db.migrations`), and the counts and checks of the crash loop
+(:mod:`bench.crash_loop`).  Opens the file read-only: a health check never migrates,
+repairs, checkpoints or creates anything.
 """
 
 from __future__ import annotations
@@ -89,8 +90,10 @@ def raw_counts(db: Path) -> tuple[int, int, int]:
 
 
 def physical_checks(db: Path) -> tuple[str, int]:
-    """``PRAGMA integrity_check`` and the number of partial documents, on the raw file."""
-    conn = sqlite3.connect(db, timeout=10)
+    """``PRAGMA integrity_check`` and the number of partial documents, on the raw file
+    as it is (read-only: a write-ahead log left by a killed process is read, not
+    checkpointed into the file)."""
+    conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=10)
     try:
         integrity = "; ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
         partial = conn.execute(

@@ -44,13 +44,12 @@ class SearchIndex(Base):
         )
 
     async def after_bulk_load(self) -> None:
-        """Tidy indexes after an ingest run added documents: merge FTS segments (and
-        start the index over when it has piled up :data:`FTS_LEVEL_LIMIT` levels) and
-        recount the search vocabulary from the full-text index."""
-        await self.conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        """Tidy indexes after an ingest run added documents: merge FTS segments — or,
+        when the index has piled up :data:`FTS_LEVEL_LIMIT` levels, start it over, which
+        merges it too — and recount the search vocabulary from the full-text index."""
         if (levels := await self.fts_levels()) > FTS_LEVEL_LIMIT:
             log.warning(
-                "the full-text index of %s has %d levels (SQLite %s adds one per ingest): "
+                "the full-text index of %s has %d levels (SQLite %s adds two per ingest): "
                 "indexing every paragraph again, from an empty index",
                 self.path,
                 levels,
@@ -58,11 +57,15 @@ class SearchIndex(Base):
             )
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                await reindex_fts(self.conn)
+                await reindex_fts(self.conn)  # ends with an 'optimize'
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+        else:
+            await self.conn.execute(
+                "INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')"
+            )
         await self.conn.execute(
             "INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('automerge', 4)"
         )

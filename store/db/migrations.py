@@ -20,16 +20,11 @@ _REINDEX_BATCH = 5_000
 
 async def reindex_fts(conn: aiosqlite.Connection) -> None:
     """Index every stored paragraph again (store.text.norm.index_text), from an empty
-    full-text index; the caller holds the transaction.  Migration 7 (the word-pair
-    terms), and :meth:`store.db.index.SearchIndex.after_bulk_load` when the index has
-    piled up levels.  Seconds for a few thousand speeches, about four minutes for a
-    million paragraphs."""
-    if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
-        log.info(
-            "indexing the word pairs of %d stored paragraphs (once, for this version; "
-            "about four minutes per million)",
-            stored,
-        )
+    full-text index, and merge it into one segment ('optimize'); the caller holds the
+    transaction.  Migration 7 (:func:`add_word_pairs`), and
+    :meth:`store.db.index.SearchIndex.after_bulk_load` when the index has piled up
+    levels.  Seconds for a few thousand speeches, about four minutes for a million
+    paragraphs."""
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('delete-all')")
     last = 0
     while True:
@@ -46,6 +41,18 @@ async def reindex_fts(conn: aiosqlite.Connection) -> None:
         )
         last = rows[-1][0]
     await conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+
+
+async def add_word_pairs(conn: aiosqlite.Connection) -> None:
+    """Migration 7: the full-text index also holds each paragraph's neighbouring word
+    pairs, so every stored paragraph is indexed again (:func:`reindex_fts`)."""
+    if stored := await _count(conn, "SELECT count(*) FROM paragraphs"):
+        log.info(
+            "indexing the word pairs of %d stored paragraphs (once, for this version; "
+            "about four minutes per million)",
+            stored,
+        )
+    await reindex_fts(conn)
 
 
 async def add_watch_claims(conn: aiosqlite.Connection) -> None:
@@ -173,7 +180,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     """,
     # 7: the full-text index also holds each paragraph's neighbouring word pairs
-    reindex_fts,
+    add_word_pairs,
     # 8: derived data that can fall behind the documents (the search vocabulary): marked
     # stale in the same transaction that stores documents, cleared by the rebuild, so a
     # crash between the two is repaired by whichever process opens the database next.

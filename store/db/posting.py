@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from store.db._sql import _select_in
+from store.db._sql import _instant, _now, _select_in
 from store.db.database import Database
 from store.models import Paragraph
 
@@ -65,15 +65,6 @@ _SCHEDULE_COLUMNS = (
     "id, chat_id, chat_type, chat_title, chat_username, creator_id, minute_of_day, query, "
     "collection, enabled, created_at, last_posted_at, last_error, picture"
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _instant(moment: datetime) -> str:
-    """A moment as stored for claims: UTC, microseconds, so that text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,6 @@ unless the caller allows it — a primary rebuilt from scratch).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import sqlite3
 import time
@@ -29,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.db._sql import read_only_uri
-from store.db.backup import BackupError, backup_database
-from store.db.database import open_database
+from store.db.backup import BackupError, backup_database, settle_copy
 from store.db.health import read_state
 from store.db.migrations import MIGRATIONS
 
@@ -145,7 +142,7 @@ def publish_snapshot(primary: Path, folder: Path, *, allow_new_ids: bool = False
         migrated_from = None
         if copied.schema_version < len(MIGRATIONS):
             migrated_from = copied.schema_version
-            _migrate(staging)
+            settle_copy(staging)  # the primary itself is left alone
         facts = _verify(staging)
         previous = _previous_facts(target, allow_new_ids)
         if previous is not None and not allow_new_ids:
@@ -183,23 +180,6 @@ def read_facts(path: Path) -> CorpusFacts:
     finally:
         conn.close()
     return CorpusFacts(version, int(documents), int(paragraphs), str(row[0]) if row else "")
-
-
-def _migrate(copy: Path) -> None:
-    """Bring a copy of an older primary to this program's schema (the primary itself is
-    left alone), then make it one self-contained file again."""
-
-    async def migrate() -> None:
-        async with open_database(copy) as db:  # migrates, and repairs derived data
-            await db.checkpoint()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # callers may be in a loop
-        pool.submit(asyncio.run, migrate()).result()
-    conn = sqlite3.connect(copy)
-    try:
-        conn.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        conn.close()
 
 
 def _verify(copy: Path) -> CorpusFacts:

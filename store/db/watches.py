@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from store.db._sql import _select_in
+from store.db._sql import _instant, _now, _select_in
 from store.db.database import Database
 
 
@@ -77,15 +77,6 @@ _COLUMNS = (
     "id, owner_id, chat_id, chat_type, chat_title, chat_username, query, seen_paragraph_id, "
     "enabled, created_at, last_alert_at, last_error"
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _instant(moment: datetime) -> str:
-    """A moment as stored for claims: UTC, microseconds, so that text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _watch_from_row(row: Sequence[Any]) -> Watch:

@@ -93,15 +93,16 @@ def read_file(path: Path) -> bytes:
     except OSError as exc:
         raise ParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if size > limit or len(data) > limit:
-        found = _amount(size) if size > limit else f"more than {_amount(limit)}"
+        found = amount(size) if size > limit else f"more than {amount(limit)}"
         raise ParseError(
-            f"{path}: too large ({found}; a file may have at most {_amount(limit)}): "
+            f"{path}: too large ({found}; a file may have at most {amount(limit)}): "
             "split it into smaller files"
         )
     return data
 
 
-def _amount(size: int) -> str:
+def amount(size: int) -> str:
+    """A size in bytes for a message: ``"1.5 MB"``, or ``"2,048 bytes"`` under 1 MB."""
     return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size:,} bytes"
 
 

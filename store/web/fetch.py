@@ -57,12 +57,8 @@ class FetchedResource:
     body: bytes
 
 
-def _amount(size: int) -> str:
-    return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size:,} bytes"
-
-
 def _too_large(found: str, limit: int) -> FetchError:
-    return FetchError(f"too large ({found}; a download may have at most {_amount(limit)})")
+    return FetchError(f"too large ({found}; a download may have at most {common.amount(limit)})")
 
 
 class Fetcher:
@@ -149,13 +145,13 @@ def _read_capped(response: httpx.Response, deadline: float) -> bytes:
     limit = common.MAX_FILE_BYTES
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(_amount(int(declared)), limit)
+        raise _too_large(common.amount(int(declared)), limit)
     parts: list[bytes] = []
     total = 0
     for chunk in response.iter_bytes():  # as they arrive (a chunk size would buffer)
         total += len(chunk)
         if total > limit:
-            raise _too_large(f"more than {_amount(limit)}", limit)
+            raise _too_large(f"more than {common.amount(limit)}", limit)
         if time.monotonic() > deadline:
             raise FetchError(_timed_out())
         parts.append(chunk)

@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from store.db.pg._conv import iso, opt_text, pg_text
-from store.db.posting import PostSchedule, PostTarget, ScheduleClaim
-
-_TARGET_COLUMNS = "id, owner_id, chat_id, chat_type, title, username, added_at"
-_SCHEDULE_COLUMNS = (
-    "id, chat_id, chat_type, chat_title, chat_username, creator_id, minute_of_day, query, "
-    "collection, enabled, created_at, last_posted_at, last_error, picture"
+from store.db.posting import (
+    _SCHEDULE_COLUMNS,
+    _TARGET_COLUMNS,
+    PostSchedule,
+    PostTarget,
+    ScheduleClaim,
 )
+
 _RECHECK = timedelta(seconds=5)  # a claim being made right now: look again this soon
 
 

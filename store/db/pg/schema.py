@@ -1,4 +1,5 @@
-"""The PostgreSQL shared state's schema: its numbered migrations and the connection pool.
+"""The PostgreSQL shared state's schema: its numbered migrations, applied in order (the
+connection pool is opened in :mod:`store.db.pg`).
 
 The same discipline as the SQLite file (:mod:`store.db.schema`): ``MIGRATIONS`` is
 append-only, each one applied in a transaction of its own, and the table

@@ -22,12 +22,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from store.db.pg._conv import iso, opt_text, pg_text
-from store.db.watches import Watch, WatchClaim, new_claim_token
-
-_COLUMNS = (
-    "id, owner_id, chat_id, chat_type, chat_title, chat_username, query, seen_paragraph_id, "
-    "enabled, created_at, last_alert_at, last_error"
-)
+from store.db.watches import _COLUMNS, Watch, WatchClaim, new_claim_token
 
 
 def _watch(row: asyncpg.Record) -> Watch:
