@@ -10,6 +10,7 @@ from store.search.answer import (
     SUGGESTIONS,
     TELLING_WORDS,
     TOLD_NOISE_LEVEL,
+    TWO_FEWER_TELLING_GAP,
     clear_gap,
     decide,
     distinct_texts,
@@ -65,10 +66,27 @@ def test_a_recall_not_clearly_ahead_is_offered_as_suggestions_only() -> None:
 
 
 def test_a_high_recall_made_of_common_words_is_no_answer() -> None:
-    decision = decide([_s(1, 99, telling=2), _s(2, 40)], _unrelated)
+    decision = decide([_s(1, 99, telling=1), _s(2, 40)], _unrelated)
     assert decision.answers == [] and [s.paragraph_id for s in decision.suggestions] == [1, 2][:1]
     assert clear_gap(_s(1, 99, telling=TELLING_WORDS - 1)) == CLEAR_GAP + FEWER_TELLING_GAP
-    assert clear_gap(_s(1, 99, telling=1)) == float("inf")
+    assert clear_gap(_s(1, 99, telling=TELLING_WORDS - 2)) == CLEAR_GAP + TWO_FEWER_TELLING_GAP
+    assert clear_gap(_s(1, 99, telling=TELLING_WORDS - 3)) == float("inf")
+
+
+def test_a_recall_resting_on_two_rare_words_needs_the_widest_gap() -> None:
+    two = TELLING_WORDS - 2
+    wide = NOISE_LEVEL + CLEAR_GAP + TWO_FEWER_TELLING_GAP
+    # just short of the gap above the noise: a suggestion; past it: the answer
+    short = decide([_s(1, wide - 1, telling=two), _s(2, 20)], _unrelated)
+    assert short.answers == [] and [s.paragraph_id for s in short.suggestions] == [1]
+    assert [s.paragraph_id for s in decide([_s(1, wide + 1, telling=two)], _unrelated).answers] == [
+        1
+    ]
+    # the gap is measured from a rival too, when it stands above the noise
+    rival = decide(
+        [_s(1, 99, telling=two), _s(2, 99 - CLEAR_GAP - TWO_FEWER_TELLING_GAP + 1)], _unrelated
+    )
+    assert rival.answers == []
 
 
 def test_more_rare_words_found_lower_the_level_a_gap_answer_must_clear() -> None:

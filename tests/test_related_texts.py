@@ -3,7 +3,12 @@ a text held whole inside another, and two texts sharing the passage a query matc
 
 from __future__ import annotations
 
-from store.search.hits import near_copies, shares_passage
+from pathlib import Path
+
+from store.db import open_database
+from store.models import ParsedDocument
+from store.search.hits import near_copies, related_paragraphs, shares_passage
+from store.search.ranking import Scored
 from store.text.norm import joined_words
 
 PASSAGE = (
@@ -40,3 +45,17 @@ def test_a_shared_rare_word_alone_is_not_a_shared_passage() -> None:
     # nor when the rarest words both hold stand in other passages
     assert not shares_passage(first, other, ["breakwater", "granite"])
     assert not shares_passage(first, joined_words(PASSAGE), ["absent", "words"])
+
+
+async def test_one_document_repeating_a_passage_further_on_is_one_text(tmp_path: Path) -> None:
+    # an article quoting a statement in its lead and again in full, paragraphs apart
+    paragraphs = [f"{BEFORE} {PASSAGE}", AFTER, ELSEWHERE, BEFORE, f"{PASSAGE} {AFTER}"]
+    async with open_database(tmp_path / "repeat.db") as db:
+        await db.insert_documents([(ParsedDocument("Harbour", paragraphs, "h.txt", "text"), "h")])
+        ids = sorted((await db.get_paragraphs(range(1, 6))).keys())
+        lead, middle, far = ids[0], ids[2], ids[4]
+        scored = [Scored(i, 80.0 - n, "loose", (), 100, text_key=i) for n, i in enumerate(ids)]
+        related = await related_paragraphs(db, scored, 90.0, ["breakwater", "granite"])
+    assert related(lead, far) and related(far, lead)  # the same passage, four apart
+    assert related(lead, ids[1])  # neighbours, as before
+    assert not related(lead, middle)  # another passage of the same document

@@ -32,6 +32,7 @@ from store.search.ranking import MATCH_THRESHOLD, Scored
 CLEAR_GAP = 12.0
 TELLING_WORDS = 4  # rare query words (see store.search.recall.TELLING_WEIGHT) a gap answer rests on
 FEWER_TELLING_GAP = 10.0  # the further gap asked of a recall resting on one fewer
+TWO_FEWER_TELLING_GAP = 13.0  # ... and on two fewer (fewer still: never an answer by the gap)
 NOISE_LEVEL = 50.0  # what unrelated passages of the same kind score (English)
 TOLD_NOISE_LEVEL = 46.0  # ... when they hold TELLING_WORDS rare query words or more
 NOISE_LEVEL_KOREAN = 30.0  # Korean is compared by syllable pairs: lower for everything
@@ -109,12 +110,14 @@ def decide(
 def clear_gap(top: Scored) -> float:
     """How far the best paragraph must stand above everything else to be an answer
     by the gap: ``CLEAR_GAP`` when it holds ``TELLING_WORDS`` or more rare query words
-    (as its recall score found them), more with one fewer, never with fewer still (a
-    match made of common words alone says little, however complete)."""
+    (as its recall score found them), more with one or two fewer, never with fewer
+    still (a match made of common words alone says little, however complete)."""
     if top.telling >= TELLING_WORDS:
         return CLEAR_GAP
     if top.telling == TELLING_WORDS - 1:
         return CLEAR_GAP + FEWER_TELLING_GAP
+    if top.telling == TELLING_WORDS - 2:
+        return CLEAR_GAP + TWO_FEWER_TELLING_GAP
     return float("inf")
 
 

@@ -108,8 +108,8 @@ async def related_paragraphs(
         first, second = near.get(a), near.get(b)
         if first is None or second is None:
             return False
-        if first.document_id == second.document_id:
-            return abs(first.position - second.position) <= 1
+        if first.document_id == second.document_id and abs(first.position - second.position) <= 1:
+            return True  # neighbours; further apart, one document may repeat a passage
         a_words, b_words = words_of(first), words_of(second)
         return near_copies(a_words, b_words) or shares_passage(a_words, b_words, anchors)
 
