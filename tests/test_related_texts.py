@@ -59,3 +59,19 @@ async def test_one_document_repeating_a_passage_further_on_is_one_text(tmp_path:
     assert related(lead, far) and related(far, lead)  # the same passage, four apart
     assert related(lead, ids[1])  # neighbours, as before
     assert not related(lead, middle)  # another passage of the same document
+
+
+KOREAN_PASSAGE = (
+    "항구의 로동자들은 사십일만에 방파제를 다시 쌓았으며 기중기가 멈추었을 때에는 "
+    "화강석을 손으로 날라 가을 폭풍이 오기 전에 첫 어선들이 새 물길로 돌아오게 하였다. "
+    "이 소식은 온 나라의 어촌마다 전해져 사람들에게 큰 힘을 주었다."
+)
+
+
+def test_korean_texts_share_a_passage_where_the_query_words_carry_endings() -> None:
+    # the query's 방파제 stands in the texts as 방파제를: its beginning counts
+    first = joined_words(f"위원회는 화요일에 모여 한해의 건설사업을 총화하였다. {KOREAN_PASSAGE}")
+    second = joined_words(f"{KOREAN_PASSAGE} 대표들은 봄철 씨뿌리기에 쓸 비료문제를 토의하였다.")
+    assert shares_passage(first, second, ["방파제", "화강석"])
+    other = joined_words("화강석으로 된 기념비가 수도에 세워졌다. " * 3)
+    assert not shares_passage(first, other, ["화강석", "방파제"])

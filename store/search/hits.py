@@ -21,7 +21,7 @@ from store.models import Hit, Paragraph
 from store.search.answer import Decision
 from store.search.query import ParsedQuery
 from store.search.ranking import Scored, hit_spans
-from store.text.norm import joined_words
+from store.text.norm import has_hangul, joined_words
 
 RELATED_CHECKED = 40  # best paragraphs looked up to tell neighbours and near-copies apart
 RELATED_REACH = 30.0  # ... those scoring at most this much below the best
@@ -71,14 +71,16 @@ def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
     for word in anchors:
         if len(places) >= SHARED_TRIES:
             break
-        if f" {word} " not in other:
+        # a Korean word carries its endings (화학혁명 in 화학혁명이다): its beginning counts
+        token = f" {word}" if has_hangul(word) else f" {word} "
+        if token not in other:
             continue
-        at = padded.find(f" {word} ")
+        at = padded.find(token)
         while at >= 0 and len(places) < SHARED_TRIES:
             end = at + len(word) + 1
             sides = (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH])
             places.append(tuple(side.strip() for side in sides if len(side.strip()) >= SHARED_MIN))
-            at = padded.find(f" {word} ", end)
+            at = padded.find(token, end)
     # the same words as they are first (cheap), then nearly so
     if any(f" {side} " in other for sides in places for side in sides):
         return True
