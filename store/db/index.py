@@ -112,6 +112,15 @@ class SearchIndex(Base):
         ) as cur:
             return [(row[0], int(row[1])) for row in await cur.fetchall()]
 
+    async def vocab_with_prefix(self, head: str, max_len: int) -> list[tuple[str, int]]:
+        """Vocabulary words beginning with ``head``, at most ``max_len`` characters long:
+        the candidates among which a query word's other forms are chosen."""
+        async with self.conn.execute(
+            "SELECT term, df FROM search_vocab WHERE term >= ? AND term < ? AND length(term) <= ?",
+            (head, head + _MAX_CHAR, max_len),
+        ) as cur:
+            return [(row[0], int(row[1])) for row in await cur.fetchall()]
+
     async def rebuild_search_vocab(self) -> int:
         """Recount the search vocabulary from the full-text index; returns the number of words.
 

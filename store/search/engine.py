@@ -25,15 +25,16 @@ from dataclasses import asdict, dataclass, field
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
-from store.search.answer import KEEP_LEVEL, Decision, clear_gap, decide, settled
+from store.search.answer import KEEP_LEVEL, SUGGEST_LEVEL, Decision, clear_gap, decide, settled
 from store.search.hits import RELATED_REACH, build_hits, related_paragraphs
 from store.search.plan import (
     RARE_TERMS,
     Slot,
     all_of,
-    any_rare_words,
+    any_two_of,
     boost_slots,
     choose_slots,
+    rare_words,
     tier_expressions,
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
@@ -292,10 +293,14 @@ class Searcher:
         seen: set[int],
         conditions: dict[str, str | int],
     ) -> list[Scored]:
-        """The last tier (see :func:`any_rare_words`): the paragraphs with most of the
-        query's rare words, scored by recall alone (a paragraph holding the query nearly
-        word for word was found by the stricter tiers already)."""
-        expression = any_rare_words(slots, self._terms.paragraphs)
+        """The last tier (see :func:`any_two_of`): the paragraphs with most of the
+        query's rare words (when nothing found so far is worth suggesting, each also in
+        its other forms: envy, envied for envies), scored by recall alone (a paragraph
+        holding the query nearly word for word was found by the stricter tiers already)."""
+        chosen = rare_words(slots, self._terms.paragraphs)
+        if not best or best[0].score < SUGGEST_LEVEL:  # nothing worth even suggesting yet
+            chosen = [await self._terms.with_forms(s) for s in chosen]
+        expression = any_two_of(chosen)
         if expression is None:
             return best
         if parsed.phrases:

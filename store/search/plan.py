@@ -164,15 +164,21 @@ WORDS_TIER_TERMS = 6  # the rarest single words asked for by the last tier
 WORDS_TIER_SHARE = 0.01  # ... none in more than this share of paragraphs
 
 
-def any_rare_words(slots: Sequence[Slot], paragraphs: int) -> str | None:
-    """The last retrieval tier: paragraphs holding any two of the query's rarest single
-    words (no word pairs), ranked by bm25, so that a reworded, fragmentary or keyword
-    query whose rare word pairs all stand elsewhere still brings the paragraphs holding
-    most of its rare words (two of them together are few, and cheap to rank);
-    ``None`` for fewer than two such words."""
+def rare_words(slots: Sequence[Slot], paragraphs: int) -> list[Slot]:
+    """The query's rarest single words for the last retrieval tier (see
+    :func:`any_two_of`): at most ``WORDS_TIER_TERMS``, none in more than
+    ``WORDS_TIER_SHARE`` of ``paragraphs``."""
     common = max(1000, int(paragraphs * WORDS_TIER_SHARE))
     words = sorted((s for s in slots if 0 < s.df <= common and not s.pair), key=lambda s: s.df)
-    chosen = words[:WORDS_TIER_TERMS]
+    return words[:WORDS_TIER_TERMS]
+
+
+def any_two_of(chosen: Sequence[Slot]) -> str | None:
+    """The last retrieval tier: paragraphs holding any two of the query's rarest single
+    words ``chosen`` (see :func:`rare_words`; no word pairs), ranked by bm25, so that a
+    reworded, fragmentary or keyword query whose rare word pairs all stand elsewhere
+    still brings the paragraphs holding most of its rare words (two of them together
+    are few, and cheap to rank); ``None`` for fewer than two such words."""
     if len(chosen) < 2:
         return None
     return " OR ".join(all_of(pair) for pair in itertools.combinations(chosen, 2))

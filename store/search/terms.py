@@ -20,9 +20,12 @@ from store.db import Database
 from store.db.lock import ingest_running
 from store.search.plan import COMMON_SHARE, Slot
 from store.search.query import ParsedQuery, fts_term
+from store.search.recall import stem
 from store.text.norm import has_hangul, pair_term
 
 MAX_CORRECTIONS = 4
+MAX_FORMS = 6  # other forms of a word the last retrieval tier asks for at most
+FORM_MIN_LENGTH = 4  # shorter words are asked for as they are
 VOCAB_RECHECK_SECONDS = 60.0  # how often a long-running process looks at the vocabulary again
 PAIR_SPELLINGS = 2  # corrections of a misspelt word tried in its word pairs
 
@@ -113,6 +116,24 @@ class QueryTerms:
             for (a, b), terms, n in zip(pairs, alternatives, counts, strict=True)
             if n > 0
         ]
+
+    async def with_forms(self, slot: Slot) -> Slot:
+        """``slot`` with the index's other forms of its word added as alternatives (the
+        same light stem: envy and envied for envies, organization for organisation), so
+        that retrieval, like the recall score, does not lose a passage to a changed
+        word form; short, Korean and word-pair slots as they are."""
+        word = slot.word
+        if len(word) < FORM_MIN_LENGTH or has_hangul(word) or slot.pair or slot.prefix:
+            return slot
+        root = stem(word)
+        head = root[: max(3, len(root) - 1)]  # envy → env (envies, envied)
+        found = await self._db.vocab_with_prefix(head, len(word) + 3)
+        forms = [(t, n) for t, n in found if t not in slot.alternatives and stem(t) == root]
+        forms = sorted(forms, key=lambda f: -f[1])[:MAX_FORMS]
+        if not forms:
+            return slot
+        df = slot.df + sum(n for _, n in forms)
+        return Slot(word, (*slot.alternatives, *(t for t, _ in forms)), df, slot.prefix)
 
     async def corrections(self, word: str) -> list[tuple[str, int]]:
         """Index words within a small edit distance of ``word``, most frequent first."""
