@@ -46,4 +46,5 @@ def test_the_last_tier_asks_for_any_two_of_the_rarest_words() -> None:
     assert [s.word for s in chosen] == ["rare", "odd", "the"]
     assert any_two_of(chosen[:1]) is None
     assert any_two_of(chosen[:2]) == '("rare" AND "odd")'
-    assert any_two_of(chosen).count(" OR ") == 2  # three pairs
+    three = any_two_of(chosen)
+    assert three is not None and three.count(" OR ") == 2  # three pairs
