@@ -141,3 +141,8 @@ def test_retrieval_settles_only_when_looser_tiers_could_not_change_the_answer() 
     assert settled([_s(1, 95), _s(2, 40)])
     assert not settled([_s(1, MATCH_THRESHOLD - 1), _s(2, MATCH_THRESHOLD - 10)])
     assert not settled([])
+    # a recall resting on two rare words may be an answer, but a looser tier may still
+    # find the passage the query came from: retrieval goes on
+    two = _s(1, 99, telling=TELLING_WORDS - 2)
+    assert decide([two, _s(2, 20)], _unrelated).answers == [two]
+    assert not settled([two, _s(2, 20)])

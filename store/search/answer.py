@@ -140,6 +140,8 @@ def settled(ranked: Sequence[Scored], korean: bool = False) -> bool:
     top = ranked[0].score
     if ranked[0].alignment >= GOOD_ENOUGH:
         return True
+    if ranked[0].telling < TELLING_WORDS - 1:
+        return False  # resting on few rare words: a looser tier may find a better passage
     noise = noise_level(ranked[0], korean)
     second = ranked[1].score if len(ranked) > 1 else 0.0
     return top - max(noise, second) >= clear_gap(ranked[0]) + SETTLED_MARGIN
