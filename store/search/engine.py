@@ -26,7 +26,7 @@ from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
 from store.search.answer import KEEP_LEVEL, SUGGEST_LEVEL, Decision, clear_gap, decide, settled
-from store.search.hits import RELATED_REACH, build_hits, related_paragraphs
+from store.search.hits import RELATED_REACH, build_hits, related_paragraphs, unrelated
 from store.search.plan import (
     RARE_TERMS,
     Slot,
@@ -84,11 +84,6 @@ class SearchResult:
     error: str | None = None
     # when nothing is an answer: the closest passages, to offer as "not sure" (first page)
     suggestions: list[Hit] = field(default_factory=list)
-
-
-def _unrelated(a: int, b: int) -> bool:
-    """``related`` where :func:`decide` will not ask (no gap answer is possible)."""
-    return False
 
 
 class Searcher:
@@ -158,7 +153,7 @@ class Searcher:
         reach = clear_gap(scored[0]) if scored else 0.0  # only rivals within it can matter
         related: Callable[[int, int], bool]
         if not scored or reach == float("inf") or scored[0].alignment >= MATCH_THRESHOLD:
-            related = _unrelated  # no gap answer to weigh: nothing to look up
+            related = unrelated  # no gap answer to weigh: nothing to look up
         else:
             related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH), anchors)
         # telling texts apart compares them (rapidfuzz): off the event loop
@@ -293,13 +288,30 @@ class Searcher:
         seen: set[int],
         conditions: dict[str, str | int],
     ) -> list[Scored]:
-        """The last tier (see :func:`any_two_of`): the paragraphs with most of the
-        query's rare words (when nothing found so far is worth suggesting, each also in
-        its other forms: envy, envied for envies), scored by recall alone (a paragraph
-        holding the query nearly word for word was found by the stricter tiers already)."""
+        """The last tiers (see :func:`any_two_of`): the paragraphs with most of the
+        query's rare words, scored by recall alone (a paragraph holding the query nearly
+        word for word was found by the stricter tiers already); then, if nothing found
+        is worth even suggesting, those with most of them in any of their forms (envy,
+        envied for envies)."""
         chosen = rare_words(slots, self._terms.paragraphs)
-        if not best or best[0].score < SUGGEST_LEVEL:  # nothing worth even suggesting yet
-            chosen = [await self._terms.with_forms(s) for s in chosen]
+        best = await self._rare_words_tier(parsed, chosen, weights, telling, best, seen, conditions)
+        if best and best[0].score >= SUGGEST_LEVEL:
+            return best
+        forms = [await self._terms.with_forms(s) for s in chosen]
+        if forms == chosen:
+            return best
+        return await self._rare_words_tier(parsed, forms, weights, telling, best, seen, conditions)
+
+    async def _rare_words_tier(
+        self,
+        parsed: ParsedQuery,
+        chosen: list[Slot],
+        weights: tuple[float, ...],
+        telling: frozenset[str],
+        best: list[Scored],
+        seen: set[int],
+        conditions: dict[str, str | int],
+    ) -> list[Scored]:
         expression = any_two_of(chosen)
         if expression is None:
             return best
@@ -312,6 +324,7 @@ class Searcher:
         fresh = [c for c in found if c[0] not in seen]
         if not fresh:
             return best
+        seen.update(c[0] for c in fresh)
         recalled = await self._rank(parsed, fresh, 0, weights, telling, align=False)
         return sorted([*best, *recalled], key=lambda s: (-s.score, s.length, s.paragraph_id))
 

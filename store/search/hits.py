@@ -87,6 +87,12 @@ def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
     return any(fuzz.partial_ratio(side, b) >= SAME_OPENING for sides in places for side in sides)
 
 
+def unrelated(a: int, b: int) -> bool:
+    """``related`` where :func:`store.search.answer.decide` will not ask (no gap answer
+    is possible): no two paragraphs are one text."""
+    return False
+
+
 async def related_paragraphs(
     db: Database,
     scored: list[Scored],
