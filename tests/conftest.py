@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from fake_bot_api import TOKEN, FakeBotApiServer, FakeTelegram
 from hypothesis import HealthCheck, settings
+from web_pages import add_pages
+from web_site import FakeSite
 
 from store.db import open_database
 from store.ingest import content_hash, ingest_paths, sample_path
@@ -196,3 +198,19 @@ def next_day(posting: Any) -> None:
     several times runs it on successive days."""
     later = posting.clock() + dt.timedelta(days=1)
     posting.clock = lambda: later
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing but 127.0.0.1 is contacted: no proxy from the environment."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+
+
+@pytest.fixture
+def site() -> Iterator[FakeSite]:
+    """A small web site on 127.0.0.1 serving the invented pages of tests/web_pages.py."""
+    with FakeSite() as running:
+        add_pages(running)
+        yield running
