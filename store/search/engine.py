@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
-from store.search.answer import KEEP_LEVEL, SUGGEST_LEVEL, Decision, clear_gap, decide, settled
+from store.search.answer import KEEP_LEVEL, Decision, clear_gap, decide, settled
 from store.search.hits import RELATED_REACH, build_hits, related_paragraphs, unrelated
 from store.search.plan import (
     RARE_TERMS,
@@ -290,12 +290,12 @@ class Searcher:
     ) -> list[Scored]:
         """The last tiers (see :func:`any_two_of`): the paragraphs with most of the
         query's rare words, scored by recall alone (a paragraph holding the query nearly
-        word for word was found by the stricter tiers already); then, if nothing found
-        is worth even suggesting, those with most of them in any of their forms (envy,
-        envied for envies)."""
+        word for word was found by the stricter tiers already); then, if nothing at all
+        was found, those with most of them in any of their forms (envy, envied for
+        envies)."""
         chosen = rare_words(slots, self._terms.paragraphs)
         best = await self._rare_words_tier(parsed, chosen, weights, telling, best, seen, conditions)
-        if best and best[0].score >= SUGGEST_LEVEL:
+        if best:  # (every reading costs: the forms only where nothing at all was found)
             return best
         forms = [await self._terms.with_forms(s) for s in chosen]
         if forms == chosen:
