@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,3 +233,26 @@ async def test_korean_words_are_scanned_in_a_large_collection(
     assert result.hits and result.hits[0].paragraph.text == KOREAN[0]
     result = await searcher.search("인민들의 행복을 위하여")
     assert result.hits and result.hits[0].paragraph.text == KOREAN[1]
+
+
+async def test_related_texts_are_looked_up_only_where_a_gap_answer_is_possible(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[int] = []
+    original = search_module.related_paragraphs
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        looked_up.append(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "related_paragraphs", counting)
+    searcher = Searcher(db)
+    # rare words of one paragraph, no sentence: a recall far above the noise, by the gap
+    keywords = await searcher.search("france oceans confidence strength air")
+    assert [h.paragraph.text for h in keywords.hits] == [SPEECH[0]] and looked_up
+    looked_up.clear()
+    # two rare words of one paragraph: a recall too low for the gap two words ask for,
+    # offered as a suggestion without looking anything up
+    weak = await searcher.search("island beaches in the sun")
+    assert weak.hits == [] and [h.paragraph.text for h in weak.suggestions] == [SPEECH[1]]
+    assert looked_up == []

@@ -1,16 +1,13 @@
 """The search engine: :class:`Searcher` finds the paragraphs a quotation comes from.
 
-Two stages.  *Candidate retrieval* asks SQLite's FTS5 index for the best-matching
-paragraphs (bm25) on the query's most discriminating words only (the rarest, by
-document frequency from the ``search_vocab`` table); words not in the index are
-replaced by their nearest vocabulary words (misspellings).  *Re-ranking* scores
-the candidates with rapidfuzz (:mod:`store.search.ranking`: alignment and recall) off
-the event loop and keeps those scoring ``KEEP_LEVEL`` or more; :func:`store.search.answer.decide`
-then tells answers from suggestions (and a last tier retrieves by the query's rarest
-words alone when nothing is found).  In a large collection (``SCAN_FROM``
-paragraphs or more) retrieval starts with a scan without bm25 (:mod:`store.search.scan`);
-:mod:`store.search.hits` tells related paragraphs apart for the decision and assembles
-the hits shown.
+Two stages.  *Candidate retrieval* asks SQLite's FTS5 index (bm25) for the query's most
+discriminating words only (the rarest, by document frequency from ``search_vocab``);
+words not in the index stand for their nearest vocabulary words (misspellings).
+*Re-ranking* scores the candidates with rapidfuzz (:mod:`store.search.ranking`) off the
+event loop, keeping those scoring ``KEEP_LEVEL`` or more; :func:`store.search.answer.decide`
+tells answers from suggestions (a last tier retrieves by the rarest words alone).  From
+``SCAN_FROM`` paragraphs retrieval starts with a scan without bm25 (:mod:`store.search.scan`);
+:mod:`store.search.hits` tells related paragraphs apart and assembles the hits shown.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from store.db import Database
 from store.db.schema import WorkLimitExceeded
 from store.models import Hit
-from store.search.answer import KEEP_LEVEL, Decision, clear_gap, decide, settled
+from store.search.answer import KEEP_LEVEL, Decision, clear_gap, decide, noise_level, settled
 from store.search.hits import RELATED_REACH, build_hits, related_paragraphs, unrelated
 from store.search.plan import (
     RARE_TERMS,
@@ -152,7 +149,11 @@ class Searcher:
     async def _decide(self, scored: list[Scored], korean: bool, anchors: list[str]) -> Decision:
         reach = clear_gap(scored[0]) if scored else 0.0  # only rivals within it can matter
         related: Callable[[int, int], bool]
-        if not scored or reach == float("inf") or scored[0].alignment >= MATCH_THRESHOLD:
+        if (
+            not scored
+            or scored[0].alignment >= MATCH_THRESHOLD
+            or scored[0].score < noise_level(scored[0], korean) + reach  # (inf: never)
+        ):
             related = unrelated  # no gap answer to weigh: nothing to look up
         else:
             related = await related_paragraphs(self._db, scored, min(reach, RELATED_REACH), anchors)
