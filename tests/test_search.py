@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import store.search.engine as search_module
+import store.search.hits as hits_module
 from store.db import Database, open_database
 from store.models import ParsedDocument, PartialDate
 from store.search.engine import Searcher, SearchFilters
@@ -239,7 +240,7 @@ async def test_related_texts_are_looked_up_only_where_a_gap_answer_is_possible(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     looked_up: list[int] = []
-    original = search_module.related_paragraphs
+    original = hits_module.related_paragraphs  # the engine calls it by its own name
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         looked_up.append(1)
