@@ -1,6 +1,7 @@
 """Invented pages, feeds and files for the URL-ingest tests, served by
-:class:`web_site.FakeSite` on 127.0.0.1, and the helpers the tests share (the ``site`` and
-``no_proxies`` fixtures, ingest and read back)."""
+:class:`web_site.FakeSite` on 127.0.0.1 (see :func:`add_pages`; the ``site`` and
+``no_proxies`` fixtures are in conftest.py), and the helpers the tests share: ingest and
+read back."""
 
 from __future__ import annotations
 

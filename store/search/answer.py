@@ -134,7 +134,9 @@ def noise_level(top: Scored, korean: bool = False) -> float:
 def settled(ranked: Sequence[Scored], korean: bool = False) -> bool:
     """Whether retrieval can stop: the best paragraph so far aligns ``GOOD_ENOUGH``, or
     stands further above the next one (even a neighbour or copy) and the noise level
-    than an answer needs, so that looser tiers could not change the answer."""
+    than an answer needs, so that looser tiers could not change the answer — never for
+    a recall resting on fewer than ``TELLING_WORDS - 1`` rare words (a looser tier may
+    find the passage the query came from)."""
     if not ranked:
         return False
     top = ranked[0].score

@@ -35,7 +35,7 @@ from store.search.plan import (
     tier_expressions,
 )
 from store.search.query import ParsedQuery, fts_term, parse_query
-from store.search.ranking import DETAILED_CANDIDATES, MATCH_THRESHOLD, Scored, rank
+from store.search.ranking import DETAILED_CANDIDATES, MATCH_THRESHOLD, Scored, best_first, rank
 from store.search.recall import Recall, query_weights, runon_recall, telling_found, telling_words
 from store.search.scan import pair_cap, scan
 from store.search.terms import QueryTerms
@@ -43,6 +43,7 @@ from store.text.norm import has_hangul
 
 CANDIDATES = 100  # paragraphs fetched from FTS5 for re-ranking
 RECALL_TIER_CANDIDATES = 40  # paragraphs the last tier (rare words, any) brings
+SEEN_REASKED = 200  # ... its forms reading asks for this many more, past those seen
 RUNON_CANDIDATES = 2  # best paragraphs read again with a neighbour when none is an answer
 SEARCH_SECONDS = 2.0  # the database work one search may do before it is stopped
 TOO_MUCH_WORK = (
@@ -203,7 +204,7 @@ class Searcher:
             else s
             for s in scored
         ]
-        return sorted(better, key=lambda s: (-s.score, s.length, s.paragraph_id))
+        return best_first(better)
 
     async def score(
         self, parsed: ParsedQuery, filters: SearchFilters, wanted: int
@@ -247,13 +248,8 @@ class Searcher:
                 first = max(SCAN_FIRST, wanted)  # the best-ordered few, then the rest
                 best = await self._rank(parsed, scanned[:first], wanted, weights, telling)
                 if not settled(best, korean):
-                    best = sorted(
-                        [
-                            *best,
-                            *await self._rank(parsed, scanned[first:], wanted, weights, telling),
-                        ],
-                        key=lambda s: (-s.score, s.length, s.paragraph_id),
-                    )
+                    rest = await self._rank(parsed, scanned[first:], wanted, weights, telling)
+                    best = best_first([*best, *rest])
                 if settled(best, korean):
                     return best
         tiers = self._tiers(parsed, slots)
@@ -269,65 +265,66 @@ class Searcher:
             fresh = [c for c in found if c[0] not in seen]
             seen.update(c[0] for c in fresh)
             if fresh:
-                best = sorted(
-                    [*best, *await self._rank(parsed, fresh, wanted, weights, telling)],
-                    key=lambda s: (-s.score, s.length, s.paragraph_id),
+                best = best_first(
+                    [*best, *await self._rank(parsed, fresh, wanted, weights, telling)]
                 )
             if settled(best, korean):
                 return best
-        if complete:  # the scan saw every paragraph with any rare word
-            return best
-        return await self._recall_tier(parsed, slots, weights, telling, best, seen, conditions)
+        # a complete scan saw every paragraph with any rare word (as written, not its forms)
+        chosen = rare_words(slots, self._terms.paragraphs)
+        scores = (weights, telling)
+        return await self._recall_tier(parsed, chosen, scores, best, seen, conditions, not complete)
 
     async def _recall_tier(
         self,
         parsed: ParsedQuery,
-        slots: list[Slot],
-        weights: tuple[float, ...],
-        telling: frozenset[str],
+        chosen: list[Slot],
+        scores: tuple[tuple[float, ...], frozenset[str]],
         best: list[Scored],
         seen: set[int],
         conditions: dict[str, str | int],
+        ask_plain: bool = True,
     ) -> list[Scored]:
         """The last tiers (see :func:`any_two_of`): the paragraphs with most of the
-        query's rare words, scored by recall alone (a paragraph holding the query nearly
-        word for word was found by the stricter tiers already); then, if nothing at all
+        query's rare words ``chosen`` (unless ``ask_plain`` is false), scored by recall
+        alone with the query's ``scores`` (weights, telling words); then, if nothing at all
         was found, those with most of them in any of their forms (envy, envied for
-        envies)."""
-        chosen = rare_words(slots, self._terms.paragraphs)
-        best = await self._rare_words_tier(parsed, chosen, weights, telling, best, seen, conditions)
+        envies), past the paragraphs ``seen`` already."""
+        if ask_plain:
+            found = await self._rare_words_tier(
+                parsed, chosen, RECALL_TIER_CANDIDATES, seen, conditions
+            )
+            best = best_first([*best, *await self._rank(parsed, found, 0, *scores, align=False)])
         if best:  # (every reading costs: the forms only where nothing at all was found)
             return best
         forms = [await self._terms.with_forms(s) for s in chosen]
         if forms == chosen:
             return best
-        return await self._rare_words_tier(parsed, forms, weights, telling, best, seen, conditions)
+        limit = RECALL_TIER_CANDIDATES + min(len(seen), SEEN_REASKED)
+        found = await self._rare_words_tier(parsed, forms, limit, seen, conditions)
+        return best_first(await self._rank(parsed, found, 0, *scores, align=False))
 
     async def _rare_words_tier(
         self,
         parsed: ParsedQuery,
         chosen: list[Slot],
-        weights: tuple[float, ...],
-        telling: frozenset[str],
-        best: list[Scored],
+        limit: int,
         seen: set[int],
         conditions: dict[str, str | int],
-    ) -> list[Scored]:
+    ) -> list[tuple[int, str]]:
+        """The unseen of the ``limit`` paragraphs (bm25) holding any two of ``chosen``."""
         expression = any_two_of(chosen)
         if expression is None:
-            return best
+            return []
         if parsed.phrases:
             expression = f"{self._phrase_expression(parsed)} AND ({expression})"
         large = self._terms.paragraphs >= SCAN_FROM
         if large and await self._db.fts_count(expression, BM25_BUDGET + 1) > BM25_BUDGET:
-            return best
-        found = await self._db.fts_candidates(expression, RECALL_TIER_CANDIDATES, **conditions)
+            return []
+        found = await self._db.fts_candidates(expression, limit, **conditions)
         fresh = [c for c in found if c[0] not in seen]
-        if not fresh:
-            return best
         seen.update(c[0] for c in fresh)
-        recalled = await self._rank(parsed, fresh, 0, weights, telling, align=False)
-        return sorted([*best, *recalled], key=lambda s: (-s.score, s.length, s.paragraph_id))
+        return fresh
 
     async def _rank(
         self,

@@ -2,7 +2,8 @@
 
 :func:`related_paragraphs` looks up the best-scored paragraphs so that
 :func:`store.search.answer.decide` can tell one text from another (neighbours in one
-document, and near-copies of a text in several documents, count as one);
+document, near-copies of a text and a passage repeated, in one document or several,
+count as one);
 :func:`build_hits` turns the paragraphs shown into :class:`~store.models.Hit` values,
 with their document, the other documents holding the same text, and the words to
 highlight.  Used by :class:`store.search.engine.Searcher`.
@@ -81,8 +82,13 @@ def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
             sides = (padded[max(0, at - SHARED_REACH) : end], padded[at : end + SHARED_REACH])
             places.append(tuple(side.strip() for side in sides if len(side.strip()) >= SHARED_MIN))
             at = padded.find(token, end)
-    # the same words as they are first (cheap), then nearly so
-    if any(f" {side} " in other for sides in places for side in sides):
+    # the same words as they are first (cheap), then nearly so; a Korean stretch may
+    # begin or end inside a word (its ending)
+    if any(
+        (side in other) if has_hangul(side) else (f" {side} " in other)
+        for sides in places
+        for side in sides
+    ):
         return True
     return any(fuzz.partial_ratio(side, b) >= SAME_OPENING for sides in places for side in sides)
 
@@ -100,9 +106,10 @@ async def related_paragraphs(
     anchors: Sequence[str] = (),
 ) -> Callable[[int, int], bool]:
     """Whether two of the best of ``scored`` (by paragraph id; those within ``reach`` of
-    the best, at most ``RELATED_CHECKED``) are one text: neighbours in one document,
-    near-copies in two (see :func:`near_copies`), or two texts sharing the passage
-    around the rarest of the query words ``anchors`` (see :func:`shares_passage`)."""
+    the best, at most ``RELATED_CHECKED``) are one text: neighbours in one document, or
+    paragraphs of one document or two that are near-copies (see :func:`near_copies`) or
+    share the passage around the rarest of the query words ``anchors`` (see
+    :func:`shares_passage`)."""
     within = [s.paragraph_id for s in scored if s.score >= scored[0].score - reach]
     near = await db.get_paragraphs(within[:RELATED_CHECKED]) if scored else {}
     folded: dict[int, str] = {}

@@ -326,10 +326,15 @@ def rank(
         if s.score >= threshold:
             scored.append(s)
             texts[c.pid] = c.text
-    scored.sort(key=lambda s: (-s.score, s.length, s.paragraph_id))
+    scored = best_first(scored)
     for n, s in enumerate(scored[:page]):
         scored[n] = replace(s, spans=hit_spans(s, query_words, weights, texts[s.paragraph_id]))
     return scored
+
+
+def best_first(scored: Iterable[Scored]) -> list[Scored]:
+    """``scored`` best first: by score, then the shorter paragraph, then the first stored."""
+    return sorted(scored, key=lambda s: (-s.score, s.length, s.paragraph_id))
 
 
 def hit_spans(

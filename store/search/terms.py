@@ -126,7 +126,10 @@ class QueryTerms:
         if len(word) < FORM_MIN_LENGTH or has_hangul(word) or slot.pair or slot.prefix:
             return slot
         root = stem(word)
-        head = root[: max(3, len(root) - 1)]  # envy → env (envies, envied)
+        # what the word and its stem begin with (the stem spells our as or: sources, sorc)
+        pairs = enumerate(zip(word, root, strict=False))
+        common = next((i for i, (a, b) in pairs if a != b), len(root))
+        head = word[: max(3, min(common, len(root) - 1))]  # envies, envy → env
         found = await self._db.vocab_with_prefix(head, len(word) + 3)
         forms = [(t, n) for t, n in found if t not in slot.alternatives and stem(t) == root]
         forms = sorted(forms, key=lambda f: -f[1])[:MAX_FORMS]
