@@ -36,6 +36,15 @@ def beyond_cap(cap: int, first_df: int, second_df: int) -> int:
     return round(math.sqrt(cap * max(cap, min(first_df, second_df))))
 
 
+def widened(slot: Slot, extra: list[tuple[str, int]]) -> Slot:
+    """``slot`` with the index words ``extra`` (word, paragraph count) as further
+    alternatives, its count raised by theirs (an upper bound)."""
+    if not extra:
+        return slot
+    df = slot.df + sum(n for _, n in extra)
+    return Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
+
+
 class QueryTerms:
     """Vocabulary lookups for one open :class:`Database`."""
 
@@ -132,11 +141,7 @@ class QueryTerms:
         head = word[: max(3, min(common, len(root) - 1))]  # envies, envy → env
         found = await self._db.vocab_with_prefix(head, len(word) + 3)
         forms = [(t, n) for t, n in found if t not in slot.alternatives and stem(t) == root]
-        forms = sorted(forms, key=lambda f: -f[1])[:MAX_FORMS]
-        if not forms:
-            return slot
-        df = slot.df + sum(n for _, n in forms)
-        return Slot(word, (*slot.alternatives, *(t for t, _ in forms)), df, slot.prefix)
+        return widened(slot, sorted(forms, key=lambda f: -f[1])[:MAX_FORMS])
 
     async def corrections(self, word: str) -> list[tuple[str, int]]:
         """Index words within a small edit distance of ``word``, most frequent first."""
@@ -174,10 +179,7 @@ class QueryTerms:
             for t, df in await self.corrections(slot.word)
             if t not in slot.alternatives and df <= common
         ]
-        if not extra:
-            return slot
-        df = slot.df + sum(d for _, d in extra)
-        return Slot(slot.word, (*slot.alternatives, *(t for t, _ in extra)), df, slot.prefix)
+        return widened(slot, extra)
 
     async def ensure_vocab(self) -> None:
         """Rebuild the search vocabulary if it is missing or stale; note the collection size.
