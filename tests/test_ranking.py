@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from store.search.query import parse_query
 from store.search.ranking import MATCH_THRESHOLD, confidence_label, rank, score_paragraph
 
@@ -94,3 +98,31 @@ def test_a_quote_deep_inside_a_very_long_paragraph_is_found_around_its_rare_word
     assert 3 not in [h.paragraph_id for h in hits]
     start, end = hits[0].spans[0][0], hits[0].spans[-1][1]
     assert long_text[start:end] == "We shall fight with growing confidence in the air"
+
+
+_SAME_IN_EVERY_PROCESS = """
+from store.search.ranking import rank
+filler = "The report lists the harvest of every county in some detail. " * 40
+words = ["purple", "cactus", "orbits", "beyond", "silver", "harbor", "lights"]
+# each of the query's equally long words alone somewhere else in a long paragraph
+text = " ".join(f"{filler} {w}" for w in words) + " " + filler
+query = "seven purple cactus orbits beyond silver harbor lights".split()
+weights = [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]  # so that which words count shows
+print([(s.score, s.alignment) for s in rank(query, [(1, text)], threshold=0, weights=weights)])
+"""
+
+
+def test_ranking_a_long_paragraph_is_the_same_in_every_process() -> None:
+    # a long paragraph is aligned around the query's longest words; which of equally
+    # long ones must not depend on str hashing, which changes from process to process
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SAME_IN_EVERY_PROCESS],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outputs) == 1, outputs

@@ -180,7 +180,8 @@ def _anchor_stretches(
     where ``find`` sees each of the query's ``ANCHOR_WORDS`` longest words, merged
     where they overlap, in order."""
     stretches: list[tuple[int, int]] = []
-    for word in sorted(set(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
+    # longest first, ties in query order (a set's order would change from run to run)
+    for word in sorted(dict.fromkeys(query_words), key=len, reverse=True)[:ANCHOR_WORDS]:
         if len(word) < 3:
             continue
         start = 0
