@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from store.text.norm import (
     PAIR_MARK,
     document_frequencies,
     fold,
     fold_with_map,
+    has_hangul,
     index_text,
+    is_hangul,
     pair_terms,
     tokenize,
     tokens,
@@ -74,3 +79,11 @@ def test_the_pair_mark_is_folded_out_of_any_text() -> None:
     # nobody can type a word-pair term: the mark separates words like a space
     assert tokens(f"kim{PAIR_MARK}jong") == ["kim", "jong"]
     assert PAIR_MARK not in fold(f"{PAIR_MARK}a{PAIR_MARK}b")
+
+
+@given(text=st.text(max_size=40))
+@example(text="abc\u3131")  # a compatibility jamo at the end
+@example(text="\u11ff")  # the last jamo of the conjoining block
+def test_has_hangul_is_any_character_is_hangul(text: str) -> None:
+    # has_hangul looks with one regular expression; is_hangul says it per character
+    assert has_hangul(text) == any(is_hangul(ch) for ch in text)

@@ -46,13 +46,13 @@ def near_copies(a: str, b: str) -> bool:
     # the same sentences paragraphed otherwise: the shorter one's opening stands in the
     # longer nearly as it is
     head = shorter[:COPY_ENDS]
-    if len(head) >= COPY_MIN and fuzz.partial_ratio(head, longer) >= SAME_OPENING:
+    if len(head) >= COPY_MIN and fuzz.partial_ratio(head, longer, score_cutoff=SAME_OPENING):
         return True
     if abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
         return False
     return (
-        fuzz.ratio(a[:COPY_ENDS], b[:COPY_ENDS]) >= NEAR_COPY
-        and fuzz.ratio(a[-COPY_ENDS:], b[-COPY_ENDS:]) >= NEAR_COPY
+        fuzz.ratio(a[:COPY_ENDS], b[:COPY_ENDS], score_cutoff=NEAR_COPY) > 0
+        and fuzz.ratio(a[-COPY_ENDS:], b[-COPY_ENDS:], score_cutoff=NEAR_COPY) > 0
     )
 
 
@@ -90,7 +90,12 @@ def _passage_in(a: str, b: str, anchors: Sequence[str]) -> bool:
         for side in sides
     ):
         return True
-    return any(fuzz.partial_ratio(side, b) >= SAME_OPENING for sides in places for side in sides)
+    # (rapidfuzz gives up early on a stretch that cannot reach the cutoff: 0 then)
+    return any(
+        fuzz.partial_ratio(side, b, score_cutoff=SAME_OPENING) > 0
+        for sides in places
+        for side in sides
+    )
 
 
 def unrelated(a: int, b: int) -> bool:

@@ -201,33 +201,41 @@ def _anchor_stretches(
     return merged
 
 
-def align(query: str, query_words: Sequence[str], joined: str) -> tuple[float, int, int]:
+def align(
+    query: str, query_words: Sequence[str], joined: str, score_cutoff: float = 0.0
+) -> tuple[float, int, int]:
     """Best alignment of ``query`` in ``joined``: (score 0–100, start, end in ``joined``).
 
     A paragraph shorter than the query is compared whole (so a short paragraph cannot
     match perfectly inside a long query); a very long one only around the places where
     the query's longest words occur, which keeps 40,000-character paragraphs cheap.
+    An alignment under ``score_cutoff`` is given as ``(0.0, 0, 0)`` (rapidfuzz gives up
+    on it early: much cheaper when the caller needs only to know it is too low).
     """
     padded = f" {joined} "
     if f" {query} " in padded:
         start = padded.index(f" {query} ")
         return 100.0, start, start + len(query)
     if len(joined) < len(query):
-        return float(fuzz.ratio(query, joined)), 0, len(joined)
+        whole = fuzz.ratio(query, joined, score_cutoff=score_cutoff)
+        return (0.0, 0, 0) if score_cutoff and not whole else (float(whole), 0, len(joined))
     windows = [(0, len(joined))]
     if len(joined) > max(LONG_TEXT, 6 * len(query)):
         windows = _anchor_windows(query, query_words, joined) or windows
     best = (0.0, 0, 0)
     for a, b in windows:
-        aligned = fuzz.partial_ratio_alignment(query, joined[a:b])
+        aligned = fuzz.partial_ratio_alignment(query, joined[a:b], score_cutoff=score_cutoff)
         if aligned is not None and aligned.score > best[0]:
             best = (aligned.score, a + aligned.dest_start, a + aligned.dest_end)
     return best
 
 
-def quick_alignment(query: str, joined: str, query_words: Sequence[str] = ()) -> float:
-    """The alignment part of the score alone (cheap: used to pick whom to score fully)."""
-    return align(query, query_words or query.split(), joined)[0]
+def quick_alignment(
+    query: str, joined: str, query_words: Sequence[str] = (), score_cutoff: float = 0.0
+) -> float:
+    """The alignment part of the score alone (cheap: used to pick whom to score fully);
+    0 for one under ``score_cutoff``."""
+    return align(query, query_words or query.split(), joined, score_cutoff)[0]
 
 
 def _long_text_words(query: str, query_words: Sequence[str], text: str) -> str | None:
@@ -297,7 +305,8 @@ def rank(
         joined = joined_words(text) if near is None else near
         if near is None and _breaks_rules(joined, phrase_texts, excluded):
             continue
-        alignment = quick_alignment(query, joined, query_words) if align else 0.0
+        # (an alignment under the floor is never looked at: rapidfuzz may give up on it)
+        alignment = quick_alignment(query, joined, query_words, floor) if align else 0.0
         coverage = quick_coverage(query_words, weights, joined, korean)
         if alignment >= floor or coverage >= threshold - COVERAGE_SLACK:
             hopeful.append(_Candidate(alignment, coverage, len(text), pid, text, joined, near))

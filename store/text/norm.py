@@ -32,6 +32,7 @@ _SPECIAL: dict[str, str] = {
     PAIR_MARK: " ",  # never part of a word, so word-pair terms cannot be typed
 }
 _TOKEN = re.compile(r"[^\W_]+")
+_HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")  # as is_hangul
 # ASCII letters and digits kept, every other byte a space: fast word splitting of ASCII text
 _ASCII_WORD_BYTES = bytes(b if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 
@@ -158,8 +159,8 @@ def tokenize(text: str) -> TokenizedText:
 
 
 def has_hangul(text: str) -> bool:
-    """True when ``text`` contains any Hangul."""
-    return any(is_hangul(ch) for ch in text)
+    """True when ``text`` contains any Hangul (syllables or jamo, see :func:`is_hangul`)."""
+    return not text.isascii() and _HANGUL.search(text) is not None
 
 
 def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
