@@ -43,21 +43,21 @@ from bot.terminal.session import ChatSession
 CARD = re.compile(r"¶ (\d+) of (\d+)")
 
 
-def chat_env(tmp_path: Path) -> dict[str, str]:
-    """A fresh machine: no VERBATIM_DB, the default database under tmp_path."""
+def chat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A fresh machine: no VERBATIM_DB, the default database under tmp_path; plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in ("VERBATIM_DB", "TELEGRAM_BOT_TOKEN")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["TMPDIR"] = str(tmp_path)  # where the pictures the bot sends are written
-    return env
+    return {**env, **extra}
 
 
 class Chat:
     """`verbatim chat` in a subprocess: send lines, wait for output patterns."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **env: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "chat"],
-            env=chat_env(tmp_path),
+            env=chat_env(tmp_path, **env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -23,7 +23,7 @@ from bot.cli.common import (
     database_error_message,
     newer_schema,
 )
-from bot.settings import Settings, check_state_url, state_url_hint
+from bot.settings import Settings, check_state_url, check_watch_interval, state_url_hint
 from store import (
     MIGRATIONS,
     BackupError,
@@ -183,4 +183,4 @@ def _http_probe(host: str, port: int) -> str | None:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.terminal.session import run_chat
 
-    return run_chat(settings, plain=args.plain)
+    return run_chat(check_watch_interval(settings), plain=args.plain)

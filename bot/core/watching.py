@@ -210,9 +210,11 @@ class WatchService:
 
     # ------------------------------------------------------------------ the check
 
-    async def check(self) -> WatchCheck:
+    async def check(self, chat_id: int | None = None) -> WatchCheck:
         """Search every due watch over the paragraphs stored since it last looked and
-        send what is new (see the module docstring)."""
+        send what is new (see the module docstring); with ``chat_id``, only the watches
+        sending to that chat (``verbatim chat`` looks at its own and leaves a database's
+        other watches to the bot that can reach their chats)."""
         corpus = self.service.db
         up_to = await corpus.searchable_paragraph_id()
         if up_to is None:  # documents stored, vocabulary not yet: repair if no ingest runs
@@ -223,7 +225,7 @@ class WatchService:
             return report
         stopped_chats: set[int] = set()
         for listed in await self.store.due_watches(up_to):
-            if listed.chat_id in stopped_chats:
+            if listed.chat_id in stopped_chats or chat_id not in (None, listed.chat_id):
                 continue
             report.searched += 1
             hits, described = await self._answers(listed)

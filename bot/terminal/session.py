@@ -5,6 +5,10 @@ Builds the bot's Application exactly as ``verbatim run`` does (:mod:`bot.telegra
 with the Bot API answered by :class:`~bot.terminal.chat.TerminalBotApi`, and feeds it
 updates with ``process_update``: messages for typed lines, callback queries for button
 presses, inline queries for ``@ words``, and the chosen result of an inline query.
+While the chat runs it looks for /watch alerts of its own chat every
+``VERBATIM_WATCH_SECONDS`` (:meth:`ChatSession.look_for_alerts`); the bot's other jobs
+(scheduled posts, other chats' watches) are left to ``verbatim run``, which can reach
+their chats.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from bot.telegram.bot_data import bot_data_of
 from bot.telegram.render.common import plural
 from bot.terminal.chat import (
     BOT_USERNAME,
+    CHAT_ID,
     TOKEN,
     Choice,
     TerminalBotApi,
@@ -34,6 +39,8 @@ from bot.terminal.chat import (
     user_message,
 )
 from bot.terminal.render import html_to_terminal
+
+log = logging.getLogger(__name__)
 
 HELP = (
     "Verbatim chat: the bot as it answers on Telegram, in this terminal (no token needed).\n"
@@ -76,15 +83,34 @@ class ChatSession:
         """Read lines until end of input, handing each to the bot; return the exit code."""
         async with running(self.app):
             await self._banner()
-            interactive = stdin.isatty()
-            while True:
-                line = await asyncio.to_thread(_read_line, stdin, interactive)
-                if line is None or line.strip() == "/exit":
-                    break
-                if not interactive:
-                    print(f"you: {line}", file=self.view.out)
-                await self.handle(line.strip())
+            alerts = asyncio.create_task(self._look_for_alerts_every(self.settings.watch_seconds))
+            try:
+                interactive = stdin.isatty()
+                while True:
+                    line = await asyncio.to_thread(_read_line, stdin, interactive)
+                    if line is None or line.strip() == "/exit":
+                        break
+                    if not interactive:
+                        print(f"you: {line}", file=self.view.out)
+                    await self.handle(line.strip())
+            finally:
+                alerts.cancel()
+                await asyncio.gather(alerts, return_exceptions=True)
         return 0
+
+    async def look_for_alerts(self) -> int:
+        """One look for this chat's /watch alerts (as the bot's watch job looks for every
+        chat's): new answers are shown as the bot's messages; returns how many were sent."""
+        report = await bot_data_of(self.app.bot_data).watching.check(chat_id=CHAT_ID)
+        return report.alerts
+
+    async def _look_for_alerts_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.look_for_alerts()
+            except Exception:  # a failed look must not end the chat: the next one retries
+                log.exception("looking for /watch alerts failed")
 
     async def _banner(self) -> None:
         stats = await bot_data_of(self.app.bot_data).service.stats()
