@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from store.db import MIGRATIONS, PostingStore, open_database
+from store.db import MIGRATIONS, Database, PostingStore, open_database
+from store.models import Paragraph
 
 CHANNEL = -1001234567890
 
@@ -89,22 +90,30 @@ async def test_a_failed_run_can_disable_a_schedule(tmp_path: Path) -> None:
         assert not await store.remove_schedule(schedule.id)
 
 
+async def unposted(
+    db: Database, store: PostingStore, chat_id: int, collection: str | None = None
+) -> Paragraph | None:
+    """A random paragraph never posted to ``chat_id``, picked as a schedule picks one: the
+    posted log (the shared state) excluded from the corpus."""
+    return await db.random_paragraph_excluding(await store.posted_ids(chat_id), collection)
+
+
 async def test_random_unposted_paragraphs_never_repeat_per_chat(sample_db: Path) -> None:
     async with open_database(sample_db) as db:
         store = PostingStore(db)
         total = int((await db.stats())["paragraphs"])
         seen: set[int] = set()
         for _ in range(total):
-            paragraph = await store.random_unposted_paragraph(CHANNEL)
+            paragraph = await unposted(db, store, CHANNEL)
             assert paragraph is not None and paragraph.id not in seen
             seen.add(paragraph.id)
             await store.record_post(CHANNEL, paragraph.id, None)
-        assert await store.random_unposted_paragraph(CHANNEL) is None
+        assert await unposted(db, store, CHANNEL) is None
         assert await store.posted_among(CHANNEL, sorted(seen)[:3]) == set(sorted(seen)[:3])
         assert await store.posted_among(-1, sorted(seen)) == set()  # other chats unaffected
-        assert await store.random_unposted_paragraph(-1) is not None
-        assert await store.random_unposted_paragraph(-1, collection="no such") is None
-        assert await store.random_unposted_paragraph(-1, collection="sample") is not None
+        assert await unposted(db, store, -1) is not None
+        assert await unposted(db, store, -1, collection="no such") is None
+        assert await unposted(db, store, -1, collection="sample") is not None
 
 
 async def test_moving_a_chat_keeps_links_schedules_and_the_posted_log(sample_db: Path) -> None:
@@ -124,7 +133,7 @@ async def test_moving_a_chat_keeps_links_schedules_and_the_posted_log(sample_db:
             query=None,
             collection=None,
         )
-        first = await store.random_unposted_paragraph(old)
+        first = await unposted(db, store, old)
         assert first is not None
         await store.record_post(old, first.id, 5)
         await store.move_chat(old, new, "supergroup")

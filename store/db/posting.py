@@ -19,7 +19,6 @@ from typing import Any
 
 from store.db._sql import _instant, _now, _select_in
 from store.db.database import Database
-from store.models import Paragraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,11 +328,3 @@ class PostingStore:
             "SELECT paragraph_id FROM posted_paragraphs WHERE chat_id = ?", (chat_id,)
         ) as cur:
             return {int(row[0]) for row in await cur.fetchall()}
-
-    async def random_unposted_paragraph(
-        self, chat_id: int, collection: str | None = None, min_chars: int = 80
-    ) -> Paragraph | None:
-        """A random paragraph never posted to ``chat_id`` (of ``collection`` if given),
-        at least ``min_chars`` long when one is left; ``None`` when all were posted."""
-        posted = await self.posted_ids(chat_id)
-        return await self.db.random_paragraph_excluding(posted, collection, min_chars)

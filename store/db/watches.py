@@ -150,14 +150,6 @@ class WatchStore:
         ) as cur:
             return [_watch_from_row(row) for row in await cur.fetchall()]
 
-    async def count_watches(self, owner_id: int) -> int:
-        """How many watches ``owner_id`` has (switched off ones too)."""
-        async with self.conn.execute(
-            "SELECT count(*) FROM watches WHERE owner_id = ?", (owner_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
     async def get_watch(self, watch_id: int) -> Watch | None:
         """The watch ``watch_id``, or ``None``."""
         async with self.conn.execute(

@@ -180,10 +180,6 @@ class WatchState(Protocol):
         """A user's watches, oldest first."""
         ...
 
-    async def count_watches(self, owner_id: int) -> int:
-        """How many watches a user has."""
-        ...
-
     async def get_watch(self, watch_id: int) -> Watch | None:
         """One watch, or ``None``."""
         ...

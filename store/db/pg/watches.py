@@ -101,13 +101,6 @@ class PgWatches:
         )
         return [_watch(row) for row in rows]
 
-    async def count_watches(self, owner_id: int) -> int:
-        """How many watches ``owner_id`` has (switched off ones too)."""
-        found = await self.pool.fetchval(
-            "SELECT count(*) FROM watches WHERE owner_id = $1", owner_id
-        )
-        return int(found or 0)
-
     async def get_watch(self, watch_id: int) -> Watch | None:
         """The watch ``watch_id``, or ``None``."""
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM watches WHERE id = $1", watch_id)
