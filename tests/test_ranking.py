@@ -126,3 +126,14 @@ def test_ranking_a_long_paragraph_is_the_same_in_every_process() -> None:
         for seed in range(6)
     }
     assert len(outputs) == 1, outputs
+
+
+def test_an_alignment_ending_inside_a_word_is_no_exact_match() -> None:
+    # "in the country and in" stands letter for letter in "...and infrastructure"
+    q = parse_query("in the country and in")
+    cut = "Rare earths abundant in the country and infrastructure projects lure investors."
+    whole = "The outline of the program has created confidence in the country and in the world."
+    hits = rank(q.words, [(1, cut), (2, whole)], threshold=0)
+    assert [h.paragraph_id for h in hits] == [2, 1]
+    assert hits[0].score == 100 and hits[0].confidence == "exact"
+    assert hits[1].score < 90 and hits[1].confidence == "loose"  # was: exact, and first

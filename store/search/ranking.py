@@ -225,9 +225,28 @@ def align(
     best = (0.0, 0, 0)
     for a, b in windows:
         aligned = fuzz.partial_ratio_alignment(query, joined[a:b], score_cutoff=score_cutoff)
-        if aligned is not None and aligned.score > best[0]:
-            best = (aligned.score, a + aligned.dest_start, a + aligned.dest_end)
+        if aligned is None or aligned.score <= best[0]:
+            continue
+        start, end = a + aligned.dest_start, a + aligned.dest_end
+        score = aligned.score
+        # a stretch ending inside a word is no exact match ("and in" is not in "and
+        # infrastructure"); Korean words carry their endings: a word's beginning counts
+        whole = (start, end) if has_hangul(query) else _whole_words(joined, start, end)
+        if whole != (start, end):
+            start, end = whole
+            score = fuzz.ratio(query, joined[start:end], score_cutoff=score_cutoff)
+        if score > best[0]:
+            best = (score, start, end)
     return best
+
+
+def _whole_words(joined: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch ``start:end`` of ``joined`` widened to whole words."""
+    while 0 < start < len(joined) and joined[start - 1] != " " and joined[start] != " ":
+        start -= 1
+    while 0 < end < len(joined) and joined[end - 1] != " " and joined[end] != " ":
+        end += 1
+    return start, end
 
 
 def quick_alignment(
