@@ -231,9 +231,9 @@ def align(
         score = aligned.score
         # a stretch ending inside a word is no exact match ("and in" is not in "and
         # infrastructure"); Korean words carry their endings: a word's beginning counts
-        whole = (start, end) if has_hangul(query) else _whole_words(joined, start, end)
-        if whole != (start, end):
-            start, end = whole
+        widened = (start, end) if has_hangul(query) else _whole_words(joined, start, end)
+        if widened != (start, end):
+            start, end = widened
             score = fuzz.ratio(query, joined[start:end], score_cutoff=score_cutoff)
         if score > best[0]:
             best = (score, start, end)
