@@ -5,7 +5,8 @@ stats with the values of :mod:`~bot.core.views`; its parts: :mod:`~bot.core.filt
 (the filters typed among a query's words), :mod:`~bot.core.queries` (the queries that
 buttons refer to by id) and :mod:`~bot.core.browsing` (/sources, /stats, examples).
 Quote pictures: :mod:`~bot.core.picture` (drawing them) and :mod:`~bot.core.fonts` (the
-fonts they use).  Posting to channels and groups:
+fonts they use); :mod:`~bot.core.excerpts` cuts a long passage around its matched words,
+for the pictures and the Telegram messages alike.  Posting to channels and groups:
 :mod:`~bot.core.posting` (the service and its workflows: link, post, schedule, a
 scheduled run), :mod:`~bot.core.schedule_runs` (when a schedule's daily run is due,
 and what one run did), :mod:`~bot.core.access` (who may do what in a chat, and the

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from bot.core.citation import citation_text
+from bot.core.excerpts import DANGLING, excerpt_window
+from bot.core.excerpts import ELLIPSIS as ELLIPSIS
 from bot.core.fonts import FontChain, font_chain
 from store.models import DocumentMeta
 from store.text.norm import has_hangul
 
-PICTURE_VERSION = 1  # bump when the drawing changes: cached file_ids then miss
+PICTURE_VERSION = 2  # bump when the drawing changes: cached file_ids then miss
 WIDTH = 1080
 MIN_WIDTH, MAX_WIDTH = 320, 4096
 TALLEST = 1.25  # height at most this times the width (4:5, a portrait post)
@@ -39,8 +41,6 @@ WINDOWS = (600, 420, 300, 200, 140)  # characters of the excerpts tried, largest
 QUOTE_SIZES = tuple(range(64, 30, -2))  # passage type sizes tried at width 1080, in px
 CITATION_SIZE, FOOTER_SIZE = 30, 24
 CITATION_LINES = 3
-ELLIPSIS = "…"
-_CUT = " ,;:–—-·"  # dropped from the end of text cut short, before the ellipsis
 
 BACKGROUND, INK, MUTED, FAINT, ACCENT = "#fbf8f1", "#1d1d1f", "#4a4a4a", "#8c8c8c", "#b0412e"
 
@@ -92,35 +92,16 @@ class _Metrics:
 
 def excerpt(text: str, spans: tuple[tuple[int, int], ...], size: int) -> str:
     """At most about ``size`` characters of ``text`` around the matched ``spans``, cut
-    between words, with ``…`` where text was left out.
+    between words, with ``…`` where text was left out (the rule of
+    :func:`bot.core.excerpts.excerpt_window`, shared with the Telegram messages).
 
     Centred on the spans when they fit, else starting just before the first one.  Only a
     single "word" longer than the window (text without spaces) is ever cut inside.
     """
-    lead = len(text) - len(text.lstrip())
-    text = text.strip()
-    if len(text) <= size:
-        return text
-    marked = sorted((max(0, s - lead), min(len(text), e - lead)) for s, e in spans)
-    marked = [(s, e) for s, e in marked if s < e]
-    start = 0
-    if marked:
-        first, last = marked[0][0], max(e for _, e in marked)
-        start = (first + last) // 2 - size // 2 if last - first <= size else first - size // 8
-    start = min(max(0, start), len(text) - size)
-    end = start + size
-    if start > 0 and not text[start - 1].isspace():  # inside a word: from the next one
-        space = next((i for i in range(start, end) if text[i].isspace()), None)
-        start = space if space is not None else start
-    if end < len(text) and not text[end].isspace():  # inside a word: to the one before
-        space = next((i for i in range(end - 1, start, -1) if text[i].isspace()), None)
-        end = space if space is not None else end
-    piece = text[start:end].strip()
-    if end < len(text):
-        piece = piece.rstrip(_CUT) + ELLIPSIS
-    if start > 0:
-        piece = ELLIPSIS + piece
-    return piece
+    window = excerpt_window(text, spans, size)
+    lead = ELLIPSIS if window.cut_before else ""
+    tail = ELLIPSIS if window.cut_after else ""
+    return lead + text[window.start : window.end] + tail
 
 
 def _words(text: str) -> list[str]:
@@ -149,7 +130,7 @@ def _citation_lines(citation: str, chain: FontChain, width: int) -> list[str]:
     lines = _wrap(units, chain, width)
     while len(lines) > CITATION_LINES and len(units) > 1 and len(units[0].split()) > 2:
         words = units[0].removesuffix(" ·").removesuffix(ELLIPSIS).split()[:-1]
-        units[0] = " ".join(words).rstrip(_CUT) + f"{ELLIPSIS} ·"
+        units[0] = " ".join(words).rstrip(DANGLING) + f"{ELLIPSIS} ·"
         lines = _wrap(units, chain, width)
     return _limited(lines, CITATION_LINES, chain, width)
 
@@ -197,7 +178,7 @@ def _clip(line: str, chain: FontChain, width: int) -> str:
     words = line.split()
     while len(words) > 1 and chain.length(" ".join(words) + ELLIPSIS) > width:
         words.pop()
-    out = " ".join(words).rstrip(_CUT + ELLIPSIS) + ELLIPSIS
+    out = " ".join(words).rstrip(DANGLING + ELLIPSIS) + ELLIPSIS
     if chain.length(out) > width:  # one word too wide on its own
         room = max(1, int(width - chain.length(ELLIPSIS)))
         out = _break(out, chain, room)[0].rstrip(ELLIPSIS) + ELLIPSIS

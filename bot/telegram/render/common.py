@@ -16,6 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ParseMode
 
 from bot.core.citation import also_in_text, citation_text, deep_link_payload
+from bot.core.excerpts import ELLIPSIS as ELLIPSIS
+from bot.core.excerpts import excerpt_window
 from bot.core.views import Card
 from store.models import Confidence, DocumentMeta
 
@@ -23,7 +25,6 @@ MAX_MESSAGE = 4096  # Telegram's limit for a message text (we count the HTML sou
 MAX_TITLE_CHARS = 300  # a title or citation line longer than this is cut
 SHORT_PARAGRAPH = 900  # paragraphs up to this long are shown whole in one blockquote
 WINDOW = 600  # the visible matched window of a longer paragraph
-ELLIPSIS = "…"
 
 NOT_SURE_LABEL = "🤔 not sure: one of the closest passages, not a match"
 
@@ -106,39 +107,14 @@ def highlight(text: str, spans: tuple[tuple[int, int], ...], start: int = 0, end
     return "".join(parts)
 
 
-def window(text: str, spans: tuple[tuple[int, int], ...], size: int) -> tuple[int, int]:
-    """Bounds of a slice of at most ``size`` characters around the matched words.
-
-    The slice is centred on the spans when they fit, else starts just before the first
-    one; its ends are moved to word boundaries.
-    """
-    if len(text) <= size:
-        return 0, len(text)
-    clean = _clean_spans(spans, len(text))
-    if clean:
-        first, last = clean[0][0], clean[-1][1]
-        centred = (first + last) // 2 - size // 2
-        start = centred if last - first <= size else first - size // 6
-    else:
-        start = 0
-    start = min(max(0, start), len(text) - size)
-    end = start + size
-    if start > 0:
-        space = text.find(" ", start, start + 40)
-        start = space + 1 if space >= 0 else start
-    if end < len(text):
-        space = text.rfind(" ", end - 40, end)
-        end = space if space > start else end
-    return start, end
-
-
 def excerpt(text: str, spans: tuple[tuple[int, int], ...], size: int) -> str:
     """Escaped HTML of at most ``size`` characters of ``text`` around the matched words
-    (in bold), with an ellipsis where it is cut."""
-    start, end = window(text, spans, size)
-    lead = ELLIPSIS if start > 0 else ""
-    tail = ELLIPSIS if end < len(text) else ""
-    return lead + highlight(text, spans, start, end) + tail
+    (in bold), with an ellipsis where it is cut; cut by the rule of
+    :func:`bot.core.excerpts.excerpt_window`, shared with the quote picture."""
+    window = excerpt_window(text, spans, size)
+    lead = ELLIPSIS if window.cut_before else ""
+    tail = ELLIPSIS if window.cut_after else ""
+    return lead + highlight(text, spans, window.start, window.end) + tail
 
 
 def paragraph_html(text: str, spans: tuple[tuple[int, int], ...], budget: int) -> str:

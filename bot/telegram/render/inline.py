@@ -22,6 +22,7 @@ from telegram import (
 )
 
 from bot.core.digits import parse_digits
+from bot.core.excerpts import excerpt_window
 from bot.core.views import INLINE_NO_MATCH_TIPS, Card, CardPage, NoMatch, Problem
 from bot.telegram.render import chat as render
 from bot.telegram.render import common
@@ -78,10 +79,10 @@ def matched_sentence(
     s, e = max(bounds, key=lambda b: sum(1 for a, _ in spans if b[0] <= a < b[1]))
     local = tuple((max(a, s) - s, min(b, e) - s) for a, b in spans if s <= a < e)
     sentence = text[s:e]
-    lo, hi = common.window(sentence, local, size - 2)
-    lead = common.ELLIPSIS if lo > 0 or s > 0 else ""
-    tail = common.ELLIPSIS if hi < len(sentence) else ""
-    return " ".join(f"{lead}{sentence[lo:hi]}{tail}".split())
+    window = excerpt_window(sentence, local, size - 2)
+    lead = common.ELLIPSIS if window.cut_before or s > 0 else ""
+    tail = common.ELLIPSIS if window.cut_after else ""
+    return " ".join(f"{lead}{sentence[window.start : window.end]}{tail}".split())
 
 
 def result_title(card: Card) -> str:
