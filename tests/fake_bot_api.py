@@ -1,38 +1,37 @@
 """A small fake Telegram Bot API for tests: the same answers over HTTP or in-process.
 
-:class:`FakeTelegram` is the state machine (sent messages, queued updates, every call
-recorded; the chats, members and messages are kept by :class:`fake_bot_state.FakeChats`)
-answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second
-dates, ``editMessageText`` returning the edited Message (or ``True`` for inline
-messages), "message is not modified" errors, 401 for a wrong token, ``sendPhoto`` by
-upload (multipart) or by ``file_id`` returning a Message with its ``photo`` sizes (kept by
-:class:`fake_bot_photos.FakePhotos`), 403 when the bot writes first to a user who never
-started it.
-:class:`FakeBotApiServer` serves it on 127.0.0.1 (stdlib ``http.server`` in a thread) for
-end-to-end tests of ``verbatim run``; :class:`RecordingRequest` plugs it into a PTB
-``Bot`` directly for offline handler tests, and :class:`OfflineBot` feeds it updates.
-Tests import every name from here (``__all__``), also those defined in
-:mod:`fake_bot_state`.
+:class:`FakeTelegram` is the state machine (queued updates, every call recorded)
+answering like Telegram does: ``getMe`` with ``is_bot``, Unix-second dates, callback
+queries with ``chat_instance``, 401 for a wrong token, 409 for ``getUpdates`` while a
+webhook is set.  It builds on the modules split out of it, one concern each:
+
+- :mod:`fake_bot_state` (:class:`FakeChats`): the chats, their members and rights, and
+  whether the bot may send there;
+- :mod:`fake_bot_messages` (:class:`FakeMessages`): sending and editing messages
+  (``editMessageText`` returns the edited Message, or ``True`` for inline messages;
+  "message is not modified" errors; 403 when the bot writes first to a user who never
+  started it), ``sendPhoto`` by upload or by ``file_id`` with the photos kept by
+  :mod:`fake_bot_photos`;
+- :mod:`fake_bot_http`: the HTTP side.  :class:`FakeBotApiServer` serves the fake on
+  127.0.0.1 (stdlib ``http.server`` in a thread) for end-to-end tests of ``verbatim run``.
+
+:class:`RecordingRequest` plugs it into a PTB ``Bot`` directly for offline handler
+tests, and :class:`OfflineBot` feeds updates to the bot's Application, with no network.
+Tests import every name from here (``__all__``), also those defined in the modules above.
 """
 
 from __future__ import annotations
 
-import html
 import itertools
-import json
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 
-from fake_bot_photos import FakePhotos
+from fake_bot_http import BotApiHttpServer, decode_params
+from fake_bot_messages import FakeMessages
 from fake_bot_state import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeChats
 from telegram import Update
 from telegram.request import RequestData
@@ -54,26 +53,6 @@ __all__ = [
     "decode_params",
 ]
 
-# Parameters that are strings even when they look like JSON (e.g. text "123").
-_STRING_PARAMS = frozenset(
-    {
-        "text",
-        "caption",
-        "callback_query_id",
-        "inline_query_id",
-        "inline_message_id",
-        "parse_mode",
-        "next_offset",
-        "url",
-        "description",
-        "short_description",
-        "name",
-        "language_code",
-        "photo",  # a file_id (an upload arrives as bytes)
-    }
-)
-MAX_CAPTION = 1024  # characters of a caption after its HTML is parsed
-CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 
 
@@ -88,25 +67,12 @@ class ApiCall:
     via: str = field(default="", compare=False)
 
 
-def decode_params(raw: dict[str, str]) -> dict[str, Any]:
-    """Turn form values (JSON-encoded by PTB for non-strings) back into Python values."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in _STRING_PARAMS:
-            out[key] = value
-            continue
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
-class FakeTelegram(FakeChats):
+class FakeTelegram(FakeMessages):
     """The fake Bot API's state; thread-safe, shared by the HTTP server and RecordingRequest.
 
-    Chats, members and messages are kept by :class:`FakeChats`; this adds the recorded
-    calls, the queued updates, and the methods that send and edit messages."""
+    Chats, members and messages are kept by :class:`FakeChats`, the messages the bot
+    sends and edits by :class:`FakeMessages`; this adds the recorded calls, the queued
+    updates and the answer to each call."""
 
     def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
         super().__init__(username)
@@ -116,11 +82,7 @@ class FakeTelegram(FakeChats):
         self.fail_methods: dict[str, ApiError] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
-        self.sent: list[dict[str, Any]] = []  # messages the bot sent, as first sent
-        self.photos = FakePhotos()  # uploaded photos by file_id
-        self.not_started: set[int] = set()  # users who never opened a chat with the bot
         # setWebhook's url, secret_token and max_connections; None after deleteWebhook.
         # Queued updates are then taken by a webhook delivery (fake_webhook.py), if one runs
         self.webhook: dict[str, Any] | None = None
@@ -259,92 +221,6 @@ class FakeTelegram(FakeChats):
                 self._cond.wait(deadline - time.monotonic())
             return list(self._updates[: int(params.get("limit") or 100)])
 
-    def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        return self._new_message(params, self._content(params))
-
-    def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
-        photo = params.get("photo")
-        self._sendable(params)  # Telegram refuses before it looks at the photo
-        content: dict[str, Any] = {}
-        if params.get("caption"):
-            caption = self._plain(params["caption"], params.get("parse_mode"))
-            if len(caption) > MAX_CAPTION:
-                raise ApiError(400, "Bad Request: message caption is too long")
-            content["caption"] = caption
-        if params.get("reply_markup"):
-            content["reply_markup"] = params["reply_markup"]
-        if isinstance(photo, bytes):
-            content["photo"] = self.photos.upload(photo)
-        elif isinstance(photo, str) and photo:
-            content["photo"] = self.photos.resend(photo)
-        else:
-            raise ApiError(400, "Bad Request: there is no photo in the request")
-        return self._new_message(params, content)
-
-    def _sendable(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The chat a send method names, if the bot may send there (else ApiError)."""
-        chat_id = int(params["chat_id"])
-        if chat_id in self.not_started:
-            raise ApiError(403, CANNOT_INITIATE)
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        self._check_bot_may_send(chat)
-        return chat
-
-    def _new_message(self, params: dict[str, Any], content: dict[str, Any]) -> Any:
-        chat = self._sendable(params)
-        msg = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            **content,
-        }
-        if chat["type"] == "channel":  # channel posts have a sender_chat and no "from"
-            msg["sender_chat"] = chat
-        else:
-            msg["from"] = self.bot_user
-        with self._cond:
-            self._messages[(chat["id"], msg["message_id"])] = msg
-            self.sent.append(dict(msg))
-        return msg
-
-    def _api_editMessageText(self, params: dict[str, Any]) -> Any:
-        if "inline_message_id" in params:
-            return True
-        key = (int(params["chat_id"]), int(params["message_id"]))
-        with self._cond:
-            msg = self._messages.get(key)
-            if msg is None:
-                raise ApiError(400, "Bad Request: message to edit not found")
-            if msg.get("from", self.bot_user)["id"] != BOT_ID:
-                raise ApiError(400, "Bad Request: message can't be edited")
-            content = self._content(params)
-            if all(msg.get(k) == v for k, v in content.items()) and (
-                "reply_markup" in content or "reply_markup" not in msg
-            ):
-                raise ApiError(
-                    400,
-                    "Bad Request: message is not modified: specified new message content "
-                    "and reply markup are exactly the same as a current content and reply "
-                    "markup of the message",
-                )
-            msg.pop("reply_markup", None)
-            msg.update(content, edit_date=int(time.time()))
-            return dict(msg)
-
-    @staticmethod
-    def _plain(text: str, parse_mode: str | None) -> str:
-        """A text or caption as the recipient sees it (HTML parsed)."""
-        return html.unescape(re.sub(r"<[^>]+>", "", text)) if parse_mode == "HTML" else text
-
-    @classmethod
-    def _content(cls, params: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"text": cls._plain(params["text"], params.get("parse_mode"))}
-        if params.get("reply_markup"):
-            out["reply_markup"] = params["reply_markup"]
-        return out
-
     # ------------------------------------------------------------------ inspecting
 
     def calls_of(self, method: str) -> list[ApiCall]:
@@ -369,97 +245,12 @@ class FakeTelegram(FakeChats):
                 self._cond.wait(left)
 
 
-def multipart_params(content_type: str, body: bytes) -> dict[str, Any]:
-    """The fields of a multipart/form-data request (an upload): files as bytes, the
-    other fields decoded like form values."""
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    fields: dict[str, str] = {}
-    files: dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = str(part.get_param("name", header="content-disposition"))
-        data = part.get_payload(decode=True)
-        assert isinstance(data, bytes)
-        if part.get_filename() is not None:
-            files[name] = data
-        else:
-            fields[name] = data.decode()
-    return {**decode_params(fields), **files}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        content_type = self.headers.get("Content-Type", "")
-        if content_type.startswith("application/json"):
-            params: dict[str, Any] = json.loads(raw.decode() or "{}")
-        elif content_type.startswith("multipart/form-data"):
-            params = multipart_params(content_type, raw)
-        else:
-            params = decode_params(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
-        parts = self.path.rstrip("/").split("/")
-        token = parts[-2][3:] if len(parts) >= 2 and parts[-2].startswith("bot") else ""
-        self.server.fake.calling_via("/".join(parts[1:-2]))  # a replica's own base URL prefix
-        try:
-            payload: dict[str, Any] = {
-                "ok": True,
-                "result": self.server.fake.handle(token, parts[-1], params),
-            }
-            status = 200
-        except ApiError as exc:
-            status = exc.code
-            payload = {"ok": False, "error_code": exc.code, "description": exc.description}
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeTelegram
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # the bot stopped while a request (a long poll) was open: nothing to report
-        super().handle_error(request, client_address)
-
-
-class FakeBotApiServer:
-    """Serve a :class:`FakeTelegram` on 127.0.0.1 on a free port; use as a context manager."""
+class FakeBotApiServer(BotApiHttpServer[FakeTelegram]):
+    """Serve a :class:`FakeTelegram` (a new one unless given) on 127.0.0.1 on a free port;
+    use as a context manager."""
 
     def __init__(self, fake: FakeTelegram | None = None) -> None:
-        self.fake = fake or FakeTelegram()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self.fake
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The value for TELEGRAM_BASE_URL / ``--base-url``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/bot"
-
-    def __enter__(self) -> FakeBotApiServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(fake or FakeTelegram())
 
 
 class RecordingRequest(InProcessRequest):

@@ -5,8 +5,8 @@ width + height at most 10000, sides at most 20 to 1), stores it in several sizes
 answers with one ``PhotoSize`` per size (``file_id``, ``file_unique_id``, ``width``,
 ``height``, ``file_size``; the largest last).  Any of those ``file_id`` sends the same
 photo again without an upload; an unknown one is refused.  :class:`FakePhotos` keeps
-that state for :class:`fake_bot_api.FakeTelegram` (``sendPhoto``); the fake reads PNG
-headers only (the bot sends PNGs).
+that state for :class:`fake_bot_messages.FakeMessages` (``sendPhoto``); the fake reads
+PNG headers only (the bot sends PNGs).
 """
 
 from __future__ import annotations

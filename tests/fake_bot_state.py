@@ -3,9 +3,9 @@ members with their rights, and the messages in them.
 
 :class:`FakeChats` answers ``getChat`` and ``getChatMember`` and decides whether the bot
 may send to a chat, as Telegram does (private channels it is not in are "not found",
-channels need ``can_post_messages``...); :class:`fake_bot_api.FakeTelegram` builds on it
-with the calls, updates and message sending.  Tests import these names from
-:mod:`fake_bot_api`.
+channels need ``can_post_messages``...); :class:`fake_bot_messages.FakeMessages` builds
+on it with message sending, and :class:`fake_bot_api.FakeTelegram` on that with the
+calls and updates.  Tests import these names from :mod:`fake_bot_api`.
 """
 
 from __future__ import annotations
