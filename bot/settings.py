@@ -24,9 +24,16 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The defaults, written only here (for Settings, load_settings, flags' help, the bot's own)
+DEFAULT_LOG_LEVEL, DEFAULT_TIMEZONE = "INFO", "UTC"
+DEFAULT_WEBHOOK_LISTEN, DEFAULT_WEBHOOK_PORT = "127.0.0.1", 8443
+DEFAULT_RATE_PER_MINUTE, DEFAULT_RATE_BURST = 20.0, 8
+DEFAULT_WATCH_SECONDS, DEFAULT_SNAPSHOT_CHECK_SECONDS = 60.0, 10.0
 
 
 class SettingsError(ValueError):
@@ -51,20 +58,20 @@ class Settings:
     db_path_is_default: bool
     token: str | None = None
     base_url: str | None = None
-    log_level: str = "INFO"
+    log_level: str = DEFAULT_LOG_LEVEL
     webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_secret_token: str | None = None
-    timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
-    rate_per_minute: float = 20.0  # requests a user gets back per minute (0 = no limit)
-    rate_burst: int = 8  # requests a user may make at once
-    watch_seconds: float = 60.0  # how often /watch looks for paragraphs stored since
+    timezone: str = DEFAULT_TIMEZONE  # IANA name; the times of /schedule are in this zone
+    rate_per_minute: float = DEFAULT_RATE_PER_MINUTE  # requests back a minute; 0: no limit
+    rate_burst: int = DEFAULT_RATE_BURST  # requests a user may make at once
+    watch_seconds: float = DEFAULT_WATCH_SECONDS  # how often /watch looks for new paragraphs
     # VERBATIM_STATE_URL: the shared state in PostgreSQL (None: in the SQLite file)
     state_url: str | None = None
     # replica mode: the corpus is this published snapshot, opened read-only (else db_path)
     corpus_snapshot: Path | None = None
-    snapshot_check_seconds: float = 10.0  # how often a replica looks for a new one; 0: SIGHUP
+    snapshot_check_seconds: float = DEFAULT_SNAPSHOT_CHECK_SECONDS  # a replica's looks; 0: SIGHUP
     # variables that could not be parsed: (name, message), raised by the check that uses them
     invalid: tuple[tuple[str, str], ...] = ()
 
@@ -229,9 +236,9 @@ def _raise_invalid(settings: Settings, prefix: str) -> None:
 
 def _number_setting(
     env: Mapping[str, str],
+    invalid: list[tuple[str, str]],
     name: str,
     default: float,
-    invalid: list[tuple[str, str]],
     kind: type[int] | type[float] = int,
 ) -> float:
     """The number in ``env[name]`` (``default`` when unset); an unreadable one is noted in
@@ -361,32 +368,33 @@ def load_settings(
         db_path, is_default = Path(env["VERBATIM_DB"]), False
     else:
         db_path, is_default = default_db_path(env), True
-    level = (log_level or env.get("VERBATIM_LOG_LEVEL") or "INFO").upper()
+    level = (log_level or env.get("VERBATIM_LOG_LEVEL") or DEFAULT_LOG_LEVEL).upper()
     if level not in _LOG_LEVELS:
         raise SettingsError(f"log level {level!r} is not one of {', '.join(_LOG_LEVELS)}")
     invalid: list[tuple[str, str]] = []
+    number_setting = partial(_number_setting, env, invalid)
     return Settings(
         db_path=db_path.expanduser(),
         db_path_is_default=is_default,
         token=env.get("TELEGRAM_BOT_TOKEN") or None,
         base_url=env.get("TELEGRAM_BASE_URL") or None,
         log_level=level,
-        timezone=env.get("VERBATIM_TIMEZONE") or "UTC",
+        timezone=env.get("VERBATIM_TIMEZONE") or DEFAULT_TIMEZONE,
         webhook_url=env.get("VERBATIM_WEBHOOK_URL") or None,
-        webhook_listen=env.get("VERBATIM_WEBHOOK_LISTEN") or "127.0.0.1",
-        webhook_port=int(_number_setting(env, "VERBATIM_WEBHOOK_PORT", 8443, invalid)),
+        webhook_listen=env.get("VERBATIM_WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
+        webhook_port=int(number_setting("VERBATIM_WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT)),
         webhook_secret_token=env.get("VERBATIM_WEBHOOK_SECRET_TOKEN") or None,
-        rate_per_minute=_number_setting(env, "VERBATIM_RATE_PER_MINUTE", 20.0, invalid, float),
-        rate_burst=int(_number_setting(env, "VERBATIM_RATE_BURST", 8, invalid)),
-        watch_seconds=_number_setting(env, "VERBATIM_WATCH_SECONDS", 60.0, invalid, float),
+        rate_per_minute=number_setting("VERBATIM_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE, float),
+        rate_burst=int(number_setting("VERBATIM_RATE_BURST", DEFAULT_RATE_BURST)),
+        watch_seconds=number_setting("VERBATIM_WATCH_SECONDS", DEFAULT_WATCH_SECONDS, float),
         state_url=env.get("VERBATIM_STATE_URL") or None,
         corpus_snapshot=(
             Path(env["VERBATIM_CORPUS_SNAPSHOT"]).expanduser()
             if env.get("VERBATIM_CORPUS_SNAPSHOT")
             else None
         ),
-        snapshot_check_seconds=_number_setting(
-            env, "VERBATIM_SNAPSHOT_CHECK_SECONDS", 10.0, invalid, float
+        snapshot_check_seconds=number_setting(
+            "VERBATIM_SNAPSHOT_CHECK_SECONDS", DEFAULT_SNAPSHOT_CHECK_SECONDS, float
         ),
         invalid=tuple(invalid),
     )

@@ -135,7 +135,8 @@ def test_compose_file_structure() -> None:
 def settings_env_names() -> set[str]:
     source = (ROOT / "bot" / "settings.py").read_text()
     names = set(re.findall(r"""env(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']""", source))
-    names |= set(re.findall(r"""_\w+_setting\(\s*env,\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    # numbers are read through number_setting (load_settings' _number_setting for env)
+    names |= set(re.findall(r"""number_setting\(\s*["']([A-Z][A-Z0-9_]+)["']""", source))
     assert {"TELEGRAM_BOT_TOKEN", "VERBATIM_DB"} <= names
     return names
 
@@ -153,6 +154,25 @@ def test_env_example_documents_every_setting() -> None:
     # the example values themselves are valid settings
     values = {k: v for k, v in documented.items() if v}
     load_settings(values)
+
+
+def test_env_example_shows_the_defaults() -> None:
+    """The values .env.example shows (commented out) are bot.settings' defaults:
+    uncommenting one changes nothing."""
+    shown = {name: value for name, value in env_example().items() if value}
+    assert set(shown) == {
+        "VERBATIM_LOG_LEVEL",
+        "VERBATIM_TIMEZONE",
+        "VERBATIM_WEBHOOK_LISTEN",
+        "VERBATIM_WEBHOOK_PORT",
+        "VERBATIM_RATE_PER_MINUTE",
+        "VERBATIM_RATE_BURST",
+        "VERBATIM_WATCH_SECONDS",
+        "VERBATIM_SNAPSHOT_CHECK_SECONDS",
+    }
+    defaults = load_settings({})
+    for name, value in shown.items():
+        assert load_settings({name: value}) == defaults, f"{name}={value} is not the default"
 
 
 def test_env_example_leaves_deployment_values_alone() -> None:

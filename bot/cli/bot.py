@@ -28,6 +28,8 @@ from bot.cli.common import (
     require_database,
 )
 from bot.settings import (
+    DEFAULT_WEBHOOK_LISTEN,
+    DEFAULT_WEBHOOK_PORT,
     Settings,
     check_rate_limit,
     check_state_url,
@@ -83,13 +85,15 @@ def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen",
         metavar="ADDR",
-        help="webhook listener address (default: $VERBATIM_WEBHOOK_LISTEN, else 127.0.0.1)",
+        help="webhook listener address (default: $VERBATIM_WEBHOOK_LISTEN, else "
+        f"{DEFAULT_WEBHOOK_LISTEN})",
     )
     parser.add_argument(
         "--port",
         type=int,
         metavar="N",
-        help="webhook listener port (default: $VERBATIM_WEBHOOK_PORT, else 8443)",
+        help="webhook listener port (default: $VERBATIM_WEBHOOK_PORT, else "
+        f"{DEFAULT_WEBHOOK_PORT})",
     )
     parser.add_argument(
         "--secret-token",

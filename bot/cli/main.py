@@ -23,7 +23,7 @@ from bot.cli.common import (
     database_error_message,
     require_database,
 )
-from bot.settings import SettingsError, load_settings
+from bot.settings import DEFAULT_LOG_LEVEL, SettingsError, load_settings
 from store import IngestRunning, NewerSchemaError, NotVerbatimDatabase, scrub_surrogates
 
 # Arguments that are text (words, filters), not file names: decoded to valid text before
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level",
         metavar="LEVEL",
-        help="DEBUG, INFO, WARNING or ERROR (default: $VERBATIM_LOG_LEVEL, else INFO)",
+        help="DEBUG, INFO, WARNING or ERROR (default: $VERBATIM_LOG_LEVEL, else "
+        f"{DEFAULT_LOG_LEVEL})",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -39,6 +39,7 @@ from bot.core.posting_args import ChatRef, PostingError, ScheduleSpec
 from bot.core.schedule_runs import CLAIM_LEASE_SECONDS, ScheduleRun, due_time
 from bot.core.service import VerbatimService
 from bot.core.views import Card, NoMatch, NotSure, Problem
+from bot.settings import DEFAULT_TIMEZONE
 from store import PostSchedule, PostTarget
 from store.state import PostingState
 
@@ -92,7 +93,7 @@ class PostingService:
         service: VerbatimService,
         chats: ChatGateway,
         *,
-        timezone: str = "UTC",
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         self.store = store
         self.service = service

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.settings import check_timezone
+from bot.settings import DEFAULT_TIMEZONE, DEFAULT_WATCH_SECONDS, check_timezone
 from bot.telegram import jobs, replica, update_log
 from bot.telegram.bot_data import BotData, bot_data_of, put_bot_data
 from bot.telegram.chat_access import TelegramChats
@@ -67,9 +67,9 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
-    timezone: str = "UTC",
+    timezone: str = DEFAULT_TIMEZONE,
     limits: FairnessLimits | None = None,
-    watch_seconds: float = 60.0,
+    watch_seconds: float = DEFAULT_WATCH_SECONDS,
     state_url: str | None = None,
     state_where: str = "",
     snapshot_check_seconds: float | None = None,

@@ -24,6 +24,7 @@ from telegram.ext import ContextTypes
 from bot.core.posting import PostingService
 from bot.core.service import VerbatimService
 from bot.core.watching import WatchService
+from bot.settings import DEFAULT_TIMEZONE, DEFAULT_WATCH_SECONDS
 from bot.telegram.pictures import PictureCache
 
 Context = ContextTypes.DEFAULT_TYPE  # what every handler and job receives
@@ -45,11 +46,11 @@ class BotData:
 
     db_path: Path
     load_sample: bool = False  # load the bundled sample into an empty database at start
-    timezone: str = "UTC"  # IANA name; the times of /schedule are in this zone
+    timezone: str = DEFAULT_TIMEZONE  # IANA name; the times of /schedule are in this zone
     state_url: str | None = None  # the shared state in PostgreSQL (None: the database file)
     state_where: str = ""  # state_url as logs show it (without its password)
     pictures: PictureCache = field(default_factory=PictureCache)  # uploaded pictures' file_ids
-    watch_seconds: float = 60.0  # how often /watch looks for new paragraphs
+    watch_seconds: float = DEFAULT_WATCH_SECONDS  # how often /watch looks for new paragraphs
     # replica mode: db_path is a published corpus snapshot, looked at again this often (s;
     # 0: on SIGHUP only); None: an ordinary database.  ``follower`` follows it while running
     snapshot_check_seconds: float | None = None

@@ -42,6 +42,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
+from bot.settings import DEFAULT_RATE_BURST, DEFAULT_RATE_PER_MINUTE
 from bot.telegram.sanitize import clean_update
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ class FairnessLimits:
     """The bounds the processor enforces (from :class:`bot.settings.Settings`)."""
 
     max_concurrent: int = 64  # updates in flight over all users (one per user)
-    per_minute: float = 20.0  # tokens a user gets back per minute; 0 = no rate limit
-    burst: float = 8.0  # tokens a user may spend at once
+    per_minute: float = DEFAULT_RATE_PER_MINUTE  # tokens a user gets back per minute; 0: none
+    burst: float = DEFAULT_RATE_BURST  # tokens a user may spend at once
     max_waiting: int = 16  # updates of one user waiting their turn; more are refused
 
 
