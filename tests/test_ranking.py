@@ -7,7 +7,14 @@ import subprocess
 import sys
 
 from store.search.query import parse_query
-from store.search.ranking import MATCH_THRESHOLD, confidence_label, rank, score_paragraph
+from store.search.ranking import (
+    FOCUS_CHARS,
+    MATCH_THRESHOLD,
+    confidence_label,
+    focus,
+    rank,
+    score_paragraph,
+)
 
 PARA = (
     "We shall go on to the end, we shall fight in France, we shall fight on the seas "
@@ -137,3 +144,14 @@ def test_an_alignment_ending_inside_a_word_is_no_exact_match() -> None:
     assert [h.paragraph_id for h in hits] == [2, 1]
     assert hits[0].score == 100 and hits[0].confidence == "exact"
     assert hits[1].score < 90 and hits[1].confidence == "loose"  # was: exact, and first
+
+
+def test_a_long_paragraph_is_highlighted_around_the_word_not_its_letters() -> None:
+    # over FOCUS_CHARS: only a stretch around the heaviest query word gets highlights;
+    # "war" must be found as a word, not inside "software" near the start
+    filler = "The harvest of every county was counted in some detail that year. " * 90
+    text = f"New software arrived. {filler} The war ended in the spring. {filler}"
+    assert len(text) > FOCUS_CHARS
+    offset, stretch = focus(text, ["war", "ended"], [5.0, 1.0])
+    assert "The war ended" in stretch and text[offset : offset + len(stretch)] == stretch
+    assert "software" not in stretch

@@ -14,6 +14,7 @@ that match a query word, merged when consecutive.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -308,16 +309,26 @@ def focus(text: str, query_words: Sequence[str], weights: Sequence[float]) -> tu
     paragraph word by word would cost more than the search); else all of it."""
     if len(text) <= FOCUS_CHARS:
         return 0, text
-    lowered = text.lower()
-    for _, word in sorted(zip(weights, query_words, strict=True), reverse=True):
-        at = lowered.find(word)
-        if at < 0:
-            continue
-        start = max(0, at - FOCUS_CHARS // 2)
-        end = min(len(text), start + FOCUS_CHARS)
-        if start > 0:  # whole words only
-            start = text.find(" ", start, at) + 1 or start
-        if end < len(text):
-            end = text.rfind(" ", at, end) if text.rfind(" ", at, end) > at else end
-        return start, text[start:end]
-    return 0, text
+    heaviest_first = [w for _, w in sorted(zip(weights, query_words, strict=True), reverse=True)]
+    at = _first_place(text.lower(), heaviest_first)
+    if at < 0:
+        return 0, text
+    start = max(0, at - FOCUS_CHARS // 2)
+    end = min(len(text), start + FOCUS_CHARS)
+    if start > 0:  # whole words only
+        start = text.find(" ", start, at) + 1 or start
+    if end < len(text):
+        end = text.rfind(" ", at, end) if text.rfind(" ", at, end) > at else end
+    return start, text[start:end]
+
+
+def _first_place(lowered: str, words: Sequence[str]) -> int:
+    """Where the first of ``words`` that ``lowered`` holds stands in it (-1: none): as a
+    word of its own ("war", not the letters in "software"; a Korean word's beginning, it
+    carries its endings), else the same letters anywhere."""
+    for word in words:
+        ending = "" if has_hangul(word) else r"(?!\w)"
+        found = re.search(rf"(?<!\w){re.escape(word)}{ending}", lowered)
+        if found is not None:
+            return found.start()
+    return next((at for at in (lowered.find(w) for w in words) if at >= 0), -1)
