@@ -155,3 +155,18 @@ def test_a_long_paragraph_is_highlighted_around_the_word_not_its_letters() -> No
     offset, stretch = focus(text, ["war", "ended"], [5.0, 1.0])
     assert "The war ended" in stretch and text[offset : offset + len(stretch)] == stretch
     assert "software" not in stretch
+
+
+def test_a_long_paragraph_is_highlighted_where_the_quote_stands() -> None:
+    # the heaviest query word stands first elsewhere: the highlights (and the excerpt a
+    # card shows around them) must be on the quoted sentence, where the query aligns
+    filler = "The harvest of every county was counted in some detail that year. " * 40
+    quote = "I told them that the security of their region depends on men who risk their lives."
+    text = f"The security of the port was tight. {filler}{filler}{quote} {filler}"
+    assert text.index(quote) > FOCUS_CHARS
+    q = parse_query("i told them that the security of their region depends on men who risk")
+    weights = [5.0 if w == "security" else 1.0 for w in q.words]
+    (hit,) = rank(q.words, [(1, text)], threshold=0, weights=weights, page=1)
+    where = text.index(quote)
+    assert hit.spans and all(where <= a < b <= where + len(quote) for a, b in hit.spans)
+    assert text[hit.spans[0][0] : hit.spans[-1][1]].startswith("I told them")

@@ -304,13 +304,13 @@ def recall_spans(
 
 
 def focus(text: str, query_words: Sequence[str], weights: Sequence[float]) -> tuple[int, str]:
-    """For a very long text, the stretch of about ``FOCUS_CHARS`` around the first place
-    of its heaviest query word, and where it starts (highlighting a 40,000-character
-    paragraph word by word would cost more than the search); else all of it."""
+    """For a very long text, the stretch of about ``FOCUS_CHARS`` around where the query
+    stands in it (its best alignment, as the score found it; else the first place of its
+    heaviest word), and where it starts (highlighting a 40,000-character paragraph word
+    by word would cost more than the search); else all of it."""
     if len(text) <= FOCUS_CHARS:
         return 0, text
-    heaviest_first = [w for _, w in sorted(zip(weights, query_words, strict=True), reverse=True)]
-    at = _first_place(text.lower(), heaviest_first)
+    at = _query_place(text, query_words, weights)
     if at < 0:
         return 0, text
     start = max(0, at - FOCUS_CHARS // 2)
@@ -322,13 +322,21 @@ def focus(text: str, query_words: Sequence[str], weights: Sequence[float]) -> tu
     return start, text[start:end]
 
 
-def _first_place(lowered: str, words: Sequence[str]) -> int:
-    """Where the first of ``words`` that ``lowered`` holds stands in it (-1: none): as a
+def _query_place(text: str, query_words: Sequence[str], weights: Sequence[float]) -> int:
+    """The middle of the stretch of ``text`` the query aligns with best (-1: none); with
+    no alignment at all, the first place of its heaviest word that ``text`` holds, as a
     word of its own ("war", not the letters in "software"; a Korean word's beginning, it
     carries its endings), else the same letters anywhere."""
-    for word in words:
+    tokens = tokenize(text)
+    score, start, end = align(" ".join(query_words), query_words, tokens.joined)
+    if score > 0 and end > start:
+        first, last = tokens.word_at(start), tokens.word_at(end - 1)
+        return (tokens.spans[first][0] + tokens.spans[last][1]) // 2
+    lowered = text.lower()
+    heaviest_first = [w for _, w in sorted(zip(weights, query_words, strict=True), reverse=True)]
+    for word in heaviest_first:
         ending = "" if has_hangul(word) else r"(?!\w)"
         found = re.search(rf"(?<!\w){re.escape(word)}{ending}", lowered)
         if found is not None:
             return found.start()
-    return next((at for at in (lowered.find(w) for w in words) if at >= 0), -1)
+    return next((at for at in (lowered.find(w) for w in heaviest_first) if at >= 0), -1)
