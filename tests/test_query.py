@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.search.query import MAX_QUERY_CHARS, fts_term, parse_query
+from store.search.query import COMMON_ONLY, MAX_QUERY_CHARS, fts_term, parse_query
 
 
 def test_plain_words_are_folded_in_order() -> None:
@@ -56,3 +56,17 @@ def test_long_query_is_capped_with_a_notice() -> None:
 def test_fts_term_quotes_safely() -> None:
     assert fts_term('a"b') == '"a""b"'
     assert fts_term("조국", prefix=True) == '"조국"*'
+
+
+@pytest.mark.parametrize("raw", ["the", "of the", "AND", "NOT", "It is", "a -war"])
+def test_only_common_words_get_a_message_not_an_arbitrary_paragraph(raw: str) -> None:
+    parsed = parse_query(raw)
+    assert parsed.words == () and parsed.error == COMMON_ONLY
+
+
+@pytest.mark.parametrize(
+    "raw", ['"of the"', "of the people", "to be or not to be", "war", "조국의"]
+)
+def test_common_words_in_quotes_with_others_or_many_are_searched(raw: str) -> None:
+    parsed = parse_query(raw)
+    assert parsed.error is None and parsed.words

@@ -22,6 +22,19 @@ MAX_PHRASES = 4  # quoted phrases that must appear; the same phrase twice counts
 MAX_EXCLUDED = 8  # -words
 MAX_WORDS = 60  # words compared (some characters fold into several: "¼" is "1 4")
 
+# English function words: a query of at most COMMON_ONLY_WORDS of these alone ("the",
+# "of the", "NOT") stands in nearly every paragraph and says nothing of a passage
+_FUNCTION_WORDS = """a an the and or but nor not no of to in on at by for with from as
+into onto upon is are was were be been being am it its this that these those there here
+then than i you he she we they me him her us them my your his our their do does did have
+has had will would shall should can could may might must so if what which who whom when
+where why how all any some such up down out over under about very too also just only s t"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+COMMON_ONLY_WORDS = 3
+COMMON_ONLY = (
+    "Those are only common words (the, of, and…), found in nearly every paragraph: "
+    "add a word or two that say what the passage is about, or put the words in quotes."
+)
 _EXCLUDE = re.compile(r"(?:^|(?<=\s))-(\S+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -108,6 +121,8 @@ def parse_query(raw: str, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
             else "Type a few words of the quotation you are looking for."
         )
         return ParsedQuery(text, (), (), frozenset(excluded), notice, error)
+    if not phrases and len(words) <= COMMON_ONLY_WORDS and FUNCTION_WORDS.issuperset(words):
+        return ParsedQuery(text, (), (), frozenset(excluded), notice, COMMON_ONLY)
     if len(words) > MAX_WORDS:
         words = words[:MAX_WORDS]
         cut = f"Only the first {MAX_WORDS} words count."
