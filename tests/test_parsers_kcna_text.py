@@ -93,6 +93,21 @@ def test_unrecognised_file_falls_back_to_text(tmp_path: Path) -> None:
     assert doc.collection is None
 
 
+def test_a_text_file_that_starts_with_its_speech_keeps_the_first_paragraph(
+    tmp_path: Path,
+) -> None:
+    # no title line: the first paragraph is a sentence, not a title, and must stay
+    # searchable; the title then comes from the file name
+    first = "Four score and seven years ago our fathers brought forth a new nation."
+    path = _write(tmp_path, "gettysburg_address.txt", f"{first}\n\nNow we are engaged.\n")
+    [doc] = _docs(path)
+    assert doc.title == "gettysburg address"
+    assert doc.paragraphs == [first, "Now we are engaged."]
+    long_line = "word " * 40  # no full stop, but far too long for a title
+    [doc] = _docs(_write(tmp_path, "notes-2.txt", f"{long_line}\n\nSecond.\n"))
+    assert doc.title == "notes 2" and doc.paragraphs[0].startswith(long_line.strip())
+
+
 def test_explicit_text_format_overrides_detection() -> None:
     [doc] = _docs(SAMPLE, "text")
     assert doc.source_format == "text"

@@ -6,9 +6,11 @@ removed from the body; paragraphs are separated by blank lines (single newlines 
 block are soft wraps); a paragraph broken mid-sentence by a stray blank line is re-joined;
 ``**bold**`` markers and the trailing `` -0-`` end mark are removed.
 
-text: the fallback for a file named explicitly that no format recognises: first
-non-empty line is the title, blank-line separated paragraphs (one per line when the file
-has no blank lines at all).
+text: the fallback for a file named explicitly that no format recognises: the first
+non-empty line is the title when it looks like one (at most ``TITLE_MAX_CHARS``, not
+ending a sentence), else the title comes from the file name and that line is the first
+paragraph; blank-line separated paragraphs (one per line when the file has no blank
+lines at all).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ FORMAT = "kcna-text"
 TEXT_FORMAT = "text"
 
 _LINE_START_DATELINE = re.compile(r"(?m)^" + DATELINE.pattern)
+TITLE_MAX_CHARS = 150  # a longer first line of a generic text file is a paragraph
+_SENTENCE_END = (".", "!", "?", "…")  # (before any closing quotes)
+_CLOSING_QUOTES = "\"'\u201d\u2019)"
 
 
 def _sniff(head: str) -> bool:
@@ -76,8 +81,11 @@ def parse_kcna_text(path: Path, text: str) -> Iterator[Item]:
 
 
 def parse_text(path: Path, text: str) -> Iterator[Item]:
-    """Yield the single document of a generic text file (title = first non-empty line)."""
+    """Yield the single document of a generic text file (title: its first non-empty
+    line when that looks like a title, else from the file name)."""
     title, body = first_line(text)
+    if not looks_like_title(title):  # a speech that starts at once: keep its first words
+        title, body = "", text
     paragraphs = _paragraphs(body)
     if not paragraphs:
         # a one-line file: the line is both the title and the only paragraph
@@ -85,7 +93,7 @@ def parse_text(path: Path, text: str) -> Iterator[Item]:
     if not paragraphs:
         return
     yield ParsedDocument(
-        title=clean_paragraph(title) or path.stem,
+        title=clean_paragraph(title) or title_from_name(path),
         paragraphs=paragraphs,
         origin=str(path),
         source_format=TEXT_FORMAT,
@@ -95,3 +103,15 @@ def parse_text(path: Path, text: str) -> Iterator[Item]:
 
 SPEC = FormatSpec(FORMAT, _sniff, never, parse_kcna_text)
 TEXT_SPEC = FormatSpec(TEXT_FORMAT, lambda head: False, never, parse_text)
+
+
+def looks_like_title(line: str) -> bool:
+    """Whether a file's first line reads as its title: short, and not a sentence."""
+    line = line.strip()
+    ends = line.rstrip(_CLOSING_QUOTES)
+    return 0 < len(line) <= TITLE_MAX_CHARS and not ends.endswith(_SENTENCE_END)
+
+
+def title_from_name(path: Path) -> str:
+    """A title from a file's name: ``gettysburg_address.txt`` is "gettysburg address"."""
+    return " ".join(re.split(r"[_\-\s]+", path.stem)).strip() or path.name
