@@ -22,8 +22,11 @@ def test_real_folder(corpora_dir: Path) -> None:
         if isinstance(d, ParsedDocument)
     }
     assert len(docs) == 449
-    # 90 paragraphs over 8,000 characters are split at sentence ends
-    assert sum(len(d.paragraphs) for d in docs.values()) == 23689
+    # 90 paragraphs over 8,000 characters are split at sentence ends; 119 transcripts
+    # without blank lines have a paragraph per line
+    assert sum(len(d.paragraphs) for d in docs.values()) == 28226
+    jfk = docs["1961-01-20-inaugural-address.txt"].paragraphs
+    assert len(jfk) == 28 and jfk[1].startswith("We observe today not a victory of party")
     first = docs["1789-04-30-first-inaugural-address.txt"]
     assert (first.title, first.speaker) == ("First Inaugural Address", "George Washington")
     assert first.date == PartialDate(1789, 4, 30) and len(first.paragraphs) == 8
@@ -49,6 +52,22 @@ def test_quirks(tmp_path: Path) -> None:
         "Mr. Speaker, Mr. Vice President:",
         "We will soft wrapped line.",
         "[Applause]",
+    ]
+
+
+def test_a_transcript_without_blank_lines_has_a_paragraph_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "1961-01-20-inaugural-address.txt"
+    path.write_text(
+        "President: John F. Kennedy\n\nFellow citizens:  \nWe observe today a celebration."
+        "  \nThe world is very different now.  \n",
+        encoding="utf-8",
+    )
+    [doc] = parse_file(path)
+    assert isinstance(doc, ParsedDocument)
+    assert doc.paragraphs == [
+        "Fellow citizens:",
+        "We observe today a celebration.",
+        "The world is very different now.",
     ]
 
 

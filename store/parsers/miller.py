@@ -2,7 +2,8 @@
 
 ``YYYY-MM-DD-slug.txt`` (one file has no extension).  Line 1 is ``President: <Name>``
 (the speaker), then a blank line and the transcript.  Paragraphs are separated by blank
-lines; single newlines inside a paragraph are soft wraps and become spaces.  The date
+lines; single newlines inside a paragraph are soft wraps and become spaces — except in
+a transcript with no blank line at all, where each line is a paragraph.  The date
 comes from the file name and the title from the slug ("first-inaugural-address" ->
 "First Inaugural Address").
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from store.models import ParsedDocument
 from store.parsers.common import FormatSpec, Item, iso_date
 from store.parsers.links import miller_page
-from store.text.clean import clean_paragraph, split_blank_line_blocks
+from store.text.clean import clean_paragraph, has_blank_lines, split_blank_line_blocks, split_lines
 
 FORMAT = "miller"
 COLLECTION = "us_presidential_speeches_miller"
@@ -69,7 +70,13 @@ def parse(path: Path, text: str) -> Iterator[Item]:
     """Yield the single speech of the file."""
     m = _HEADER.match(text)
     speaker = clean_paragraph(m[1]) if m else None
-    body = split_blank_line_blocks(text[m.end() :] if m else text)
+    transcript = text[m.end() :] if m else text
+    # 119 transcripts have no blank line at all: there every line is a paragraph
+    body = (
+        split_blank_line_blocks(transcript)
+        if has_blank_lines(transcript)
+        else split_lines(transcript)
+    )
     if not body:
         return
     name = _NAME.match(path.name)
