@@ -48,7 +48,10 @@ _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?", re.ASCII)
 _TRAILING = ",.;!?"
 _FIELD = {"from": "date_from", "to": "date_to", "by": "speaker", "in": "collection"}
 _EMPTY = {
-    "by": 'by: needs a speaker\'s name, like by:Kim or by:"Kim Jong Un"',
+    "by": (
+        "by: needs a speaker's name as /sources lists them, "
+        'like by:Kennedy or by:"John F. Kennedy"'
+    ),
     "in": "in: needs a collection name, like in:kcna",
 }
 
