@@ -96,12 +96,23 @@ def test_text_output_marks_the_match(db_path: str, capsys: pytest.CaptureFixture
 
 def test_filters_and_bad_input(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["search", "fight on the beaches", "--db", db_path, "--json"]
-    assert _run([*base, "--collection", "other"]) == EXIT_OK
-    assert json.loads(capsys.readouterr().out) == []
+    # the flags are read and checked as the filters of a chat query are
+    assert _run([*base, "--collection", "other"]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [] and "in:other: no such collection; there are c1" in err
     assert _run([*base, "--from", "2020-05", "--to", "2020"]) == EXIT_OK
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert _run([*base, "--from", "May 2020"]) == EXIT_USAGE
-    assert "--from must be a date" in capsys.readouterr().err
+    assert "from: takes a date like 2012" in capsys.readouterr().err
+    assert _run([*base, "--from", "2020-13"]) == EXIT_USAGE
+    assert "there is no month 13" in capsys.readouterr().err
+    assert _run([*base, "--from", "2021", "--to", "2020"]) == EXIT_USAGE
+    assert "to:2020 is earlier than from:2021" in capsys.readouterr().err
+    # filters typed in the query apply too, as in /q
+    assert _run(["search", "fight on the beaches from:2021", "--db", db_path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert _run(["search", "fight on the beaches in:c1", "--db", db_path, "--json"]) == 0
+    assert [h["collection"] for h in json.loads(capsys.readouterr().out)] == ["c1"]
     assert _run(["search", "*** ()", "--db", db_path]) == EXIT_USAGE
     assert "Type a few words" in capsys.readouterr().err
 

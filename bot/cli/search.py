@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
-import re
 import sys
 from typing import Any
 
 from bot.cli.args import MAX_HITS, document_id, hit_count
 from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
 from bot.core.citation import also_in_text, citation_text, original_text
+from bot.core.filtering import split_query
+from bot.core.views import Problem
 from bot.settings import Settings
-from store import Hit, Searcher, SearchFilters, SearchResult
+from store import Hit, Searcher, SearchResult
 
 NO_MATCH = "No paragraph matches closely enough."
 NOT_SURE = "Not sure — no paragraph matches closely enough. Closest passages (suggestions):"
-
-_ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
 def register(sub: Any) -> None:
@@ -141,32 +141,32 @@ def _as_text(result: SearchResult, suggest: bool) -> str:
     return NOT_SURE + "\n\n" + "\n\n".join(offered)
 
 
-def _filters(args: argparse.Namespace) -> SearchFilters | str:
-    for name in ("date_from", "date_to"):
-        value = getattr(args, name)
-        if value is not None and not _ISO_DATE.match(value):
-            return f"--{name[5:]} must be a date like 2024, 2024-03 or 2024-03-01, not {value!r}"
-    return SearchFilters(
-        collection=args.collection,
-        document_id=args.document,
-        speaker=args.speaker,
-        language=args.language,
-        date_from=args.date_from,
-        date_to=args.date_to,
-    )
+def _with_filter_flags(query: str, args: argparse.Namespace) -> str:
+    """``query`` with the filter flags written as the filters a chat query takes
+    (``in:``, ``by:``, ``from:``, ``to:``), so that both are read and checked alike."""
+    flags = [
+        f"in:{args.collection}" if args.collection else "",
+        f'by:"{args.speaker}"' if args.speaker else "",
+        f"from:{args.date_from}" if args.date_from else "",
+        f"to:{args.date_to}" if args.date_to else "",
+    ]
+    return " ".join([query, *(f for f in flags if f)])
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    filters = _filters(args)
-    if isinstance(filters, str):
-        print(f"verbatim search: {filters}", file=sys.stderr)
-        return EXIT_USAGE
-
     async def work() -> int:
         async with open_for_reading(settings) as db:
-            result = await Searcher(db).search(
-                " ".join(args.query), limit=args.limit, filters=filters
+            # filters typed in the query (by:Kennedy) or given as flags: read as /q does
+            split = await split_query(db, _with_filter_flags(" ".join(args.query), args))
+            if isinstance(split, Problem):
+                if args.json:
+                    print("[]")
+                print(f"verbatim search: {split.message}", file=sys.stderr)
+                return EXIT_USAGE
+            filters = dataclasses.replace(
+                split.filters, document_id=args.document, language=args.language
             )
+            result = await Searcher(db).search(split.words, limit=args.limit, filters=filters)
         if result.notice:
             print(result.notice, file=sys.stderr)
         if result.error:
