@@ -111,9 +111,11 @@ def _format_hit(n: int, hit: Hit, color: bool, *, suggestion: bool = False) -> s
     also = f"\n   {also_in_text(hit.also_in)}" if hit.also_in else ""
     if original := original_text(hit.document):
         also += f"\n   {original}"
-    quality = "suggestion, not sure" if suggestion else hit.confidence
+    # a suggestion's score (a recall may reach 97 and still not stand clear of a rival
+    # passage) would read as confidence: "not sure" says what it is
+    quality = "not sure (suggestion)" if suggestion else f"{hit.score:.0f} {hit.confidence}"
     return (
-        f"{n}. {hit.score:.0f} {quality} | {hit.document.title} | "
+        f"{n}. {quality} | {hit.document.title} | "
         f"{citation_text(hit.document, hit.position)} | id {hit.paragraph.id}\n"
         f"   {highlight(hit.paragraph.text, hit.spans, mark)}{also}"
     )
