@@ -58,6 +58,9 @@ def test_decode_invalid_utf8_names_the_offset() -> None:
         ("＜로동신문＞ and <3 stay", "＜로동신문＞ and <3 stay"),
         ("The respected Comrade **Kim Jong Un** made", "The respected Comrade Kim Jong Un made"),
         ("2 ** 3 stays", "2 ** 3 stays"),
+        ("**BUSH: **What troubles me", "BUSH: What troubles me"),  # space inside the mark
+        ("**I do not hold that view.", "I do not hold that view."),  # its pair: elsewhere
+        ("as I said.**", "as I said."),
         ("Cafe\u0301", "Café"),
         ("zero\u200bwidth\ufeff", "zerowidth"),
         ("line\nbreak", "line break"),

@@ -38,7 +38,10 @@ _TAG = re.compile(
     r"</?(?:em|i|b|strong|u|span|p|br|a|font|sup|sub|div|small|big)(?:\s[^<>]*)?\s*/?>",
     re.IGNORECASE,
 )
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(\s*)\*\*")  # "**BUSH:** " and "**BUSH: **" alike
+_LONE_BOLD = re.compile(
+    r"^\*\*(?=\w)|(?<=[\w.!?\"”])\*\*$"
+)  # a mark whose pair is in another paragraph
 _LEADER_NAME = re.compile(r"Kim (?:Il Sung|Jong Il|Jong Un)")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SPACES = re.compile(r" {2,}")
@@ -144,7 +147,7 @@ def clean_paragraph(text: str) -> str:
     if "<" in text:
         text = _TAG.sub("", text)
     if "**" in text:
-        text = _BOLD.sub(r"\1", text)
+        text = _LONE_BOLD.sub("", _BOLD.sub(r"\1\2", text.strip()))
     if "Kim " in text:
         text = _respace_leader_names(text)
     if "  " in text:
