@@ -13,6 +13,7 @@ from pathlib import Path
 from store.models import ParsedDocument, ParseError, RecordError
 from store.parsers import (
     common,
+    html_file,
     kcna_jsonl,
     kcna_kp_json,
     kcna_text,
@@ -34,6 +35,7 @@ _SPECS: tuple[FormatSpec, ...] = (
     kjv.SPEC,
     korean_new_year.SPEC,
     un_debate.SPEC,
+    html_file.SPEC,
 )
 _FALLBACK = kcna_text.TEXT_SPEC
 _BY_NAME = {spec.name: spec for spec in (*_SPECS, _FALLBACK)}
