@@ -29,10 +29,13 @@ def test_real_folder(corpora_dir: Path) -> None:
     # 4 paragraphs over 8,000 characters are split at sentence ends
     assert sum(len(d.paragraphs) for d in docs) == 13692
     assert {d.collection for d in docs} == {"un_general_debate"}
-    prk = {d.date.year: d for d in docs if d.speaker == "PRK" and d.date}
+    korea = "Democratic People's Republic of Korea (PRK)"
+    prk = {d.date.year: d for d in docs if d.speaker == korea and d.date}
     assert len(prk) == 34
     cr_only = prk[1991]
-    assert cr_only.title == "PRK statement, UN General Debate, 46th session (1991)"
+    assert cr_only.title == f"{korea} statement, UN General Debate, 46th session (1991)"
+    # every country of the folder has its name (the code stays, for by:DEU)
+    assert all(d.speaker and d.speaker.endswith(")") and "(" in d.speaker for d in docs)
     assert cr_only.place == "New York" and cr_only.date == PartialDate(1991)
     assert len(cr_only.paragraphs) == 42
     assert cr_only.paragraphs[0].startswith("It is a great pleasure")  # BOM gone

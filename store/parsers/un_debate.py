@@ -1,9 +1,10 @@
 """``un-debate``: UN General Debate speeches (UNGDC), ``ISO3_SESSION_YEAR.txt``.
 
 There is no header: the country code, session and year come from the file name.
-The document is titled ``"PRK statement, UN General Debate, 79th session (2024)"``;
-``speaker`` holds the ISO 3166 alpha-3 code of the country (``"PRK"``), place is
-New York and the date is the year.
+The document is titled ``"Germany (DEU) statement, UN General Debate, 79th session
+(2024)"``; ``speaker`` holds the country's name and its ISO 3166 alpha-3 code
+(``"Germany (DEU)"``: ``by:Germany`` and ``by:DEU`` both find it), place is New York and
+the date is the year.
 
 Layouts differ by file: one paragraph per line; blank-line separated; or hard-wrapped
 at ~50-100 columns (with or without blank lines, often with trailing spaces and words
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from store.models import ParsedDocument, PartialDate
 from store.parsers.common import FormatSpec, Item
+from store.parsers.un_countries import country_name
 from store.text.clean import clean_paragraph, join_wrapped_lines
 
 FORMAT = "un-debate"
@@ -86,7 +88,7 @@ def parse(path: Path, text: str) -> Iterator[Item]:
         return
     m = _NAME.match(path.name)
     if m:
-        country, session, year = m[1], int(m[2]), int(m[3])
+        country, session, year = country_name(m[1]), int(m[2]), int(m[3])
         title = f"{country} statement, UN General Debate, {_ordinal(session)} session ({year})"
         date: PartialDate | None = PartialDate(year)
     else:
