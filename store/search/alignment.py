@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
 
-from store.text.norm import fold, has_hangul, joined_words
+from store.text.norm import fold, has_hangul, is_hangul, joined_words
 
 LONG_TEXT = 1500  # characters beyond which alignment looks only around anchor words
 ANCHOR_WORDS = 4
@@ -81,23 +81,30 @@ def align(
         start, end = a + aligned.dest_start, a + aligned.dest_end
         score = aligned.score
         # a stretch ending inside a word is no exact match ("and in" is not in "and
-        # infrastructure"); Korean words carry their endings: a word's beginning counts
+        # infrastructure"); Korean words carry their endings: a word's beginning counts.
+        # Widening only ever lowers a score (so that the cutoff above loses nothing).
         widened = (start, end) if has_hangul(query) else _whole_words(joined, start, end)
         if widened != (start, end):
             start, end = widened
-            score = fuzz.ratio(query, joined[start:end], score_cutoff=score_cutoff)
+            whole = fuzz.ratio(query, joined[start:end], score_cutoff=score_cutoff)
+            score = min(score, whole)
         if score > best[0]:
             best = (score, start, end)
     return best
 
 
 def _whole_words(joined: str, start: int, end: int) -> tuple[int, int]:
-    """The stretch ``start:end`` of ``joined`` widened to whole words."""
-    while 0 < start < len(joined) and joined[start - 1] != " " and joined[start] != " ":
+    """The stretch ``start:end`` of ``joined`` widened to whole words (a Korean ending
+    attached to a word, as in ``icbm을``, is not widened into)."""
+    while 0 < start < len(joined) and not _boundary(joined[start - 1], joined[start]):
         start -= 1
-    while 0 < end < len(joined) and joined[end - 1] != " " and joined[end] != " ":
+    while 0 < end < len(joined) and not _boundary(joined[end - 1], joined[end]):
         end += 1
     return start, end
+
+
+def _boundary(before: str, after: str) -> bool:
+    return " " in (before, after) or is_hangul(before) != is_hangul(after)
 
 
 def quick_alignment(
