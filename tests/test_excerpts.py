@@ -102,3 +102,14 @@ def test_picture_and_telegram_show_the_same_characters(
     sent = common.excerpt(text, (span,), size)
     assert html.unescape(re.sub(r"</?b>", "", sent)) == drawn
     assert f"<b>{html.escape(text[span[0] : span[1]], quote=False)}</b>" in sent
+
+
+def test_whitespace_alone_shows_nothing() -> None:
+    for text in ("", "   ", "\n\t "):
+        window = excerpt_window(text, ((0, len(text)),), 10)
+        assert (window.start, window.end, window.cut_before, window.cut_after) == (
+            0,
+            0,
+            False,
+            False,
+        )

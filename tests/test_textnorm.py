@@ -84,6 +84,8 @@ def test_the_pair_mark_is_folded_out_of_any_text() -> None:
 @given(text=st.text(max_size=40))
 @example(text="abc\u3131")  # a compatibility jamo at the end
 @example(text="\u11ff")  # the last jamo of the conjoining block
+@example(text="\uac00 \ud7a3 \u1100 \u3130 \u318f")  # each range's ends
+@example(text="\uabff\ud7a4\u10ff\u1200\u312f\u3190")  # one past each end: none
 def test_has_hangul_is_any_character_is_hangul(text: str) -> None:
     # has_hangul looks with one regular expression; is_hangul says it per character
     assert has_hangul(text) == any(is_hangul(ch) for ch in text)

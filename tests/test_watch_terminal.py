@@ -70,6 +70,7 @@ def test_the_terminal_chat_shows_an_alert_while_it_runs(tmp_path: Path) -> None:
         alert = chat.expect(r"^bot:\n🔔 New in Orchard Address: your watch “(.*)”\n", at)
         assert alert.group(1) == WATCHED
         chat.expect(r"¶ 2 of 3", alert.start() + at)
+        chat.expect(r"\(a /watch alert arrived: the numbers now press its buttons\)", at)
         code, err = chat.close()
         assert code == 0, err
         assert "Traceback" not in err

@@ -45,6 +45,8 @@ def excerpt_window(text: str, spans: tuple[tuple[int, int], ...], size: int) -> 
     """
     low = len(text) - len(text.lstrip())
     high = len(text.rstrip())
+    if high <= low:  # nothing but whitespace: nothing to show
+        return ExcerptWindow(0, 0, cut_before=False, cut_after=False)
     if high - low <= size:
         return ExcerptWindow(low, high, cut_before=False, cut_after=False)
     marked = sorted((max(low, s), min(high, e)) for s, e in spans)

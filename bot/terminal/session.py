@@ -78,6 +78,7 @@ class ChatSession:
         )
         self._inline_ids = 0
         self._last_query = ""
+        self._interactive = False  # lines typed at a terminal (a prompt is shown)
 
     async def run(self, stdin: TextIO) -> int:
         """Read lines until end of input, handing each to the bot; return the exit code."""
@@ -85,7 +86,7 @@ class ChatSession:
             await self._banner()
             alerts = asyncio.create_task(self._look_for_alerts_every(self.settings.watch_seconds))
             try:
-                interactive = stdin.isatty()
+                interactive = self._interactive = stdin.isatty()
                 while True:
                     line = await asyncio.to_thread(_read_line, stdin, interactive)
                     if line is None or line.strip() == "/exit":
@@ -102,6 +103,10 @@ class ChatSession:
         """One look for this chat's /watch alerts (as the bot's watch job looks for every
         chat's): new answers are shown as the bot's messages; returns how many were sent."""
         report = await bot_data_of(self.app.bot_data).watching.check(chat_id=CHAT_ID)
+        if report.alerts:  # it arrived between two lines the user typed: say what changed
+            self.view.note("a /watch alert arrived: the numbers now press its buttons")
+            if self._interactive:  # the prompt scrolled away above the alert
+                print("you> ", end="", file=self.view.out, flush=True)
         return report.alerts
 
     async def _look_for_alerts_every(self, seconds: float) -> None:
