@@ -103,7 +103,7 @@ def test_filters_and_bad_input(db_path: str, capsys: pytest.CaptureFixture[str])
     assert _run([*base, "--from", "2020-05", "--to", "2020"]) == EXIT_OK
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert _run([*base, "--from", "May 2020"]) == EXIT_USAGE
-    assert "from: takes a date like 2012" in capsys.readouterr().err
+    assert "--from and --to take a date like 2012" in capsys.readouterr().err
     assert _run([*base, "--from", "2020-13"]) == EXIT_USAGE
     assert "there is no month 13" in capsys.readouterr().err
     assert _run([*base, "--from", "2021", "--to", "2020"]) == EXIT_USAGE
@@ -113,6 +113,16 @@ def test_filters_and_bad_input(db_path: str, capsys: pytest.CaptureFixture[str])
     assert json.loads(capsys.readouterr().out) == []
     assert _run(["search", "fight on the beaches in:c1", "--db", db_path, "--json"]) == 0
     assert [h["collection"] for h in json.loads(capsys.readouterr().out)] == ["c1"]
+    # a flag is never read as part of the query: an unclosed quote there cannot swallow
+    # it, a quote in a flag's value cannot split it
+    assert _run(["search", 'fight "on the beaches', "--db", db_path, "--from", "2021"]) == 0
+    assert "No paragraph matches" in capsys.readouterr().out  # from:2021 still applies
+    assert _run([*base, "--speaker", 'Ann "Nan" Lee']) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == []  # no such speaker: nothing
+    assert _run([*base, "--collection", "c1 other"]) == EXIT_USAGE
+    assert "no such collection" in capsys.readouterr().err
+    assert _run(["search", "beaches in:c1", "--db", db_path, "--collection", "c1"]) == 2
+    assert "in: is given twice" in capsys.readouterr().err
     assert _run(["search", "*** ()", "--db", db_path]) == EXIT_USAGE
     assert "Type a few words" in capsys.readouterr().err
 

@@ -13,16 +13,18 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import re
 import sys
 from typing import Any
 
 from bot.cli.args import MAX_HITS, document_id, hit_count
 from bot.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_for_reading
 from bot.core.citation import also_in_text, citation_text, original_text
-from bot.core.filtering import split_query
+from bot.core.filtering import filter_problem, split_query
 from bot.core.views import Problem
 from bot.settings import Settings
-from store import Hit, Searcher, SearchResult
+from store import Database, Hit, Searcher, SearchFilters, SearchResult
+from store.search.filters import resolve_collection
 
 NO_MATCH = "No paragraph matches closely enough."
 NOT_SURE = "Not sure — no paragraph matches closely enough. Closest passages (suggestions):"
@@ -143,32 +145,58 @@ def _as_text(result: SearchResult, suggest: bool) -> str:
     return NOT_SURE + "\n\n" + "\n\n".join(offered)
 
 
-def _with_filter_flags(query: str, args: argparse.Namespace) -> str:
-    """``query`` with the filter flags written as the filters a chat query takes
-    (``in:``, ``by:``, ``from:``, ``to:``), so that both are read and checked alike."""
-    flags = [
-        f"in:{args.collection}" if args.collection else "",
-        f'by:"{args.speaker}"' if args.speaker else "",
-        f"from:{args.date_from}" if args.date_from else "",
-        f"to:{args.date_to}" if args.date_to else "",
-    ]
-    return " ".join([query, *(f for f in flags if f)])
+_DATE_FLAG = re.compile(r"[0-9]{4}(?:-[0-9]{1,2}(?:-[0-9]{1,2})?)?", re.ASCII)
+
+
+def _date_flags(args: argparse.Namespace) -> str | None:
+    """The date flags as the query filters ``from:``/``to:`` (checked there as /q checks
+    them: month 13, an end before the start), to go before the query, where no quote
+    typed in it can reach them; ``None`` when a flag is no date at all."""
+    dates = []
+    for key, value in (("from", args.date_from), ("to", args.date_to)):
+        if value is not None:
+            if not _DATE_FLAG.fullmatch(value):
+                return None
+            dates.append(f"{key}:{value}")
+    return " ".join(dates)
+
+
+async def _filters(db: Database, args: argparse.Namespace) -> tuple[str, SearchFilters] | str:
+    """The words to search and the filters, from the query (``by:Kennedy``, ``in:``,
+    ``from:``, ``to:``) and the flags, checked as /q checks them; or what is wrong."""
+    dates = _date_flags(args)
+    if dates is None:
+        return "--from and --to take a date like 2012, 2012-06 or 2012-06-30"
+    split = await split_query(db, f"{dates} {' '.join(args.query)}".strip())
+    if isinstance(split, Problem):
+        return split.message
+    filters = dataclasses.replace(split.filters, document_id=args.document, language=args.language)
+    if args.collection is not None:
+        if filters.collection is not None:
+            return "in: is given twice: in the query and as --collection"
+        name, problem = resolve_collection(args.collection, await db.collection_names())
+        if problem is not None:
+            return filter_problem((problem,)).message
+        filters = dataclasses.replace(filters, collection=name)
+    if args.speaker is not None:
+        if filters.speaker is not None:
+            return "by: is given twice: in the query and as --speaker"
+        filters = dataclasses.replace(filters, speaker=args.speaker)
+    return split.words, filters
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         async with open_for_reading(settings) as db:
             # filters typed in the query (by:Kennedy) or given as flags: read as /q does
-            split = await split_query(db, _with_filter_flags(" ".join(args.query), args))
-            if isinstance(split, Problem):
+            found = await _filters(db, args)
+            if isinstance(found, str):
                 if args.json:
                     print("[]")
-                print(f"verbatim search: {split.message}", file=sys.stderr)
+                print(f"verbatim search: {found}", file=sys.stderr)
                 return EXIT_USAGE
-            filters = dataclasses.replace(
-                split.filters, document_id=args.document, language=args.language
-            )
-            result = await Searcher(db).search(split.words, limit=args.limit, filters=filters)
+            words, filters = found
+            result = await Searcher(db).search(words, limit=args.limit, filters=filters)
         if result.notice:
             print(result.notice, file=sys.stderr)
         if result.error:
