@@ -108,6 +108,15 @@ def test_a_text_file_that_starts_with_its_speech_keeps_the_first_paragraph(
     assert doc.title == "notes 2" and doc.paragraphs[0].startswith(long_line.strip())
 
 
+def test_a_question_is_a_title_and_a_wrapped_first_line_is_text(tmp_path: Path) -> None:
+    [doc] = _docs(_write(tmp_path, "a.txt", "Why We Fight?\n\nWe fight for freedom.\n"))
+    assert (doc.title, doc.paragraphs) == ("Why We Fight?", ["We fight for freedom."])
+    wrapped = "Four score and seven years ago our fathers\nbrought forth a new nation.\n\nNow.\n"
+    [doc] = _docs(_write(tmp_path, "speech.txt", wrapped))
+    assert doc.title == "speech"  # the first line runs on into the second: no title
+    assert doc.paragraphs[0].startswith("Four score and seven years ago our fathers brought")
+
+
 def test_explicit_text_format_overrides_detection() -> None:
     [doc] = _docs(SAMPLE, "text")
     assert doc.source_format == "text"

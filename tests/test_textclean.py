@@ -61,6 +61,8 @@ def test_decode_invalid_utf8_names_the_offset() -> None:
         ("**BUSH: **What troubles me", "BUSH: What troubles me"),  # space inside the mark
         ("**I do not hold that view.", "I do not hold that view."),  # its pair: elsewhere
         ("as I said.**", "as I said."),
+        ("Ladies and Gentlemen,**", "Ladies and Gentlemen,"),
+        ("** JIM LEHRER:** Good evening", "JIM LEHRER: Good evening"),
         ("Cafe\u0301", "Café"),
         ("zero\u200bwidth\ufeff", "zerowidth"),
         ("line\nbreak", "line break"),

@@ -79,6 +79,7 @@ class ChatSession:
         self._inline_ids = 0
         self._last_query = ""
         self._interactive = False  # lines typed at a terminal (a prompt is shown)
+        self._waiting = False  # ... and the prompt is waiting for one
 
     async def run(self, stdin: TextIO) -> int:
         """Read lines until end of input, handing each to the bot; return the exit code."""
@@ -88,7 +89,9 @@ class ChatSession:
             try:
                 interactive = self._interactive = stdin.isatty()
                 while True:
+                    self._waiting = True  # for a line: an alert now redraws the prompt
                     line = await asyncio.to_thread(_read_line, stdin, interactive)
+                    self._waiting = False
                     if line is None or line.strip() == "/exit":
                         break
                     if not interactive:
@@ -105,7 +108,7 @@ class ChatSession:
         report = await bot_data_of(self.app.bot_data).watching.check(chat_id=CHAT_ID)
         if report.alerts:  # it arrived between two lines the user typed: say what changed
             self.view.note("a /watch alert arrived: the numbers now press its buttons")
-            if self._interactive:  # the prompt scrolled away above the alert
+            if self._interactive and self._waiting:  # the prompt scrolled away above it
                 print("you> ", end="", file=self.view.out, flush=True)
         return report.alerts
 

@@ -8,8 +8,9 @@ block are soft wraps); a paragraph broken mid-sentence by a stray blank line is 
 
 text: the fallback for a file named explicitly that no format recognises: the first
 non-empty line is the title when it looks like one (at most ``TITLE_MAX_CHARS``, not
-ending a sentence), else the title comes from the file name and that line is the first
-paragraph; blank-line separated paragraphs (one per line when the file has no blank
+ending with a full stop, and not hard-wrapped into the next line of a file with blank
+lines between paragraphs), else the title comes from the file name and that line starts
+the first paragraph; blank-line separated paragraphs (one per line when the file has no blank
 lines at all).
 """
 
@@ -42,7 +43,7 @@ TEXT_FORMAT = "text"
 
 _LINE_START_DATELINE = re.compile(r"(?m)^" + DATELINE.pattern)
 TITLE_MAX_CHARS = 150  # a longer first line of a generic text file is a paragraph
-_SENTENCE_END = (".", "!", "?", "…")  # (before any closing quotes)
+_SENTENCE_END = (".", "…")  # (before any closing quotes; "Why We Fight?" is a title)
 _CLOSING_QUOTES = "\"'\u201d\u2019)"
 
 
@@ -84,7 +85,11 @@ def parse_text(path: Path, text: str) -> Iterator[Item]:
     """Yield the single document of a generic text file (title: its first non-empty
     line when that looks like a title, else from the file name)."""
     title, body = first_line(text)
-    if not looks_like_title(title):  # a speech that starts at once: keep its first words
+    # a speech that starts at once keeps its first words: a first line that is a
+    # sentence, too long for a title, or hard-wrapped into the next line of a file with
+    # blank lines between paragraphs is text
+    wrapped = has_blank_lines(body) and not body.lstrip(" \t\r").startswith("\n")
+    if wrapped or not looks_like_title(title):
         title, body = "", text
     paragraphs = _paragraphs(body)
     if not paragraphs:

@@ -39,9 +39,10 @@ _TAG = re.compile(
     re.IGNORECASE,
 )
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(\s*)\*\*")  # "**BUSH:** " and "**BUSH: **" alike
-_LONE_BOLD = re.compile(
-    r"^\*\*(?=\w)|(?<=[\w.!?\"”])\*\*$"
-)  # a mark whose pair is in another paragraph
+# a speaker's label opening a paragraph with a space inside the marks: "** JIM LEHRER:** "
+_OPENING_BOLD = re.compile(r"^\*\*\s+([^*\n]+?)\s*\*\*\s*")
+# a mark whose pair is in another paragraph
+_LONE_BOLD = re.compile(r"^\*\*(?=\w)|(?<=[\w.!?,;:\"”])\*\*$")
 _LEADER_NAME = re.compile(r"Kim (?:Il Sung|Jong Il|Jong Un)")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SPACES = re.compile(r" {2,}")
@@ -147,7 +148,8 @@ def clean_paragraph(text: str) -> str:
     if "<" in text:
         text = _TAG.sub("", text)
     if "**" in text:
-        text = _LONE_BOLD.sub("", _BOLD.sub(r"\1\2", text.strip()))
+        text = _OPENING_BOLD.sub(r"\1 ", text.strip())
+        text = _LONE_BOLD.sub("", _BOLD.sub(r"\1\2", text))
     if "Kim " in text:
         text = _respace_leader_names(text)
     if "  " in text:
