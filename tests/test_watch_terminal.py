@@ -4,16 +4,15 @@ them: the terminal would fail to send there and switch them off)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, verbatim, verbatim_env
 from fake_bot_api import FakeTelegram
 from test_terminal_chat import Chat
 from test_watch import WatchBot, alerts, make_app
-from watch_docs import ORCHARD, WATCHED, orchard, write_kcna_text
+from test_watch_e2e import ingest
+from watch_docs import ORCHARD, WATCHED, orchard
 
 from bot.telegram.app import running
 from bot.telegram.bot_data import bot_data_of
@@ -56,16 +55,7 @@ def test_the_terminal_chat_shows_an_alert_while_it_runs(tmp_path: Path) -> None:
         at = chat.send(f"/watch {WATCHED}")
         chat.expect(f"^Watching “{WATCHED}”", at)
         db = tmp_path / "data" / "verbatim" / "verbatim.db"  # the default, made on first use
-        path = write_kcna_text(tmp_path / "orchard.txt", "Orchard Address", ORCHARD)
-        ingest = subprocess.run(
-            verbatim("ingest", "--db", str(db), str(path)),
-            cwd=REPO,
-            env=verbatim_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert ingest.returncode == 0, ingest.stderr
+        ingest(db, tmp_path, "orchard", "Orchard Address", ORCHARD)  # another process
         # nothing typed: the alert comes by itself, as the bot's message
         alert = chat.expect(r"^bot:\n🔔 New in Orchard Address: your watch “(.*)”\n", at)
         assert alert.group(1) == WATCHED
