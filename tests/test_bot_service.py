@@ -12,12 +12,13 @@ import pytest
 import store.db.app_state
 from bot.core import citation, views
 from bot.core import service as svc
+from bot.core.browsing import example_phrase
 from bot.core.service import VerbatimService
 from bot.core.views import Card, CardPage, NoMatch, NotSure, Problem
 from store import SearchResult
 from store.db import open_database
 from store.ingest import ingest_paths, sample_path
-from store.search.query import MAX_QUERY_CHARS
+from store.search.query import FUNCTION_WORDS, MAX_QUERY_CHARS
 
 
 @pytest.fixture
@@ -195,3 +196,14 @@ async def test_old_queries_are_forgotten(
     assert await service.db.get_query(ids[19]) is None
     assert await service.db.get_query(ids[20]) == "query 20"
     assert await service.db.remember_query("query 29") == ids[29]  # refreshing keeps the id
+
+
+def test_an_example_begins_and_ends_with_a_word_of_substance() -> None:
+    text = "And the lighthouse keepers of the harbour counted the turns of the beam."
+    for _ in range(20):  # random places, but never "of the harbour counted the"
+        phrase = example_phrase(text, 4)
+        assert phrase is not None and len(phrase.split()) == 4
+        first, *_, last = phrase.split()
+        assert first not in FUNCTION_WORDS and last not in FUNCTION_WORDS, phrase
+    assert example_phrase("of the and", 2) in ("of the", "the and")  # none: still a phrase
+    assert example_phrase("two words", 3) is None

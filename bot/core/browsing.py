@@ -14,6 +14,7 @@ import re
 
 from bot.core.views import SourcesView, StatsView
 from store import Database
+from store.search.query import FUNCTION_WORDS
 
 SOURCES_PAGE_SIZE = 10  # lines (collections, speakers, documents) per page of /sources
 SAMPLE_COLLECTION = "sample"  # the bundled sample speech's collection
@@ -69,7 +70,7 @@ class Browsing:
             paragraph = await self.db.random_paragraph(min_chars=120)
             if paragraph is None:
                 break
-            phrase = _phrase(paragraph.text, words)
+            phrase = example_phrase(paragraph.text, words)
             if phrase and phrase not in found:
                 found.append(phrase)
         return found
@@ -85,17 +86,24 @@ class Browsing:
             if paragraph is None:
                 return None
             document = await self.db.get_document(paragraph.document_id)
-            phrase = _phrase(paragraph.text, words)
+            phrase = example_phrase(paragraph.text, words)
             if document is not None and phrase:
                 name = document.collection
                 return f'in:"{name}" {phrase}' if " " in name else f"in:{name} {phrase}"
         return None
 
 
-def _phrase(text: str, words: int) -> str | None:
-    """``words`` consecutive words of ``text`` from a random place, in lower case."""
-    tokens = _WORD.findall(text)
+def example_phrase(text: str, words: int) -> str | None:
+    """``words`` consecutive words of ``text`` from a random place, in lower case: one
+    that begins and ends with a word of substance wherever the text has one ("sung was
+    awarded the order", not "il sung was awarded the")."""
+    tokens = [t.lower() for t in _WORD.findall(text)]
     if len(tokens) < words:
         return None
-    start = random.randrange(0, len(tokens) - words + 1)
-    return " ".join(tokens[start : start + words]).lower()
+    starts = list(range(len(tokens) - words + 1))
+    random.shuffle(starts)
+    for start in starts:
+        phrase = tokens[start : start + words]
+        if phrase[0] not in FUNCTION_WORDS and phrase[-1] not in FUNCTION_WORDS:
+            return " ".join(phrase)
+    return " ".join(tokens[starts[0] : starts[0] + words])
