@@ -320,6 +320,11 @@ def test_result_ids_offsets_and_descriptions() -> None:
     cut = inline_render.matched_sentence(long, ((500, 504),), 60)
     assert "lamp" in cut and len(cut) <= 60 and cut.startswith("…") and cut.endswith("…")
     assert inline_render.matched_sentence("Short.", ()) == "Short."
+    # "U.S." and "J. F." end no sentence
+    text = "It ended. Sanctions of the U.S. and J. F. Kennedy's allies hurt the economy. Then."
+    start = text.index("allies")
+    sentence = inline_render.matched_sentence(text, ((start, start + 6),))
+    assert sentence == "…Sanctions of the U.S. and J. F. Kennedy's allies hurt the economy."
 
 
 async def test_bench_inline_runs_every_scenario(tmp_path: Path) -> None:

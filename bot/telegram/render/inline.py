@@ -41,7 +41,9 @@ PRIVATE_CHAT_BUTTON = InlineQueryResultsButton(
     "Search in a private chat with me", start_parameter=START_PARAMETER
 )
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+")
+# a full stop, then (closing quotes and) space, then no lower-case letter, and not the
+# stop of an initial or abbreviation such as "U.S." or "J. F."
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b[A-Z]\.)[\"”’)\]]*\s+(?![a-z])")
 
 
 @dataclass(frozen=True, slots=True)
