@@ -96,11 +96,10 @@ async def test_back_to_the_match_highlights_what_the_search_highlighted(
     assert back.spans == card.spans
 
 
-async def test_one_search_per_press_on_another_suggestion(
+def count_searches(
     service: VerbatimService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outcome = await service.search("mother heart servant people")  # no answer: suggestions
-    assert isinstance(outcome, NotSure) and len(outcome.suggestions) >= 2
+) -> list[dict[str, object]]:
+    """From now on, the options of every search the service runs, in order."""
     searches: list[dict[str, object]] = []
     search = service.searcher.search
 
@@ -109,6 +108,15 @@ async def test_one_search_per_press_on_another_suggestion(
         return await search(query, **kw)
 
     monkeypatch.setattr(service.searcher, "search", counted)
+    return searches
+
+
+async def test_one_search_per_press_on_another_suggestion(
+    service: VerbatimService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome = await service.search("mother heart servant people")  # no answer: suggestions
+    assert isinstance(outcome, NotSure) and len(outcome.suggestions) >= 2
+    searches = count_searches(service, monkeypatch)
     second = await service.match(outcome.query_id, 1)  # "other passages" pressed
     assert isinstance(second, Card) and second.suggested and second.rank == 1
     assert second.paragraph.id == outcome.suggestions[1].paragraph.id
@@ -127,14 +135,7 @@ async def test_a_deep_other_match_is_searched_from_its_own_rank(
     first = await service.search("secretaries of primary party committees")  # many answers
     assert isinstance(first, Card)
     whole = await service.searcher.search("secretaries of primary party committees", limit=20)
-    searches: list[dict[str, object]] = []
-    search = service.searcher.search
-
-    async def counted(query: str, **kw: Any) -> SearchResult:
-        searches.append(kw)
-        return await search(query, **kw)
-
-    monkeypatch.setattr(service.searcher, "search", counted)
+    searches = count_searches(service, monkeypatch)
     sixth = await service.match(first.query_id, 6)
     assert isinstance(sixth, Card) and sixth.paragraph.id == whole.hits[6].paragraph.id
     assert [(s["offset"], s["limit"]) for s in searches] == [(6, 2)]  # not 8 hits built

@@ -47,6 +47,7 @@ HELP = (
     "Type what you remember to search, /help for commands, '@ words' for an inline query,\n"
     "a number to press that button. Ctrl-D (or /exit) ends the chat."
 )
+PROMPT = "you> "  # before each line typed at a terminal
 MAX_BUTTON_DIGITS = 9  # a longer line of digits is sent as a message
 
 
@@ -109,7 +110,7 @@ class ChatSession:
         if report.alerts:  # it arrived between two lines the user typed: say what changed
             self.view.note("a /watch alert arrived: the numbers now press its buttons")
             if self._interactive and self._waiting:  # the prompt scrolled away above it
-                print("you> ", end="", file=self.view.out, flush=True)
+                print(PROMPT, end="", file=self.view.out, flush=True)
         return report.alerts
 
     async def _look_for_alerts_every(self, seconds: float) -> None:
@@ -258,7 +259,7 @@ class ChatSession:
 def _read_line(stdin: TextIO, interactive: bool) -> str | None:
     if interactive:
         try:
-            return input("you> ")
+            return input(PROMPT)
         except EOFError:
             print(file=sys.stderr)
             return None

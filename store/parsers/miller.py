@@ -71,7 +71,7 @@ def parse(path: Path, text: str) -> Iterator[Item]:
     m = _HEADER.match(text)
     speaker = clean_paragraph(m[1]) if m else None
     transcript = text[m.end() :] if m else text
-    # 119 transcripts have no blank line at all: there every line is a paragraph
+    # about 120 transcripts have no blank line at all: there every line is a paragraph
     body = (
         split_blank_line_blocks(transcript)
         if has_blank_lines(transcript)

@@ -14,7 +14,6 @@ that match a query word, merged when consecutive.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -323,10 +322,9 @@ def focus(text: str, query_words: Sequence[str], weights: Sequence[float]) -> tu
 
 
 def _query_place(text: str, query_words: Sequence[str], weights: Sequence[float]) -> int:
-    """The middle of the stretch of ``text`` the query aligns with best (-1: none); with
-    no alignment at all, the first place of its heaviest word that ``text`` holds, as a
-    word of its own ("war", not the letters in "software"; a Korean word's beginning, it
-    carries its endings), else the same letters anywhere."""
+    """The middle of the stretch of ``text`` the query aligns with best (whole words, as
+    the score found it); with no alignment at all (nothing in common), the first place
+    of its heaviest word that ``text`` holds (-1: none)."""
     tokens = tokenize(text)
     score, start, end = align(" ".join(query_words), query_words, tokens.joined)
     if score > 0 and end > start:
@@ -334,9 +332,4 @@ def _query_place(text: str, query_words: Sequence[str], weights: Sequence[float]
         return (tokens.spans[first][0] + tokens.spans[last][1]) // 2
     lowered = text.lower()
     heaviest_first = [w for _, w in sorted(zip(weights, query_words, strict=True), reverse=True)]
-    for word in heaviest_first:
-        ending = "" if has_hangul(word) else r"(?!\w)"
-        found = re.search(rf"(?<!\w){re.escape(word)}{ending}", lowered)
-        if found is not None:
-            return found.start()
     return next((at for at in (lowered.find(w) for w in heaviest_first) if at >= 0), -1)
